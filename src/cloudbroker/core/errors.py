@@ -72,7 +72,9 @@ class ValidationFailed(DomainError):
     def __init__(self, errors: list[FieldError], message: str | None = None) -> None:
         self.errors = list(errors)
         first = self.errors[0] if self.errors else None
-        super().__init__(message or (str(first) if len(self.errors) == 1 else None), field=first.field if first else None)
+        super().__init__(
+            message or (str(first) if len(self.errors) == 1 else None), field=first.field if first else None
+        )
 
     def as_dict(self) -> dict[str, Any]:
         body = super().as_dict()

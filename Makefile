@@ -1,0 +1,47 @@
+# Cloudbroker — the two commands: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test install lint format migrate demo worker bench clean
+
+$(STAMP): requirements/base.txt requirements/dev.txt requirements/lock.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install -q -r requirements/dev.txt -c requirements/lock.txt 2> >(grep -v '^WARNING: Location' >&2)
+	@$(BIN)/pip install -q --no-deps -e . 2> >(grep -v '^WARNING: Location' >&2)
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	@$(BIN)/python manage.py migrate --no-input -v 0
+
+demo: migrate
+	@$(BIN)/python manage.py seed_demo
+
+## Start the product on its embedded defaults (SQLite, huey on SQLite) at http://127.0.0.1:8000
+run: demo
+	@echo ""
+	@echo "  Cloudbroker is starting at http://127.0.0.1:$${PORT:-8000}/"
+	@echo "  Demo login: admin@demo.cloudbroker.test / Broker-Demo-2026!"
+	@echo "  API docs:   http://127.0.0.1:$${PORT:-8000}/api/v1/docs"
+	@echo ""
+	@$(BIN)/honcho start -f Procfile
+
+## Run the whole test suite (PostgreSQL when DATABASE_URL is set, Redis jobs when REDIS_URL is set)
+test: install
+	@CLOUDBROKER_DATA_DIR=$${CLOUDBROKER_DATA_DIR:-$(CURDIR)/var/test} $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	@$(BIN)/ruff check src tests bench
+	@$(BIN)/ruff format --check src tests bench
+
+format: install
+	@$(BIN)/ruff format src tests bench
+	@$(BIN)/ruff check --fix src tests bench
+
+clean:
+	rm -rf $(VENV) var

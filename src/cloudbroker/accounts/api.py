@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import uuid
+
+from django.db import transaction
+from ninja import Router
+from ninja.pagination import PageNumberPagination, paginate
+
+from cloudbroker.accounts import services
+from cloudbroker.accounts.models import ApiToken, User
+from cloudbroker.accounts.roles import Perm
+from cloudbroker.accounts.schemas import (
+    ApiTokenCreate,
+    ApiTokenCreated,
+    ApiTokenOut,
+    StaffCreate,
+    StaffOut,
+    StaffUpdate,
+)
+from cloudbroker.core.api import actor_of, get_visible
+
+staff_router = Router(tags=["staff users"])
+tokens_router = Router(tags=["API tokens"])
+
+
+def _staff(actor):
+    return User.objects.visible_to(actor).prefetch_related("assigned_groups")
+
+
+@staff_router.get("/", response=list[StaffOut], summary="List staff users (administrators)")
+@paginate(PageNumberPagination, page_size=100)
+def list_staff(request, q: str = "", role: str = ""):
+    qs = _staff(actor_of(request))
+    if q:
+        qs = qs.filter(email__icontains=q) | qs.filter(last_name__icontains=q) | qs.filter(first_name__icontains=q)
+    if role:
+        qs = qs.filter(staff_role=role)
+    return qs
+
+
+@staff_router.post("/", response={201: StaffOut}, summary="Create a staff user")
+def create_staff(request, payload: StaffCreate):
+    actor = actor_of(request)
+    user = services.create_staff_user(
+        actor=actor,
+        data=payload.dict(exclude={"password", "groups"}),
+        password=payload.password,
+        group_ids=payload.groups,
+    )
+    return 201, _staff(actor).get(pk=user.pk)
+
+
+@staff_router.get("/me", response=StaffOut, summary="The calling staff user")
+def me(request):
+    actor = actor_of(request)
+    return get_visible(_staff(actor), actor, actor.user_id)
+
+
+@staff_router.get("/{user_id}", response=StaffOut, summary="Get a staff user")
+def get_staff(request, user_id: uuid.UUID):
+    actor = actor_of(request)
+    return get_visible(_staff(actor), actor, user_id)
+
+
+@staff_router.patch("/{user_id}", response=StaffOut, summary="Change role, groups or status")
+def update_staff(request, user_id: uuid.UUID, payload: StaffUpdate):
+    actor = actor_of(request)
+    user = get_visible(User.objects, actor, user_id)
+    data = payload.dict(exclude_unset=True)
+    actor.require(Perm.STAFF_MANAGE)
+    with transaction.atomic():
+        if "is_active" in data:
+            user = services.set_staff_active(actor=actor, user=user, active=data.pop("is_active"))
+        groups = data.pop("groups", None)
+        if data or groups is not None:
+            user = services.update_staff_user(actor=actor, user=user, data=data, group_ids=groups)
+    return _staff(actor).get(pk=user.pk)
+
+
+@tokens_router.get("/", response=list[ApiTokenOut], summary="My API tokens")
+def list_tokens(request):
+    return ApiToken.objects.visible_to(actor_of(request))
+
+
+@tokens_router.post("/", response={201: ApiTokenCreated}, summary="Create an API token (shown once)")
+def create_token(request, payload: ApiTokenCreate):
+    token, raw = services.create_api_token(actor=actor_of(request), name=payload.name, expires_at=payload.expires_at)
+    out = ApiTokenOut.from_orm(token).dict()
+    return 201, {**out, "token": raw}
+
+
+@tokens_router.delete("/{token_id}", response={204: None}, summary="Revoke an API token")
+def revoke_token(request, token_id: uuid.UUID):
+    actor = actor_of(request)
+    token = get_visible(ApiToken.objects, actor, token_id)
+    services.revoke_api_token(actor=actor, token=token)
+    return 204, None

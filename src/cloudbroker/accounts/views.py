@@ -1,0 +1,108 @@
+"""Portal pages for the broker's staff users ("Administrators")."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.shortcuts import redirect, render
+from django.views import View
+
+from cloudbroker.accounts import services
+from cloudbroker.accounts.forms import StaffForm
+from cloudbroker.accounts.models import User
+from cloudbroker.accounts.roles import Perm, StaffRole
+from cloudbroker.core.errors import DomainError
+from cloudbroker.portal.mixins import ActorMixin, apply_errors, get_visible_or_404
+
+
+class StaffObjectMixin(ActorMixin):
+    def check_object_scope(self) -> None:
+        self.staff_user = get_visible_or_404(User.objects, self.actor, self.kwargs["pk"])
+
+
+class StaffListView(ActorMixin, View):
+    required_perm = Perm.STAFF_VIEW
+
+    def get(self, request):
+        q = request.GET.get("q", "").strip()
+        role = request.GET.get("role", "")
+        qs = User.objects.visible_to(self.actor).prefetch_related("assigned_groups")
+        if q:
+            qs = qs.filter(Q(email__icontains=q) | Q(first_name__icontains=q) | Q(last_name__icontains=q))
+        if role in StaffRole.values:
+            qs = qs.filter(staff_role=role)
+        page = Paginator(qs, 50).get_page(request.GET.get("page"))
+        return render(
+            request, "accounts/staff_list.html", {"page": page, "q": q, "role": role, "roles": StaffRole.choices}
+        )
+
+
+class StaffCreateView(ActorMixin, View):
+    required_perm = Perm.STAFF_MANAGE
+
+    def get(self, request):
+        return render(request, "accounts/staff_form.html", {"form": StaffForm(actor=self.actor)})
+
+    def post(self, request):
+        form = StaffForm(request.POST, actor=self.actor)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                user = services.create_staff_user(
+                    actor=self.actor, data=data, password=data.get("password"), group_ids=data.get("groups") or []
+                )
+            except DomainError as exc:
+                apply_errors(form, exc)
+            else:
+                messages.success(request, f"{user.email} was added as {user.get_staff_role_display()}.")
+                return redirect("portal:staff_list")
+        return render(request, "accounts/staff_form.html", {"form": form}, status=422)
+
+
+class StaffEditView(StaffObjectMixin, View):
+    required_perm = Perm.STAFF_MANAGE
+
+    def initial(self):
+        u = self.staff_user
+        return {
+            "first_name": u.first_name,
+            "last_name": u.last_name,
+            "staff_role": u.staff_role,
+            "groups": [str(pk) for pk in u.assigned_groups.values_list("pk", flat=True)],
+        }
+
+    def get(self, request, pk):
+        form = StaffForm(initial=self.initial(), actor=self.actor, editing=True)
+        return render(request, "accounts/staff_form.html", {"form": form, "staff_user": self.staff_user})
+
+    def post(self, request, pk):
+        form = StaffForm(request.POST, actor=self.actor, editing=True)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.update_staff_user(
+                    actor=self.actor, user=self.staff_user, data=data, group_ids=data.get("groups") or []
+                )
+            except DomainError as exc:
+                apply_errors(form, exc)
+            else:
+                messages.success(request, f"{self.staff_user.email} was updated.")
+                return redirect("portal:staff_list")
+        return render(request, "accounts/staff_form.html", {"form": form, "staff_user": self.staff_user}, status=422)
+
+
+class StaffActiveView(StaffObjectMixin, View):
+    """Disable or enable an account (POST active=0/1)."""
+
+    required_perm = Perm.STAFF_MANAGE
+
+    def post(self, request, pk):
+        active = request.POST.get("active") == "1"
+        try:
+            services.set_staff_active(actor=self.actor, user=self.staff_user, active=active)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"{self.staff_user.email} was {'enabled' if active else 'disabled'}.")
+        return redirect("portal:staff_list")

@@ -1,0 +1,34 @@
+"""The REST API under /api/v1/: one NinjaAPI, each app's router mounted here."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from cloudbroker.accounts.api import staff_router, tokens_router
+from cloudbroker.brokers.api import router as broker_router
+from cloudbroker.core.api import BearerTokenAuth, PortalSessionAuth, install_error_handlers
+from cloudbroker.core.jobs_api import router as jobs_router
+from cloudbroker.organizations.api import groups_router
+from cloudbroker.organizations.api import router as organizations_router
+
+api = NinjaAPI(
+    title="Cloudbroker API",
+    version="1",
+    description=(
+        "Organizations, organization groups and staff of a Cloudbroker broker. Authenticate with a personal API "
+        "token (`Authorization: Bearer cb_…`, created on the API tokens page); every call acts with the token "
+        "owner's role and sees only what the owner sees. Errors are JSON `{code, message, field, errors}`."
+    ),
+    auth=[BearerTokenAuth(), PortalSessionAuth()],
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+install_error_handlers(api)
+
+api.add_router("/broker", broker_router)
+api.add_router("/staff", staff_router)
+api.add_router("/tokens", tokens_router)
+api.add_router("/organizations", organizations_router)
+api.add_router("/groups", groups_router)
+api.add_router("/jobs", jobs_router)

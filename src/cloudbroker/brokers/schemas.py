@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import uuid
+
+from ninja import Schema
+
+from cloudbroker.brokers.choices import Currency
+
+
+class BrokerOut(Schema):
+    id: uuid.UUID
+    name: str
+    slug: str
+    notification_email: str
+    support_email: str
+    currency: Currency
+
+
+class BrokerUpdate(Schema):
+    name: str | None = None
+    notification_email: str | None = None
+    support_email: str | None = None
+    currency: Currency | None = None

@@ -1,0 +1,33 @@
+"""Reseller properties."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from cloudbroker.accounts.roles import Perm
+from cloudbroker.brokers.models import Broker
+from cloudbroker.core.actors import Actor
+from cloudbroker.core.audit import record_event, snapshot
+from cloudbroker.core.validation import validate_model
+
+__all__ = ["BROKER_PROPERTY_FIELDS", "update_broker_properties"]
+
+BROKER_PROPERTY_FIELDS = ("name", "notification_email", "support_email", "currency")
+
+
+def update_broker_properties(*, actor: Actor, broker: Broker, data: dict[str, Any]) -> Broker:
+    actor.require(Perm.BROKER_CHANGE)
+    with transaction.atomic():
+        broker = Broker.objects.select_for_update().get(pk=broker.pk)
+        before = snapshot(broker, BROKER_PROPERTY_FIELDS)
+        for key, value in data.items():
+            if key in BROKER_PROPERTY_FIELDS:
+                setattr(broker, key, value)
+        validate_model(broker, fields=BROKER_PROPERTY_FIELDS)
+        after = snapshot(broker, BROKER_PROPERTY_FIELDS)
+        if after != before:
+            broker.save()
+            record_event(actor=actor, action="broker.properties_updated", obj=broker, before=before, after=after)
+    return broker

@@ -1,0 +1,14 @@
+from django.db import models
+
+__all__ = ["JobStatus"]
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+    @classmethod
+    def finished(cls) -> frozenset[str]:
+        return frozenset({cls.SUCCEEDED, cls.FAILED})

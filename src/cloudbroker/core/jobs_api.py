@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from ninja import Router, Schema
+
+from cloudbroker.accounts.roles import Perm
+from cloudbroker.core.api import actor_of, get_visible
+from cloudbroker.core.models import Job
+
+router = Router(tags=["jobs"])
+
+
+class JobOut(Schema):
+    id: uuid.UUID
+    kind: str
+    status: str
+    progress_done: int
+    progress_total: int | None
+    percent: int
+    log: list[str]
+    result: dict
+    error: str
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+
+
+@router.get("/{job_id}", response=JobOut, summary="A background job's status, progress and result")
+def get_job(request, job_id: uuid.UUID):
+    actor = actor_of(request)
+    actor.require(Perm.JOB_VIEW)
+    return get_visible(Job.objects, actor, job_id)

@@ -1,0 +1,511 @@
+"""Organizations, their domains and organization groups. Every change goes through here."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from cloudbroker.accounts.models import User
+from cloudbroker.accounts.roles import GROUP_SCOPED_ROLES, Perm, Scope
+from cloudbroker.core.actors import Actor
+from cloudbroker.core.audit import build_events, record_event, snapshot
+from cloudbroker.core.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
+from cloudbroker.core.models import AuditEvent
+from cloudbroker.organizations.models import Organization, OrganizationDomain, OrganizationGroup
+from cloudbroker.organizations.validation import ORGANIZATION_FIELDS, clean_domain, clean_organization
+
+__all__ = [
+    "add_domain",
+    "add_group_members",
+    "create_group",
+    "create_organization",
+    "create_organizations",
+    "delete_group",
+    "delete_organization",
+    "remove_domain",
+    "remove_group_members",
+    "resolve_groups_for_new_organization",
+    "set_group_members",
+    "set_group_users",
+    "set_organization_groups",
+    "update_group",
+    "update_organization",
+]
+
+APPROVAL_FIELDS = ("approval_required", "approval_limit")
+MAX_BULK_ROWS = 1000
+
+
+# --- organizations --------------------------------------------------------------------------
+
+
+def resolve_groups_for_new_organization(
+    actor: Actor, group_ids: Iterable, *, row: int | None = None
+) -> list[OrganizationGroup]:
+    """The groups a new organization goes into, by the rules of the actor's role.
+
+    Account managers and Sales Agents must choose exactly one of their own groups; more than one
+    group needs a role that may place organizations in several groups (Global/Super Admin).
+    """
+    ids = list(dict.fromkeys(str(g) for g in group_ids if g))
+    groups = list(OrganizationGroup.objects.visible_to(actor).filter(pk__in=ids)) if ids else []
+    if len(groups) != len(ids):
+        raise ValidationFailed(
+            [FieldError("groups", "Choose organization groups from the list you can see.", "not_found", row)]
+        )
+    if actor.scope is Scope.GROUPS and len(groups) != 1:
+        raise ValidationFailed(
+            [FieldError("groups", "Choose one of your organization groups for the new organization.", "required", row)]
+        )
+    if len(groups) > 1 and not actor.has(Perm.ORGANIZATION_MULTI_GROUP):
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "groups",
+                    "Only a Global Admin or Super Admin can put an organization in more than one group.",
+                    "too_many_groups",
+                    row,
+                )
+            ]
+        )
+    return groups
+
+
+def _check_unique(
+    actor: Actor, rows: Sequence[tuple[int | None, dict[str, Any]]], exclude_pk: uuid.UUID | None = None
+) -> list[FieldError]:
+    """Primary domains and customer numbers must be unique within the broker and the batch."""
+    errors: list[FieldError] = []
+    domains = [d for _, c in rows if (d := c.get("primary_domain"))]
+    numbers = [n for _, c in rows if (n := c.get("customer_number"))]
+    existing = Organization.objects.filter(broker_id=actor.broker_id)
+    if exclude_pk:
+        existing = existing.exclude(pk=exclude_pk)
+    taken_domains = set()
+    for i in range(0, len(domains), 500):
+        taken_domains |= set(
+            existing.annotate(d=Lower("primary_domain")).filter(d__in=domains[i : i + 500]).values_list("d", flat=True)
+        )
+    taken_numbers = set()
+    for i in range(0, len(numbers), 500):
+        taken_numbers |= set(
+            existing.filter(customer_number__in=numbers[i : i + 500]).values_list("customer_number", flat=True)
+        )
+    seen_domains: dict[str, int | None] = {}
+    seen_numbers: dict[str, int | None] = {}
+    for row, cleaned in rows:
+        domain = cleaned.get("primary_domain")
+        if domain:
+            if domain in taken_domains:
+                errors.append(
+                    FieldError(
+                        "primary_domain", f"An organization with the domain {domain} already exists.", "unique", row
+                    )
+                )
+            elif domain in seen_domains:
+                errors.append(
+                    FieldError(
+                        "primary_domain",
+                        f"The domain {domain} is also on row {seen_domains[domain]}.",
+                        "duplicate_in_batch",
+                        row,
+                    )
+                )
+            seen_domains.setdefault(domain, row)
+        number = cleaned.get("customer_number")
+        if number:
+            if number in taken_numbers:
+                errors.append(
+                    FieldError(
+                        "customer_number",
+                        f"An organization with the customer number {number} already exists.",
+                        "unique",
+                        row,
+                    )
+                )
+            elif number in seen_numbers:
+                errors.append(
+                    FieldError(
+                        "customer_number",
+                        f"The customer number {number} is also on row {seen_numbers[number]}.",
+                        "duplicate_in_batch",
+                        row,
+                    )
+                )
+            seen_numbers.setdefault(number, row)
+    return errors
+
+
+def _new_organization(actor: Actor, cleaned: dict[str, Any]) -> Organization:
+    org = Organization(broker_id=actor.broker_id, **cleaned)
+    if org.billing_start_date is None:
+        org.billing_start_date = timezone.now().date()
+    return org
+
+
+def create_organization(*, actor: Actor, data: dict[str, Any], group_ids: Iterable = ()) -> Organization:
+    """Create one organization; ``data`` holds raw field values."""
+    return create_organizations(actor=actor, rows=[data], group_ids=[list(group_ids)], numbered=False)[0]
+
+
+def create_organizations(
+    *,
+    actor: Actor,
+    rows: Sequence[dict[str, Any]],
+    group_ids: Sequence[Iterable] | None = None,
+    numbered: bool = True,
+) -> list[Organization]:
+    """Create several organizations at once: all are validated, then all are created or none.
+
+    Every error names its row (1-based, when ``numbered``) and field.
+    """
+    actor.require(Perm.ORGANIZATION_CREATE)
+    if not rows:
+        raise ValidationFailed([FieldError("rows", "Add at least one organization.", "required")])
+    if len(rows) > MAX_BULK_ROWS:
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "rows",
+                    f"Create at most {MAX_BULK_ROWS} organizations at once; use the import for more.",
+                    "too_many",
+                )
+            ]
+        )
+    group_ids = list(group_ids) if group_ids is not None else [() for _ in rows]
+    if len(group_ids) != len(rows):
+        raise ValueError("group_ids must have one entry per row")
+    errors: list[FieldError] = []
+    cleaned_rows: list[tuple[int | None, dict[str, Any]]] = []
+    row_groups: list[list[OrganizationGroup]] = []
+    for index, (data, gids) in enumerate(zip(rows, group_ids, strict=True), start=1):
+        row = index if numbered else None
+        cleaned, row_errors = clean_organization(data, row=row)
+        sets_approval = cleaned.get("approval_required") is True or cleaned.get("approval_limit") is not None
+        if sets_approval and not actor.has(Perm.APPROVAL_SETTINGS_CHANGE):
+            row_errors.append(
+                FieldError("approval_required", "Your role cannot change approval settings.", "permission_denied", row)
+            )
+        try:
+            row_groups.append(resolve_groups_for_new_organization(actor, gids, row=row))
+        except ValidationFailed as exc:
+            row_errors.extend(exc.errors)
+            row_groups.append([])
+        errors.extend(row_errors)
+        cleaned_rows.append((row, cleaned))
+    errors.extend(_check_unique(actor, cleaned_rows))
+    if errors:
+        raise ValidationFailed(errors)
+
+    orgs = [_new_organization(actor, cleaned) for _, cleaned in cleaned_rows]
+    try:
+        with transaction.atomic():
+            Organization.objects.bulk_create(orgs)
+            through = OrganizationGroup.organizations.through
+            through.objects.bulk_create(
+                [
+                    through(organizationgroup_id=g.pk, organization_id=o.pk)
+                    for o, groups in zip(orgs, row_groups, strict=True)
+                    for g in groups
+                ]
+            )
+            AuditEvent.objects.bulk_create(
+                build_events(
+                    actor=actor,
+                    action="organization.created",
+                    items=[
+                        (
+                            o,
+                            None,
+                            {**snapshot(o, ORGANIZATION_FIELDS), "groups": sorted(str(g.pk) for g in groups)},
+                            o.pk,
+                        )
+                        for o, groups in zip(orgs, row_groups, strict=True)
+                    ],
+                )
+            )
+    except IntegrityError:
+        # Someone else created the same domain or customer number in the meantime.
+        raise Conflict(
+            "Another organization with the same primary domain or customer number was just created; "
+            "check the list and try again."
+        ) from None
+    return orgs
+
+
+def update_organization(*, actor: Actor, organization: Organization, data: dict[str, Any]) -> Organization:
+    actor.require(Perm.ORGANIZATION_CHANGE)
+    cleaned, errors = clean_organization({k: v for k, v in data.items() if k in ORGANIZATION_FIELDS}, partial=True)
+    if errors:
+        raise ValidationFailed(errors)
+    with transaction.atomic():
+        org = Organization.objects.select_for_update().get(pk=organization.pk)
+        before = snapshot(org, ORGANIZATION_FIELDS)
+        for field in APPROVAL_FIELDS:
+            if field in cleaned and str(cleaned[field]) != str(before[field] if before[field] is not None else None):
+                actor.require(Perm.APPROVAL_SETTINGS_CHANGE)
+        if "billing_start_date" in cleaned and cleaned["billing_start_date"] is None:
+            cleaned["billing_start_date"] = org.billing_start_date
+        errors = _check_unique(actor, [(None, cleaned)], exclude_pk=org.pk)
+        if errors:
+            raise ValidationFailed(errors)
+        for key, value in cleaned.items():
+            setattr(org, key, value)
+        after = snapshot(org, ORGANIZATION_FIELDS)
+        if after != before:
+            org.save()
+            changed = [k for k in after if after[k] != before[k]]
+            record_event(
+                actor=actor,
+                action="organization.updated",
+                obj=org,
+                organization_id=org.pk,
+                before={k: before[k] for k in changed},
+                after={k: after[k] for k in changed},
+            )
+    return org
+
+
+def delete_organization(*, actor: Actor, organization: Organization) -> None:
+    actor.require(Perm.ORGANIZATION_DELETE)
+    with transaction.atomic():
+        org = Organization.objects.select_for_update().get(pk=organization.pk)
+        if org.users.exists():
+            raise Conflict("Remove or move the organization's users before deleting it.")
+        record_event(
+            actor=actor,
+            action="organization.deleted",
+            obj=org,
+            organization_id=org.pk,
+            before=snapshot(org, ORGANIZATION_FIELDS),
+        )
+        org.delete()
+
+
+def add_domain(*, actor: Actor, organization: Organization, domain: str) -> OrganizationDomain:
+    actor.require(Perm.ORGANIZATION_CHANGE)
+    try:
+        value = clean_domain(domain)
+    except ValueError as exc:
+        raise ValidationFailed([FieldError("domain", str(exc))]) from None
+    if value == organization.primary_domain:
+        raise ValidationFailed([FieldError("domain", "This is already the organization's primary domain.", "unique")])
+    with transaction.atomic():
+        if organization.domains.filter(domain=value).exists():
+            raise ValidationFailed([FieldError("domain", "The organization already has this domain.", "unique")])
+        item = OrganizationDomain.objects.create(organization=organization, domain=value)
+        record_event(
+            actor=actor,
+            action="organization.domain_added",
+            obj=item,
+            organization_id=organization.pk,
+            after={"domain": value},
+        )
+    return item
+
+
+def remove_domain(*, actor: Actor, domain: OrganizationDomain) -> None:
+    actor.require(Perm.ORGANIZATION_CHANGE)
+    with transaction.atomic():
+        record_event(
+            actor=actor,
+            action="organization.domain_removed",
+            obj=domain,
+            organization_id=domain.organization_id,
+            before={"domain": domain.domain},
+        )
+        domain.delete()
+
+
+def set_organization_groups(*, actor: Actor, organization: Organization, group_ids: Iterable) -> None:
+    """Replace an organization's groups (group administration: Global/Super Admin)."""
+    actor.require(Perm.GROUP_MANAGE)
+    ids = {str(g) for g in group_ids}
+    with transaction.atomic():
+        groups = list(OrganizationGroup.objects.visible_to(actor).filter(pk__in=ids))
+        if len(groups) != len(ids):
+            raise ValidationFailed([FieldError("groups", "One or more organization groups do not exist.", "not_found")])
+        before = sorted(str(pk) for pk in organization.groups.values_list("pk", flat=True))
+        organization.groups.set(groups)
+        after = sorted(str(g.pk) for g in groups)
+        if before != after:
+            record_event(
+                actor=actor,
+                action="organization.groups_changed",
+                obj=organization,
+                organization_id=organization.pk,
+                before={"groups": before},
+                after={"groups": after},
+            )
+
+
+# --- organization groups --------------------------------------------------------------------
+
+GROUP_FIELDS = ("name", "description")
+
+
+def _clean_group(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
+    cleaned: dict[str, Any] = {}
+    errors = []
+    if "name" in data or not partial:
+        name = (data.get("name") or "").strip()
+        if not name:
+            errors.append(FieldError("name", "Group name is mandatory.", "required"))
+        elif len(name) > 100:
+            errors.append(FieldError("name", "Use at most 100 characters.", "max_length"))
+        cleaned["name"] = name
+    if "description" in data:
+        cleaned["description"] = (data.get("description") or "").strip()
+    if errors:
+        raise ValidationFailed(errors)
+    return cleaned
+
+
+def _check_group_name(actor: Actor, name: str, exclude_pk=None) -> None:
+    qs = OrganizationGroup.objects.filter(broker_id=actor.broker_id).annotate(n=Lower("name")).filter(n=name.lower())
+    if exclude_pk:
+        qs = qs.exclude(pk=exclude_pk)
+    if qs.exists():
+        raise ValidationFailed([FieldError("name", "A group with this name already exists.", "unique")])
+
+
+def create_group(*, actor: Actor, data: dict[str, Any]) -> OrganizationGroup:
+    actor.require(Perm.GROUP_MANAGE)
+    cleaned = _clean_group(data, partial=False)
+    with transaction.atomic():
+        _check_group_name(actor, cleaned["name"])
+        group = OrganizationGroup.objects.create(broker_id=actor.broker_id, **cleaned)
+        record_event(actor=actor, action="group.created", obj=group, after=snapshot(group, GROUP_FIELDS))
+    return group
+
+
+def update_group(*, actor: Actor, group: OrganizationGroup, data: dict[str, Any]) -> OrganizationGroup:
+    actor.require(Perm.GROUP_MANAGE)
+    cleaned = _clean_group(data, partial=True)
+    with transaction.atomic():
+        group = OrganizationGroup.objects.select_for_update().get(pk=group.pk)
+        if "name" in cleaned:
+            _check_group_name(actor, cleaned["name"], exclude_pk=group.pk)
+        before = snapshot(group, GROUP_FIELDS)
+        for key, value in cleaned.items():
+            setattr(group, key, value)
+        after = snapshot(group, GROUP_FIELDS)
+        if after != before:
+            group.save()
+            record_event(actor=actor, action="group.updated", obj=group, before=before, after=after)
+    return group
+
+
+def delete_group(*, actor: Actor, group: OrganizationGroup) -> None:
+    actor.require(Perm.GROUP_MANAGE)
+    with transaction.atomic():
+        record_event(
+            actor=actor,
+            action="group.deleted",
+            obj=group,
+            before={**snapshot(group, GROUP_FIELDS), "members": group.organizations.count()},
+        )
+        group.delete()
+
+
+def _organizations_in_scope(actor: Actor, organization_ids: Iterable) -> list[uuid.UUID]:
+    ids = list(dict.fromkeys(str(o) for o in organization_ids))
+    found: list[uuid.UUID] = []
+    for i in range(0, len(ids), 500):
+        found += list(
+            Organization.objects.visible_to(actor).filter(pk__in=ids[i : i + 500]).values_list("pk", flat=True)
+        )
+    if len(found) != len(ids):
+        raise ValidationFailed([FieldError("organizations", "One or more organizations do not exist.", "not_found")])
+    return found
+
+
+def _record_membership(actor: Actor, group: OrganizationGroup, added: set, removed: set) -> None:
+    items = [(group, None, {"group": str(group.pk), "group_name": group.name}, org_id) for org_id in added]
+    events = build_events(actor=actor, action="group.member_added", items=items)
+    items = [(group, {"group": str(group.pk), "group_name": group.name}, None, org_id) for org_id in removed]
+    events += build_events(actor=actor, action="group.member_removed", items=items)
+    AuditEvent.objects.bulk_create(events, batch_size=500)
+
+
+def add_group_members(*, actor: Actor, group: OrganizationGroup, organization_ids: Iterable) -> int:
+    actor.require(Perm.GROUP_MANAGE)
+    with transaction.atomic():
+        wanted = set(_organizations_in_scope(actor, organization_ids))
+        current = set(group.organizations.filter(pk__in=wanted).values_list("pk", flat=True))
+        added = wanted - current
+        through = OrganizationGroup.organizations.through
+        through.objects.bulk_create(
+            [through(organizationgroup_id=group.pk, organization_id=o) for o in added], batch_size=500
+        )
+        _record_membership(actor, group, added, set())
+    return len(added)
+
+
+def remove_group_members(*, actor: Actor, group: OrganizationGroup, organization_ids: Iterable) -> int:
+    actor.require(Perm.GROUP_MANAGE)
+    with transaction.atomic():
+        ids = {str(o) for o in organization_ids}
+        through = OrganizationGroup.organizations.through
+        removed = set(
+            through.objects.filter(organizationgroup_id=group.pk, organization_id__in=ids).values_list(
+                "organization_id", flat=True
+            )
+        )
+        through.objects.filter(organizationgroup_id=group.pk, organization_id__in=removed).delete()
+        _record_membership(actor, group, set(), removed)
+    return len(removed)
+
+
+def set_group_members(*, actor: Actor, group: OrganizationGroup, organization_ids: Iterable) -> tuple[int, int]:
+    """Make the group's members exactly these organizations. Returns (added, removed)."""
+    actor.require(Perm.GROUP_MANAGE)
+    with transaction.atomic():
+        wanted = set(_organizations_in_scope(actor, organization_ids))
+        current = set(group.organizations.values_list("pk", flat=True))
+        added = (
+            add_group_members(actor=actor, group=group, organization_ids=wanted - current) if wanted - current else 0
+        )
+        removed = (
+            remove_group_members(actor=actor, group=group, organization_ids=current - wanted) if current - wanted else 0
+        )
+    return added, removed
+
+
+def set_group_users(*, actor: Actor, group: OrganizationGroup, user_ids: Iterable) -> None:
+    """Assign the group to these account managers / Sales Agents (replacing the current ones)."""
+    actor.require(Perm.GROUP_MANAGE)
+    ids = {str(u) for u in user_ids}
+    with transaction.atomic():
+        users = list(User.objects.visible_to(actor).filter(pk__in=ids))
+        if len(users) != len(ids):
+            raise ValidationFailed([FieldError("users", "One or more users do not exist.", "not_found")])
+        wrong = [u.email for u in users if u.staff_role not in GROUP_SCOPED_ROLES]
+        if wrong:
+            raise ValidationFailed(
+                [
+                    FieldError(
+                        "users",
+                        "Groups are assigned only to Key Account Managers, Key Account View Only Managers, "
+                        "Limited Key Account Managers and Sales Agents: " + ", ".join(wrong),
+                        "not_group_role",
+                    )
+                ]
+            )
+        before = sorted(str(pk) for pk in group.users.values_list("pk", flat=True))
+        group.users.set(users)
+        after = sorted(str(u.pk) for u in users)
+        if before != after:
+            record_event(
+                actor=actor, action="group.users_changed", obj=group, before={"users": before}, after={"users": after}
+            )
+
+
+def ensure_visible(actor: Actor, organization: Organization) -> None:
+    if not Organization.objects.visible_to(actor).filter(pk=organization.pk).exists():
+        raise PermissionDenied("This organization is outside your scope.")

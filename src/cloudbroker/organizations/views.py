@@ -1,0 +1,393 @@
+"""Portal pages for organizations and organization groups."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views import View
+
+from cloudbroker.accounts.models import User
+from cloudbroker.accounts.roles import GROUP_SCOPED_ROLES, Perm
+from cloudbroker.core.errors import DomainError, ValidationFailed
+from cloudbroker.core.models import AuditEvent
+from cloudbroker.organizations import services
+from cloudbroker.organizations.api import SORTS, organization_list_queryset
+from cloudbroker.organizations.forms import BULK_ROW_CHOICES, GroupForm, OrganizationForm
+from cloudbroker.organizations.models import Organization, OrganizationDomain, OrganizationGroup
+from cloudbroker.organizations.validation import FIELD_LABELS, MANDATORY_FIELDS, ORGANIZATION_FIELDS
+from cloudbroker.portal.mixins import ActorMixin, apply_errors, get_visible_or_404
+
+PAGE_SIZE = 50
+
+
+class OrganizationObjectMixin(ActorMixin):
+    def check_object_scope(self) -> None:
+        self.organization = get_visible_or_404(Organization.objects, self.actor, self.kwargs["pk"])
+
+
+class OrganizationListView(ActorMixin, View):
+    required_perm = Perm.ORGANIZATION_VIEW
+
+    def get(self, request):
+        q = request.GET.get("q", "").strip()
+        sort = request.GET.get("sort", "name")
+        sort = sort if sort in SORTS else "name"
+        group_id = request.GET.get("group") or None
+        groups = list(OrganizationGroup.objects.visible_to(self.actor).only("id", "name"))
+        if group_id and group_id not in {str(g.pk) for g in groups}:
+            group_id = None
+        qs = organization_list_queryset(self.actor, q=q, group=group_id, sort=sort)
+        page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        return render(
+            request,
+            "organizations/organization_list.html",
+            {
+                "page": page,
+                "q": q,
+                "sort": sort,
+                "group_id": group_id or "",
+                "groups": groups,
+                "sort_columns": [
+                    ("name", "Name"),
+                    ("primary_domain", "Primary domain"),
+                    ("customer_number", "Customer number"),
+                    ("created", "Created"),
+                ],
+            },
+        )
+
+
+class OrganizationCreateView(ActorMixin, View):
+    required_perm = Perm.ORGANIZATION_CREATE
+    template = "organizations/organization_form.html"
+
+    def get(self, request):
+        form = OrganizationForm(actor=self.actor, creating=True)
+        return render(request, self.template, {"form": form, "creating": True})
+
+    def post(self, request):
+        form = OrganizationForm(request.POST, actor=self.actor, creating=True)
+        if form.is_valid():
+            try:
+                org = services.create_organization(
+                    actor=self.actor, data=form.service_data(), group_ids=form.group_ids()
+                )
+            except DomainError as exc:
+                apply_errors(form, exc)
+            else:
+                messages.success(request, f"Organization {org.name} was created.")
+                return redirect("portal:organization_detail", pk=org.pk)
+        return render(request, self.template, {"form": form, "creating": True, "more_open": True}, status=422)
+
+
+class OrganizationBulkCreateView(ActorMixin, View):
+    """'Create multiple organizations': generate rows, fill them in, create all or none."""
+
+    required_perm = Perm.ORGANIZATION_CREATE
+    template = "organizations/organization_bulk_form.html"
+    columns = ORGANIZATION_FIELDS
+
+    def context(self, rows: list[dict], errors: dict | None = None, summary=None):
+        errors = errors or {}
+        groups = list(OrganizationGroup.objects.visible_to(self.actor).only("id", "name"))
+        for row in rows:
+            row_errors = errors.get(row["index"], {})
+            row["cells"] = [
+                {"key": c, "label": FIELD_LABELS[c], "value": row["values"].get(c, ""), "error": row_errors.get(c, "")}
+                for c in self.columns
+            ]
+            row["group_error"] = row_errors.get("groups", "")
+        return {
+            "rows": rows,
+            "columns": [(c, FIELD_LABELS[c], c in MANDATORY_FIELDS) for c in self.columns],
+            "row_choices": BULK_ROW_CHOICES,
+            "summary": summary or [],
+            "groups": groups,
+            "can_approval": self.actor.has(Perm.APPROVAL_SETTINGS_CHANGE),
+        }
+
+    def get(self, request):
+        try:
+            count = int(request.GET.get("rows", 3))
+        except ValueError:
+            count = 3
+        count = max(1, min(count, max(BULK_ROW_CHOICES)))
+        rows = [{"index": i, "values": {}, "group": ""} for i in range(1, count + 1)]
+        return render(request, self.template, self.context(rows))
+
+    def post(self, request):
+        try:
+            count = int(request.POST.get("row_count", 0))
+        except ValueError:
+            count = 0
+        count = max(0, min(count, max(BULK_ROW_CHOICES)))
+        rows, data = [], []
+        for i in range(1, count + 1):
+            values = {c: request.POST.get(f"rows-{i}-{c}", "").strip() for c in self.columns}
+            group = request.POST.get(f"rows-{i}-group", "")
+            rows.append({"index": i, "values": values, "group": group})
+            if any(v for k, v in values.items() if k != "approval_required" or v == "TRUE"):
+                data.append((i, values, [group] if group else []))
+        if not data:
+            messages.error(request, "Fill in at least one row.")
+            return render(request, self.template, self.context(rows), status=422)
+        try:
+            orgs = services.create_organizations(
+                actor=self.actor, rows=[d for _, d, _ in data], group_ids=[g for _, _, g in data]
+            )
+        except ValidationFailed as exc:
+            # The service numbers the filled-in rows; map back to the grid's row numbers.
+            grid_row = {n: i for n, (i, _, _) in enumerate(data, start=1)}
+            errors, summary = {}, []
+            for err in exc.errors:
+                row = grid_row.get(err.row, err.row)
+                errors.setdefault(row, {})[err.field] = err.message
+                summary.append(
+                    f"Row {row}, {FIELD_LABELS.get(err.field, err.field.replace('_', ' ').capitalize())}: {err.message}"
+                )
+            return render(request, self.template, self.context(rows, errors, summary), status=422)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return render(request, self.template, self.context(rows), status=exc.status)
+        messages.success(request, f"{len(orgs)} organizations were created.")
+        return redirect(reverse("portal:organization_list") + "?sort=-created")
+
+
+class OrganizationDetailView(OrganizationObjectMixin, View):
+    required_perm = Perm.ORGANIZATION_VIEW
+
+    def get(self, request, pk):
+        org = self.organization
+        history = []
+        if self.actor.has(Perm.AUDIT_VIEW):
+            history = list(AuditEvent.objects.visible_to(self.actor).filter(organization_id=org.pk)[:50])
+        return render(
+            request,
+            "organizations/organization_detail.html",
+            {
+                "org": org,
+                "groups": org.groups.all(),
+                "domains": org.domains.all(),
+                "history": history,
+                "fields": [(FIELD_LABELS[f], getattr(org, f)) for f in ORGANIZATION_FIELDS],
+            },
+        )
+
+
+class OrganizationEditView(OrganizationObjectMixin, View):
+    required_perm = Perm.ORGANIZATION_CHANGE
+    template = "organizations/organization_form.html"
+
+    def initial(self):
+        org = self.organization
+        data = {f: getattr(org, f) for f in ORGANIZATION_FIELDS}
+        data["country"] = org.country.code or ""
+        data["billing_start_date"] = org.billing_start_date.isoformat()
+        data["approval_limit"] = "" if org.approval_limit is None else str(org.approval_limit)
+        return data
+
+    def get(self, request, pk):
+        form = OrganizationForm(initial=self.initial(), actor=self.actor, creating=False)
+        return render(request, self.template, {"form": form, "org": self.organization, "more_open": True})
+
+    def post(self, request, pk):
+        form = OrganizationForm(request.POST, initial=self.initial(), actor=self.actor, creating=False)
+        if form.is_valid():
+            try:
+                services.update_organization(actor=self.actor, organization=self.organization, data=form.service_data())
+            except DomainError as exc:
+                apply_errors(form, exc)
+            else:
+                messages.success(request, "The organization was updated.")
+                return redirect("portal:organization_detail", pk=pk)
+        return render(request, self.template, {"form": form, "org": self.organization, "more_open": True}, status=422)
+
+
+class OrganizationDeleteView(OrganizationObjectMixin, View):
+    required_perm = Perm.ORGANIZATION_DELETE
+
+    def get(self, request, pk):
+        return render(
+            request,
+            "portal/confirm_delete.html",
+            {
+                "object": self.organization,
+                "kind": "organization",
+                "cancel_url": reverse("portal:organization_detail", args=[pk]),
+                "warning": "Keep an organization for 60 days after it stops being a customer, so late credits and "
+                "charges still have a record to land on.",
+            },
+        )
+
+    def post(self, request, pk):
+        try:
+            services.delete_organization(actor=self.actor, organization=self.organization)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect("portal:organization_detail", pk=pk)
+        messages.success(request, f"Organization {self.organization.name} was deleted.")
+        return redirect("portal:organization_list")
+
+
+class OrganizationDomainAddView(OrganizationObjectMixin, View):
+    required_perm = Perm.ORGANIZATION_CHANGE
+
+    def post(self, request, pk):
+        try:
+            services.add_domain(actor=self.actor, organization=self.organization, domain=request.POST.get("domain", ""))
+        except DomainError as exc:
+            messages.error(request, str(exc.errors[0].message) if isinstance(exc, ValidationFailed) else exc.message)
+        else:
+            messages.success(request, "The domain was added.")
+        return redirect("portal:organization_detail", pk=pk)
+
+
+class OrganizationDomainRemoveView(OrganizationObjectMixin, View):
+    required_perm = Perm.ORGANIZATION_CHANGE
+
+    def post(self, request, pk, domain_pk):
+        domain = get_object_or_404(OrganizationDomain, organization=self.organization, pk=domain_pk)
+        services.remove_domain(actor=self.actor, domain=domain)
+        messages.success(request, f"The domain {domain.domain} was removed.")
+        return redirect("portal:organization_detail", pk=pk)
+
+
+# --- groups -----------------------------------------------------------------------------------------
+
+
+class GroupObjectMixin(ActorMixin):
+    def check_object_scope(self) -> None:
+        self.group = get_visible_or_404(OrganizationGroup.objects, self.actor, self.kwargs["pk"])
+
+
+class GroupListView(ActorMixin, View):
+    required_perm = Perm.GROUP_VIEW
+
+    def get(self, request):
+        q = request.GET.get("q", "").strip()
+        qs = OrganizationGroup.objects.visible_to(self.actor).annotate(
+            member_count=Count("organizations", distinct=True), user_count=Count("users", distinct=True)
+        )
+        if q:
+            qs = qs.filter(name__icontains=q)
+        page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        return render(request, "organizations/group_list.html", {"page": page, "q": q})
+
+
+class GroupCreateView(ActorMixin, View):
+    required_perm = Perm.GROUP_MANAGE
+
+    def get(self, request):
+        return render(request, "organizations/group_form.html", {"form": GroupForm()})
+
+    def post(self, request):
+        form = GroupForm(request.POST)
+        if form.is_valid():
+            try:
+                group = services.create_group(actor=self.actor, data=form.cleaned_data)
+            except DomainError as exc:
+                apply_errors(form, exc)
+            else:
+                messages.success(request, f"Group {group.name} was created. Now choose its members.")
+                return redirect("portal:group_members", pk=group.pk)
+        return render(request, "organizations/group_form.html", {"form": form}, status=422)
+
+
+class GroupEditView(GroupObjectMixin, View):
+    required_perm = Perm.GROUP_MANAGE
+
+    def get(self, request, pk):
+        form = GroupForm(initial={"name": self.group.name, "description": self.group.description})
+        return render(
+            request,
+            "organizations/group_form.html",
+            {"form": form, "group": self.group, "users_form": self._users_context()},
+        )
+
+    def _users_context(self):
+        candidates = User.objects.visible_to(self.actor).filter(staff_role__in=GROUP_SCOPED_ROLES, is_active=True)
+        assigned = set(self.group.users.values_list("pk", flat=True))
+        return [(u, u.pk in assigned) for u in candidates]
+
+    def post(self, request, pk):
+        form = GroupForm(request.POST)
+        if form.is_valid():
+            try:
+                services.update_group(actor=self.actor, group=self.group, data=form.cleaned_data)
+                if "users_submitted" in request.POST:
+                    services.set_group_users(actor=self.actor, group=self.group, user_ids=request.POST.getlist("users"))
+            except DomainError as exc:
+                apply_errors(form, exc)
+            else:
+                messages.success(request, "The group was updated.")
+                return redirect("portal:group_list")
+        return render(
+            request,
+            "organizations/group_form.html",
+            {"form": form, "group": self.group, "users_form": self._users_context()},
+            status=422,
+        )
+
+
+class GroupDeleteView(GroupObjectMixin, View):
+    required_perm = Perm.GROUP_MANAGE
+
+    def get(self, request, pk):
+        return render(
+            request,
+            "portal/confirm_delete.html",
+            {
+                "object": self.group,
+                "kind": "organization group",
+                "cancel_url": reverse("portal:group_list"),
+                "warning": "The organizations stay; only the group and its assignments go. Account managers assigned "
+                "to it lose sight of its organizations at once.",
+            },
+        )
+
+    def post(self, request, pk):
+        services.delete_group(actor=self.actor, group=self.group)
+        messages.success(request, f"Group {self.group.name} was deleted.")
+        return redirect("portal:group_list")
+
+
+class GroupMembersView(GroupObjectMixin, View):
+    """Members: the group's organizations (remove) and a search to find more (add)."""
+
+    required_perm = Perm.GROUP_VIEW
+    post_perm = Perm.GROUP_MANAGE
+
+    def get(self, request, pk):
+        q = request.GET.get("q", "").strip()
+        members = organization_list_queryset(self.actor, group=self.group.pk)
+        page = Paginator(members, PAGE_SIZE).get_page(request.GET.get("page"))
+        candidates = []
+        if q and self.actor.has(Perm.GROUP_MANAGE):
+            candidates = list(
+                Organization.objects.visible_to(self.actor)
+                .search(q)
+                .exclude(groups=self.group)
+                .order_by("name")[:PAGE_SIZE]
+            )
+        return render(
+            request,
+            "organizations/group_members.html",
+            {"group": self.group, "page": page, "q": q, "candidates": candidates},
+        )
+
+    def post(self, request, pk):
+        action = request.POST.get("action")
+        ids = request.POST.getlist("organizations")
+        try:
+            if action == "add":
+                n = services.add_group_members(actor=self.actor, group=self.group, organization_ids=ids)
+                messages.success(request, f"{n} organizations were added to {self.group.name}.")
+            elif action == "remove":
+                n = services.remove_group_members(actor=self.actor, group=self.group, organization_ids=ids)
+                messages.success(request, f"{n} organizations were removed from {self.group.name}.")
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        return redirect("portal:group_members", pk=pk)
