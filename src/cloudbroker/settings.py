@@ -12,6 +12,7 @@ from cloudbroker.config import BASE_DIR, load_config
 
 CONFIG = load_config()
 CONFIG.data_dir.mkdir(parents=True, exist_ok=True)
+(CONFIG.data_dir / "static").mkdir(exist_ok=True)
 
 DEBUG = CONFIG.debug
 SECRET_KEY = CONFIG.resolved_secret_key()

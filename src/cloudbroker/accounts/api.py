@@ -1,9 +1,8 @@
-from __future__ import annotations
-
 import uuid
 
 from django.db import transaction
-from ninja import Router
+from django.db.models import Q
+from ninja import Router, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from cloudbroker.accounts import services
@@ -30,9 +29,11 @@ def _staff(actor):
 @staff_router.get("/", response=list[StaffOut], summary="List staff users (administrators)")
 @paginate(PageNumberPagination, page_size=100)
 def list_staff(request, q: str = "", role: str = ""):
-    qs = _staff(actor_of(request))
+    actor = actor_of(request)
+    actor.require(Perm.STAFF_VIEW)
+    qs = _staff(actor)
     if q:
-        qs = qs.filter(email__icontains=q) | qs.filter(last_name__icontains=q) | qs.filter(first_name__icontains=q)
+        qs = qs.filter(Q(email__icontains=q) | Q(last_name__icontains=q) | Q(first_name__icontains=q))
     if role:
         qs = qs.filter(staff_role=role)
     return qs
@@ -47,7 +48,7 @@ def create_staff(request, payload: StaffCreate):
         password=payload.password,
         group_ids=payload.groups,
     )
-    return 201, _staff(actor).get(pk=user.pk)
+    return Status(201, _staff(actor).get(pk=user.pk))
 
 
 @staff_router.get("/me", response=StaffOut, summary="The calling staff user")
@@ -86,7 +87,7 @@ def list_tokens(request):
 def create_token(request, payload: ApiTokenCreate):
     token, raw = services.create_api_token(actor=actor_of(request), name=payload.name, expires_at=payload.expires_at)
     out = ApiTokenOut.from_orm(token).dict()
-    return 201, {**out, "token": raw}
+    return Status(201, {**out, "token": raw})
 
 
 @tokens_router.delete("/{token_id}", response={204: None}, summary="Revoke an API token")
@@ -94,4 +95,4 @@ def revoke_token(request, token_id: uuid.UUID):
     actor = actor_of(request)
     token = get_visible(ApiToken.objects, actor, token_id)
     services.revoke_api_token(actor=actor, token=token)
-    return 204, None
+    return Status(204, None)

@@ -1,5 +1,3 @@
-from __future__ import annotations
-
 from ninja import Router
 
 from cloudbroker.accounts.roles import Perm

@@ -1,7 +1,5 @@
 """API plumbing shared by every router: authentication to an actor, error rendering, scoping."""
 
-from __future__ import annotations
-
 from django.http import Http404, HttpRequest
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError

@@ -1,5 +1,3 @@
-from __future__ import annotations
-
 import datetime as dt
 import uuid
 
@@ -30,5 +28,6 @@ class JobOut(Schema):
 @router.get("/{job_id}", response=JobOut, summary="A background job's status, progress and result")
 def get_job(request, job_id: uuid.UUID):
     actor = actor_of(request)
+    job = get_visible(Job.objects, actor, job_id)
     actor.require(Perm.JOB_VIEW)
-    return get_visible(Job.objects, actor, job_id)
+    return job

@@ -1,11 +1,9 @@
-from __future__ import annotations
-
 import uuid
 from typing import Literal
 
 from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404
-from ninja import Router
+from ninja import Router, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from cloudbroker.accounts.roles import Perm
@@ -69,7 +67,7 @@ def list_organizations(request, q: str = "", group: uuid.UUID | None = None, sor
 def create_organization(request, payload: OrganizationCreate):
     actor = actor_of(request)
     org = services.create_organization(actor=actor, data=_fields(payload, {"groups"}), group_ids=payload.groups)
-    return 201, org
+    return Status(201, org)
 
 
 @router.post("/bulk", response={201: list[OrganizationOut]}, summary="Create many organizations (all or none)")
@@ -77,7 +75,7 @@ def bulk_create_organizations(request, payload: OrganizationBulkCreate):
     actor = actor_of(request)
     rows = [_fields(o, {"groups"}) for o in payload.organizations]
     orgs = services.create_organizations(actor=actor, rows=rows, group_ids=[o.groups for o in payload.organizations])
-    return 201, Organization.objects.filter(pk__in=[o.pk for o in orgs]).prefetch_related("groups")
+    return Status(201, Organization.objects.filter(pk__in=[o.pk for o in orgs]).prefetch_related("groups"))
 
 
 @router.get("/{organization_id}", response=OrganizationOut, summary="Get an organization")
@@ -97,15 +95,15 @@ def delete_organization(request, organization_id: uuid.UUID):
     actor = actor_of(request)
     org = get_visible(Organization.objects, actor, organization_id)
     services.delete_organization(actor=actor, organization=org)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/{organization_id}/history", response=list[AuditEventOut], summary="An organization's history")
 @paginate(PageNumberPagination, page_size=50)
 def organization_history(request, organization_id: uuid.UUID):
     actor = actor_of(request)
-    actor.require(Perm.AUDIT_VIEW)
     org = get_visible(Organization.objects, actor, organization_id)
+    actor.require(Perm.AUDIT_VIEW)
     return AuditEvent.objects.visible_to(actor).filter(organization_id=org.pk)
 
 
@@ -119,7 +117,7 @@ def list_domains(request, organization_id: uuid.UUID):
 def add_domain(request, organization_id: uuid.UUID, payload: DomainCreate):
     actor = actor_of(request)
     org = get_visible(Organization.objects, actor, organization_id)
-    return 201, services.add_domain(actor=actor, organization=org, domain=payload.domain)
+    return Status(201, services.add_domain(actor=actor, organization=org, domain=payload.domain))
 
 
 @router.delete("/{organization_id}/domains/{domain_id}", response={204: None}, summary="Remove a domain")
@@ -128,7 +126,7 @@ def remove_domain(request, organization_id: uuid.UUID, domain_id: uuid.UUID):
     org = get_visible(Organization.objects, actor, organization_id)
     domain = get_object_or_404(OrganizationDomain, organization=org, pk=domain_id)
     services.remove_domain(actor=actor, domain=domain)
-    return 204, None
+    return Status(204, None)
 
 
 # --- groups -------------------------------------------------------------------------------------
@@ -149,7 +147,7 @@ def list_groups(request, q: str = ""):
 def create_group(request, payload: GroupCreate):
     actor = actor_of(request)
     group = services.create_group(actor=actor, data=payload.dict())
-    return 201, _groups(actor).get(pk=group.pk)
+    return Status(201, _groups(actor).get(pk=group.pk))
 
 
 @groups_router.get("/{group_id}", response=GroupOut, summary="Get an organization group")
@@ -171,7 +169,7 @@ def delete_group(request, group_id: uuid.UUID):
     actor = actor_of(request)
     group = get_visible(OrganizationGroup.objects, actor, group_id)
     services.delete_group(actor=actor, group=group)
-    return 204, None
+    return Status(204, None)
 
 
 @groups_router.get("/{group_id}/members", response=list[OrganizationOut], summary="Organizations in a group")
