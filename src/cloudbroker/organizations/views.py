@@ -270,7 +270,7 @@ class GroupListView(ActorMixin, View):
         q = request.GET.get("q", "").strip()
         qs = OrganizationGroup.objects.visible_to(self.actor).annotate(
             member_count=Count("organizations", distinct=True), user_count=Count("users", distinct=True)
-        )
+        ).order_by("name")
         if q:
             qs = qs.filter(name__icontains=q)
         page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
