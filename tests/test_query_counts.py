@@ -1,0 +1,65 @@
+"""The organization list costs the same number of queries for 3 rows as for 50 (no N+1),
+for a broker-wide role and for a group-scoped role, in the API and on the portal page."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from cloudbroker.accounts.roles import StaffRole
+
+# Pinned counts. If a change moves one of these, look at the queries (pytest -vv prints them)
+# and pin the new number only when every query is deliberate.
+API_QUERIES = {
+    # token lookup, count, page, groups prefetch
+    StaffRole.GLOBAL_ADMIN: 4,
+    # + the account manager's assigned groups
+    StaffRole.KEY_ACCOUNT_MANAGER: 5,
+}
+PAGE_QUERIES = {
+    # session, user, groups for the filter, count, page, groups prefetch
+    StaffRole.GLOBAL_ADMIN: 6,
+    StaffRole.KEY_ACCOUNT_MANAGER: 7,
+}
+
+
+def _fill(org_factory, group, n):
+    for _ in range(n):
+        org_factory(groups=[group])
+
+
+def _count(fn) -> tuple[int, list[str]]:
+    with CaptureQueriesContext(connection) as ctx:
+        response = fn()
+    assert response.status_code == 200
+    return len(ctx.captured_queries), [q["sql"] for q in ctx.captured_queries]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", list(API_QUERIES), ids=lambda r: r.value)
+def test_api_list_query_count_is_constant(role, api, make_staff, org_factory, group_factory):
+    group = group_factory()
+    user = make_staff(role, groups=[group] if role == StaffRole.KEY_ACCOUNT_MANAGER else ())
+    client = api(user)
+    client.get("/api/v1/organizations/")  # first use stamps the token's last-used time
+    _fill(org_factory, group, 3)
+    small, _ = _count(lambda: client.get("/api/v1/organizations/"))
+    _fill(org_factory, group, 47)
+    large, sql = _count(lambda: client.get("/api/v1/organizations/"))
+    assert len(client.get("/api/v1/organizations/").json()["items"]) == 50
+    assert small == large == API_QUERIES[role], "\n".join(sql)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", list(PAGE_QUERIES), ids=lambda r: r.value)
+def test_page_list_query_count_is_constant(role, portal, make_staff, org_factory, group_factory):
+    group = group_factory()
+    user = make_staff(role, groups=[group] if role == StaffRole.KEY_ACCOUNT_MANAGER else ())
+    client = portal(user)
+    _fill(org_factory, group, 3)
+    small, _ = _count(lambda: client.get("/organizations/"))
+    _fill(org_factory, group, 47)
+    large, sql = _count(lambda: client.get("/organizations/"))
+    assert client.get("/organizations/").content.count(b'href="/organizations/') >= 50
+    assert small == large == PAGE_QUERIES[role], "\n".join(sql)
