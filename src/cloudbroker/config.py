@@ -13,7 +13,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from django.core.exceptions import ImproperlyConfigured
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -92,4 +93,12 @@ class Config(BaseSettings):
 
 
 def load_config() -> Config:
-    return Config()
+    """The configuration, or a start-up failure that names every bad variable."""
+    try:
+        return Config()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'configuration'}: {err['msg'].removeprefix('Value error, ')}"
+            for err in exc.errors()
+        )
+        raise ImproperlyConfigured(f"Invalid configuration: {problems}") from None
