@@ -24,7 +24,8 @@ def test_role_rules_from_the_seeds():
         perms[StaffRole.SALES_AGENT],
     )
     # Limited KAM = KAM minus approval settings; Sales Agent = Limited KAM minus cost/margin.
-    assert Perm.APPROVAL_SETTINGS_CHANGE in kam and Perm.APPROVAL_SETTINGS_CHANGE not in lkam
+    assert Perm.APPROVAL_SETTINGS_CHANGE in kam
+    assert Perm.APPROVAL_SETTINGS_CHANGE not in lkam
     assert lkam - sa == {Perm.COST_VIEW}
     # Key Account View Only = read-only: no create/change/delete of anything.
     writes = {p for p in Perm if p.value.split(".")[1] in {"create", "change", "delete", "manage", "multi_group"}}
