@@ -33,6 +33,9 @@ run: demo
 
 ## Run the whole test suite (PostgreSQL when DATABASE_URL is set, Redis jobs when REDIS_URL is set)
 test: install
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; } || \
+		echo "chromium is not installed: the browser tests will be skipped"
 	@CLOUDBROKER_DATA_DIR=$${CLOUDBROKER_DATA_DIR:-$(CURDIR)/var/test} $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
