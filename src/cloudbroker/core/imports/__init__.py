@@ -1,0 +1,37 @@
+"""The file layer of bulk import: specs, parsers, templates and exports.
+
+No models and no Django here: this package turns an uploaded file into numbered rows of strings
+(:func:`read_rows`), builds the downloadable templates (:func:`build_template`) and writes lists
+out safely (:func:`iter_csv`, :func:`write_xlsx`). Row validation and persistence live with each
+entity's import (e.g. ``organizations``) on top of it.
+"""
+
+from .errors import ImportFileRefused
+from .export import ExportColumn, csv_bytes, iter_csv, neutralise, write_xlsx, xlsx_bytes
+from .limits import ImportLimits
+from .parsers import FileFormat, ParsedFile, RawRow, cell_text, detect_format, read_rows
+from .spec import Column, ColumnKind, ImportSpec, normalise_header
+from .templates import TemplateFile, build_template
+
+__all__ = [
+    "Column",
+    "ColumnKind",
+    "ExportColumn",
+    "FileFormat",
+    "ImportFileRefused",
+    "ImportLimits",
+    "ImportSpec",
+    "ParsedFile",
+    "RawRow",
+    "TemplateFile",
+    "build_template",
+    "cell_text",
+    "csv_bytes",
+    "detect_format",
+    "iter_csv",
+    "neutralise",
+    "normalise_header",
+    "read_rows",
+    "write_xlsx",
+    "xlsx_bytes",
+]
