@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django_countries.fields import CountryField
 
@@ -24,10 +24,8 @@ class OrganizationQuerySet(models.QuerySet):
             return qs.filter(pk=actor.organization_id)
         if not actor.group_ids:
             return qs.none()
-        membership = OrganizationGroup.organizations.through.objects.filter(
-            organization_id=OuterRef("pk"), organizationgroup_id__in=actor.group_ids
-        )
-        return qs.filter(Exists(membership))
+        members = OrganizationGroup.organizations.through.objects.filter(organizationgroup_id__in=actor.group_ids)
+        return qs.filter(pk__in=members.values("organization_id"))
 
     def search(self, text: str) -> OrganizationQuerySet:
         text = (text or "").strip()
