@@ -402,7 +402,7 @@ def _read_csv(
             raise ImportFileRefused("The file is empty: it has no header row.")
         if delimiter is None:
             delimiter = _sniff_delimiter(header_line.rstrip("\r\n"), spec)
-        reader = csv.reader(itertools.chain(consumed, text), delimiter=delimiter)
+        reader = csv.reader(itertools.chain(consumed, text), delimiter=delimiter, strict=True)
         records = _csv_records(reader)
         try:
             _, header = next(h for h in records if any(c.strip() for c in h[1]))
@@ -434,6 +434,17 @@ def _read_csv(
     )
 
 
+def _csv_problem(exc: csv.Error) -> str:
+    text = str(exc)
+    if "unexpected end of data" in text:
+        return 'a quoted value is never closed (a closing " is missing), so the rest of the file cannot be read.'
+    if "expected after" in text:
+        return 'text follows a closing quote. Put the whole value in quotes and double any quote inside it ("").'
+    if "field larger than field limit" in text:
+        return f"a value is longer than {csv.field_size_limit():,} characters."
+    return text.rstrip(".") + "."
+
+
 def _csv_records(reader: Any) -> Iterator[tuple[int, list[str]]]:
     number = 0
     while True:
@@ -442,7 +453,7 @@ def _csv_records(reader: Any) -> Iterator[tuple[int, list[str]]]:
         except StopIteration:
             return
         except csv.Error as exc:
-            raise ImportFileRefused(f"Row {number + 1:,} cannot be read as CSV: {exc}.") from exc
+            raise ImportFileRefused(f"Row {number + 1:,} cannot be read as CSV: {_csv_problem(exc)}") from exc
         number += 1
         yield number, cells
 
