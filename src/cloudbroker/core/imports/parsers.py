@@ -607,11 +607,20 @@ def _read_xlsx(stream: IO[bytes], spec: ImportSpec, limits: ImportLimits, warnin
     if start is None:
         workbook.close()
         raise ImportFileRefused(f"The sheet '{sheet.name}' is empty.")
-    first_row = start[0] + 1
 
     def records() -> Iterator[tuple[int, list[str]]]:
-        for offset, cells in enumerate(data.iter_rows()):
-            yield first_row + offset, [cell_text(c) for c in cells]
+        # python-calamine 0.9 yields rows from the top of the sheet (row 1) even when the data
+        # starts lower (``start``); older versions started at ``start``. The row at ``start`` always
+        # holds a value, so a blank first row means the iteration began at row 1.
+        iterator = data.iter_rows()
+        first = next(iterator, None)
+        if first is None:
+            return
+        first_cells = [cell_text(c) for c in first]
+        number = 1 if start[0] == 0 or not any(first_cells) else start[0] + 1
+        yield number, first_cells
+        for number, cells in enumerate(iterator, start=number + 1):
+            yield number, [cell_text(c) for c in cells]
 
     source = records()
     try:
