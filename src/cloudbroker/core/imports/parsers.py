@@ -617,9 +617,9 @@ def _read_xlsx(stream: IO[bytes], spec: ImportSpec, limits: ImportLimits, warnin
         if first is None:
             return
         first_cells = [cell_text(c) for c in first]
-        number = 1 if start[0] == 0 or not any(first_cells) else start[0] + 1
-        yield number, first_cells
-        for number, cells in enumerate(iterator, start=number + 1):
+        first_number = 1 if start[0] == 0 or not any(first_cells) else start[0] + 1
+        yield first_number, first_cells
+        for number, cells in enumerate(iterator, start=first_number + 1):
             yield number, [cell_text(c) for c in cells]
 
     source = records()
