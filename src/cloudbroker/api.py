@@ -8,6 +8,7 @@ from cloudbroker.accounts.api import staff_router, tokens_router
 from cloudbroker.brokers.api import router as broker_router
 from cloudbroker.core.api import BearerTokenAuth, PortalSessionAuth, install_error_handlers
 from cloudbroker.core.jobs_api import router as jobs_router
+from cloudbroker.imports.api import router as imports_router
 from cloudbroker.organizations.api import groups_router
 from cloudbroker.organizations.api import router as organizations_router
 
@@ -32,3 +33,4 @@ api.add_router("/tokens", tokens_router)
 api.add_router("/organizations", organizations_router)
 api.add_router("/groups", groups_router)
 api.add_router("/jobs", jobs_router)
+api.add_router("/imports", imports_router)

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "cloudbroker.brokers",
     "cloudbroker.accounts",
     "cloudbroker.organizations",
+    "cloudbroker.imports",
     "cloudbroker.portal",
 ]
 
@@ -192,6 +193,14 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20000
+
+# --- Uploaded files (import files) and import limits.
+MEDIA_ROOT = CONFIG.data_dir / "media"
+MEDIA_URL = "/media/"  # never served: files are read back by the application only
+IMPORT_MAX_BYTES = CONFIG.import_max_bytes
+IMPORT_MAX_ROWS = CONFIG.import_max_rows
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # --- API.
 NINJA_PAGINATION_PER_PAGE = 50

@@ -92,7 +92,7 @@ def _send(job_id) -> None:
     run_job_task(str(job_id))
 
 
-def run_job(job_id) -> Job | None:
+def run_job(job_id, *, context_factory: Callable[[Job], JobContext] = JobContext) -> Job | None:
     """Run one job in this process. Safe to call twice: a finished or running job is left alone."""
     with transaction.atomic():
         job = Job.objects.select_for_update().filter(pk=job_id).first()
@@ -107,7 +107,7 @@ def run_job(job_id) -> Job | None:
         job.heartbeat_at = timezone.now()
         job.save(update_fields=["status", "attempts", "started_at", "heartbeat_at", "updated_at"])
 
-    ctx = JobContext(job)
+    ctx = context_factory(job)
     try:
         summary = runner_for(job.kind)(ctx) or {}
     except Exception as exc:

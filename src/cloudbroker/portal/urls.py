@@ -1,9 +1,23 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import path, register_converter
 
 from cloudbroker.accounts import views as staff
+from cloudbroker.imports import views as imports
 from cloudbroker.organizations import views as orgs
 from cloudbroker.portal import views
+
+
+class FileFormatConverter:
+    regex = "csv|xlsx|xml"
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return value
+
+
+register_converter(FileFormatConverter, "fmt")
 
 app_name = "portal"
 
@@ -15,6 +29,15 @@ urlpatterns = [
     path("organizations/", orgs.OrganizationListView.as_view(), name="organization_list"),
     path("organizations/new/", orgs.OrganizationCreateView.as_view(), name="organization_create"),
     path("organizations/new-multiple/", orgs.OrganizationBulkCreateView.as_view(), name="organization_bulk_create"),
+    path("organizations/import/", imports.OrganizationImportView.as_view(), name="organization_import"),
+    path(
+        "organizations/import/template.<fmt:file_format>",
+        imports.OrganizationTemplateView.as_view(),
+        name="organization_import_template",
+    ),
+    path("organizations/export.<fmt:file_format>", orgs.OrganizationExportView.as_view(), name="organization_export"),
+    path("imports/<uuid:pk>/", imports.ImportDetailView.as_view(), name="import_detail"),
+    path("imports/<uuid:pk>/errors.csv", imports.ImportErrorReportView.as_view(), name="import_error_report"),
     path("organizations/<uuid:pk>/", orgs.OrganizationDetailView.as_view(), name="organization_detail"),
     path("organizations/<uuid:pk>/edit/", orgs.OrganizationEditView.as_view(), name="organization_edit"),
     path("organizations/<uuid:pk>/delete/", orgs.OrganizationDeleteView.as_view(), name="organization_delete"),

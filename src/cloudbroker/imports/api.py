@@ -1,0 +1,75 @@
+import uuid
+from typing import Literal
+
+from django.http import HttpResponse, StreamingHttpResponse
+from ninja import File, Form, Router, Status
+from ninja.files import UploadedFile
+from ninja.pagination import PageNumberPagination, paginate
+
+from cloudbroker.accounts.roles import Perm
+from cloudbroker.core.api import actor_of, get_visible
+from cloudbroker.core.imports import build_template, iter_csv
+from cloudbroker.imports import services
+from cloudbroker.imports.models import ImportRun
+from cloudbroker.imports.schemas import ImportIssueOut, ImportRunOut, JobRef
+from cloudbroker.organizations.imports import ORGANIZATION_SPEC
+
+router = Router(tags=["imports"])
+
+ERROR_REPORT_COLUMNS = [("row", "Row"), ("column", "Column"), ("message", "Message"), ("phase", "Found during")]
+
+
+@router.get(
+    "/organizations/template.{file_format}", summary="Download the organization import template", response={200: None}
+)
+def organization_template(request, file_format: Literal["csv", "xlsx", "xml"]):
+    actor_of(request).require(Perm.ORGANIZATION_CREATE)
+    template = build_template(ORGANIZATION_SPEC, file_format)
+    response = HttpResponse(template.content, content_type=template.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{template.filename}"'
+    return response
+
+
+@router.post("/organizations", response={201: ImportRunOut}, summary="Upload a file: read it and preview each row")
+def upload_organizations(request, file: UploadedFile = File(...), dry_run: bool = Form(False)):
+    actor = actor_of(request)
+    content = services.content_of(file)
+    run = services.start_import(actor=actor, content=content, filename=file.name or "upload", dry_run=dry_run)
+    return Status(201, run)
+
+
+@router.get("/{run_id}", response=ImportRunOut, summary="An import: preview, status and result")
+def get_import(request, run_id: uuid.UUID):
+    return get_visible(ImportRun.objects, actor_of(request), run_id)
+
+
+@router.get("/{run_id}/issues", response=list[ImportIssueOut], summary="Every error, by row and column")
+@paginate(PageNumberPagination, page_size=100)
+def list_issues(request, run_id: uuid.UUID):
+    return get_visible(ImportRun.objects, actor_of(request), run_id).issues.all()
+
+
+@router.get("/{run_id}/errors.csv", response={200: None}, summary="The error report as CSV")
+def error_report(request, run_id: uuid.UUID):
+    run = get_visible(ImportRun.objects, actor_of(request), run_id)
+    response = StreamingHttpResponse(
+        iter_csv(ERROR_REPORT_COLUMNS, services.iter_error_report(run)), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="import-errors-{run.pk}.csv"'
+    return response
+
+
+@router.post("/{run_id}/confirm", response={202: JobRef}, summary="Import the previewed file (runs as a job)")
+def confirm(request, run_id: uuid.UUID):
+    actor = actor_of(request)
+    run = get_visible(ImportRun.objects, actor, run_id)
+    job = services.confirm_import(actor=actor, run=run)
+    return Status(202, {"job_id": job.pk, "run_id": run.pk})
+
+
+@router.post("/{run_id}/resume", response={202: JobRef}, summary="Run a failed import again from where it stopped")
+def resume(request, run_id: uuid.UUID):
+    actor = actor_of(request)
+    run = get_visible(ImportRun.objects, actor, run_id)
+    job = services.resume_import(actor=actor, run=run)
+    return Status(202, {"job_id": job.pk, "run_id": run.pk})

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from cloudbroker.core.models import BaseModel
+
+__all__ = ["ImportIssue", "ImportKind", "ImportRun", "ImportStatus"]
+
+
+class ImportKind(models.TextChoices):
+    ORGANIZATIONS = "organizations", "Organizations"
+
+
+class ImportStatus(models.TextChoices):
+    PREVIEWING = "previewing", "Reading the file"
+    PREVIEWED = "previewed", "Ready to import"
+    REFUSED = "refused", "File refused"
+    IMPORTING = "importing", "Importing"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+
+
+class ImportRunQuerySet(models.QuerySet):
+    def visible_to(self, actor) -> ImportRunQuerySet:
+        qs = self.filter(broker_id=actor.broker_id)
+        return qs if actor.scope_is_broker else qs.filter(created_by_id=actor.user_id)
+
+
+def _upload_to(run: ImportRun, filename: str) -> str:
+    return f"imports/{run.broker_id}/{run.pk}/{filename}"
+
+
+class ImportRun(BaseModel):
+    """One uploaded file: its preview (what each row would do) and, once confirmed, its import."""
+
+    broker = models.ForeignKey("brokers.Broker", on_delete=models.CASCADE, related_name="import_runs")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    kind = models.CharField(max_length=32, choices=ImportKind.choices, default=ImportKind.ORGANIZATIONS)
+    filename = models.CharField(max_length=255)
+    file = models.FileField(upload_to=_upload_to, max_length=500)
+    file_format = models.CharField(max_length=8, blank=True)
+    status = models.CharField(max_length=16, choices=ImportStatus.choices, default=ImportStatus.PREVIEWING)
+    refused_message = models.TextField(blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    total_rows = models.PositiveIntegerField(default=0)
+    new_rows = models.PositiveIntegerField(default=0)
+    update_rows = models.PositiveIntegerField(default=0)
+    unchanged_rows = models.PositiveIntegerField(default=0)
+    error_rows = models.PositiveIntegerField(default=0)
+    preview = models.JSONField(default=list, blank=True)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    dry_run = models.BooleanField(default=False)
+    preview_job = models.ForeignKey("core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    job = models.ForeignKey("core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    objects = ImportRunQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} import {self.filename}"
+
+    @property
+    def can_confirm(self) -> bool:
+        return self.status == ImportStatus.PREVIEWED and (self.new_rows or self.update_rows)
+
+
+class ImportIssue(models.Model):
+    """One problem with one row and column of an import file (the downloadable error report)."""
+
+    id = models.BigAutoField(primary_key=True)
+    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="issues")
+    phase = models.CharField(max_length=8, default="preview")  # preview | import
+    row = models.PositiveIntegerField()
+    column = models.CharField(max_length=100)
+    message = models.TextField()
+
+    class Meta:
+        ordering = ["row", "id"]
+        indexes = [models.Index(fields=["run", "phase", "row"], name="import_issue_run_idx")]
+
+    def __str__(self) -> str:
+        return f"Row {self.row}, {self.column}: {self.message}"
