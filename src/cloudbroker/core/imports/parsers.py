@@ -736,6 +736,9 @@ def _xml_events(stream: IO[bytes]) -> Iterator[tuple[str, Any]]:
         yield event
 
 
+_UNSEEN = object()
+
+
 def _read_xml(stream: IO[bytes], spec: ImportSpec, limits: ImportLimits, warnings: list[str]) -> ParsedFile:
     events = _xml_events(stream)
     warned: set[str] = set()
@@ -757,6 +760,8 @@ def _read_xml(stream: IO[bytes], spec: ImportSpec, limits: ImportLimits, warning
 
     def elements() -> Iterator[tuple[int, dict[str, str]]]:
         """Each ``<row>`` element as ``(number, {key: text})``; the first row is number 2."""
+        columns_by_tag: dict[str, Any] = {}
+        row_tag = spec.xml_row.casefold()
         depth = 1  # the root's start event has been consumed
         ordinal = 1
         for event, element in events:
@@ -767,7 +772,7 @@ def _read_xml(stream: IO[bytes], spec: ImportSpec, limits: ImportLimits, warning
             if depth != 1:
                 continue
             name = _local(element.tag)
-            if name.casefold() != spec.xml_row.casefold():
+            if name != spec.xml_row and name.casefold() != row_tag:
                 warn_once(f"<{name}>", f"Elements <{name}> inside <{spec.xml_root}> are not rows and were ignored.")
                 root.clear()
                 continue
@@ -775,7 +780,8 @@ def _read_xml(stream: IO[bytes], spec: ImportSpec, limits: ImportLimits, warning
             values: dict[str, str] = {}
             for child in element:
                 child_name = _local(child.tag)
-                column = spec.find(child_name)
+                if (column := columns_by_tag.get(child.tag, _UNSEEN)) is _UNSEEN:
+                    column = columns_by_tag[child.tag] = spec.find(child_name)
                 if column is None:
                     warn_once(child_name, f"Elements <{child_name}> are not recognised and were ignored.")
                     continue
