@@ -4,6 +4,19 @@ No models and no Django here: this package turns an uploaded file into numbered 
 (:func:`read_rows`), builds the downloadable templates (:func:`build_template`) and writes lists
 out safely (:func:`iter_csv`, :func:`write_xlsx`). Row validation and persistence live with each
 entity's import (e.g. ``organizations``) on top of it.
+
+Typical use by an entity's import::
+
+    SPEC = ImportSpec("Organizations", [Column("name", "Name", required=True), ...],
+                      xml_root="organizations", xml_row="organization", sheet_name="Organizations")
+
+    with read_rows(upload, upload.name, SPEC) as parsed:   # ImportFileRefused for a bad file
+        for row in parsed.rows:                            # streamed RawRow(number, values)
+            ...validate row.values with the row schema; report errors as "Row {row.number}, ..."
+        notes = parsed.warnings                            # unknown columns etc., complete here
+
+    template = build_template(SPEC, "xlsx")                # .content, .content_type, .filename
+    response = StreamingHttpResponse(iter_csv(SPEC.columns, rows), content_type="text/csv")
 """
 
 from .errors import ImportFileRefused
