@@ -1,0 +1,319 @@
+"""Importing organizations: preview, confirm, the job, re-import, scope, failures and resume."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from cloudbroker.accounts.roles import StaffRole
+from cloudbroker.core import jobs
+from cloudbroker.core.choices import JobStatus
+from cloudbroker.core.imports import ImportFileRefused
+from cloudbroker.core.models import AuditEvent, Job
+from cloudbroker.core.testing import drain_jobs, flush_jobs
+from cloudbroker.imports import services
+from cloudbroker.imports.models import ImportRun, ImportStatus
+from cloudbroker.organizations.models import Organization
+
+pytestmark = [pytest.mark.django_db, pytest.mark.jobs]
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "imports"
+HEADER = "Name,Primary domain,Notification email,Customer number,Country,Billing start date,Organization groups\n"
+
+
+def csv_of(*rows: str) -> bytes:
+    return (HEADER + "".join(r + "\n" for r in rows)).encode()
+
+
+@pytest.fixture(autouse=True)
+def _queue():
+    flush_jobs()
+    yield
+    flush_jobs()
+
+
+@pytest.fixture
+def run_import(django_capture_on_commit_callbacks):
+    """Upload, preview, confirm and let the worker run the job (through huey's storage)."""
+
+    def run(actor, content: bytes, filename="orgs.csv") -> ImportRun:
+        with django_capture_on_commit_callbacks(execute=True):
+            run = services.start_import(actor=actor, content=content, filename=filename)
+            assert run.status == ImportStatus.PREVIEWED, run.refused_message
+            services.confirm_import(actor=actor, run=run)
+        drain_jobs()
+        run.refresh_from_db()
+        return run
+
+    return run
+
+
+def test_preview_marks_each_row_and_writes_nothing(actor_of, make_staff, org_factory, group_factory):
+    group_factory(name="North")
+    org_factory(name="Existing", primary_domain="existing.com", customer_number="C-1")
+    actor = actor_of(make_staff(StaffRole.GLOBAL_ADMIN))
+    content = csv_of(
+        "New One,new-one.com,it@new-one.com,C-2,SE,01/02/2026,North",
+        "Existing Renamed,existing.com,it@existing.com,C-1,SE,,",
+        "Bad,http://bad.com,not-mail,C-3,Narnia,31/02/2026,Nowhere",
+    )
+    run = services.start_import(actor=actor, content=content, filename="orgs.csv")
+    assert (run.total_rows, run.new_rows, run.update_rows, run.error_rows) == (3, 1, 1, 1)
+    assert [r["action"] for r in run.preview] == ["new", "update", "error"]
+    issues = {(i.row, i.column) for i in run.issues.all()}
+    assert issues == {
+        (4, "Primary domain"),
+        (4, "Notification email"),
+        (4, "Country"),
+        (4, "Billing start date"),
+        (4, "Organization groups"),
+    }
+    assert Organization.objects.count() == 1
+    assert Organization.objects.get().name == "Existing"
+
+
+def test_import_creates_updates_and_reports(actor_of, make_staff, org_factory, group_factory, run_import):
+    north = group_factory(name="North")
+    existing = org_factory(name="Existing", primary_domain="existing.com", customer_number="C-1")
+    actor = actor_of(make_staff(StaffRole.GLOBAL_ADMIN))
+    run = run_import(
+        actor,
+        csv_of(
+            "New One,new-one.com,it@new-one.com,C-2,Sweden,01/02/2026,North",
+            "Existing Renamed,existing.com,it@existing.com,C-1,SE,,",
+            "Bad,www.bad.com,it@bad.com,C-3,SE,,",
+        ),
+    )
+    assert run.status == ImportStatus.COMPLETED
+    assert (run.created, run.updated, run.skipped, run.failed) == (1, 1, 0, 1)
+    new = Organization.objects.get(customer_number="C-2")
+    assert (new.name, new.country.code, new.billing_start_date) == ("New One", "SE", dt.date(2026, 2, 1))
+    assert list(new.groups.all()) == [north]
+    existing.refresh_from_db()
+    assert existing.name == "Existing Renamed"
+    assert AuditEvent.objects.filter(action="organization.created", object_id=str(new.pk)).count() == 1
+    updated = AuditEvent.objects.get(action="organization.updated", object_id=str(existing.pk))
+    assert updated.before["name"] == "Existing" and updated.after["name"] == "Existing Renamed"
+    assert run.job.status == JobStatus.SUCCEEDED and run.job.percent == 100
+    report = b"".join(_report_bytes(run)).decode("utf-8-sig")
+    assert "4,Primary domain,Enter the domain without www." in report
+
+
+def _report_bytes(run):
+    from cloudbroker.core.imports import iter_csv
+    from cloudbroker.imports.api import ERROR_REPORT_COLUMNS
+
+    return iter_csv(ERROR_REPORT_COLUMNS, services.iter_error_report(run))
+
+
+def test_reimporting_the_same_file_creates_nothing_twice(actor_of, make_staff, run_import):
+    actor = actor_of(make_staff(StaffRole.GLOBAL_ADMIN))
+    content = csv_of("Alpha,alpha.com,it@alpha.com,A-1,SE,,", "Beta,beta.com,it@beta.com,,SE,,")
+    first = run_import(actor, content)
+    assert first.created == 2
+    second = services.start_import(actor=actor, content=content, filename="orgs.csv")
+    assert (second.new_rows, second.update_rows, second.unchanged_rows) == (0, 0, 2)
+    assert not second.can_confirm
+    assert Organization.objects.count() == 2
+
+
+def test_duplicates_inside_the_file_name_the_other_row(actor_of, make_staff):
+    actor = actor_of(make_staff(StaffRole.GLOBAL_ADMIN))
+    run = services.start_import(
+        actor=actor,
+        content=csv_of(
+            "Alpha,alpha.com,it@alpha.com,A-1,SE,,",
+            "Alpha again,alpha2.com,it@alpha.com,A-1,SE,,",
+            "Alpha domain,ALPHA.com,it@alpha.com,A-3,SE,,",
+        ),
+        filename="d.csv",
+    )
+    messages = [i.message for i in run.issues.all()]
+    assert "Customer number A-1 is also on row 2." in messages
+    assert "Primary domain alpha.com is also on row 2." in messages
+
+
+def test_account_manager_imports_only_into_own_groups(actor_of, make_staff, org_factory, group_factory, run_import):
+    mine, other = group_factory(name="North"), group_factory(name="West")
+    org_factory(name="Outside", primary_domain="outside.com", customer_number="X-1", groups=[other])
+    kam = make_staff(StaffRole.KEY_ACCOUNT_MANAGER, groups=[mine])
+    actor = actor_of(kam)
+    run = services.start_import(
+        actor=actor,
+        content=csv_of(
+            "Mine,mine.com,it@mine.com,M-1,SE,,North",
+            "No group,nogroup.com,it@nogroup.com,M-2,SE,,",
+            "Their group,theirs.com,it@theirs.com,M-3,SE,,West",
+            "Touch outside,outside.com,it@outside.com,X-1,SE,,North",
+        ),
+        filename="kam.csv",
+    )
+    by_row = {}
+    for issue in run.issues.all():
+        by_row.setdefault(issue.row, []).append(issue.message)
+    assert 2 not in by_row
+    assert any("one of your organization groups" in m for m in by_row[3])
+    assert any("no organization group named 'West'" in m for m in by_row[4])
+    assert any("outside your organization groups" in m for m in by_row[5])
+    result = run_import(actor, csv_of("Mine,mine.com,it@mine.com,M-1,SE,,North"))
+    assert result.created == 1
+    assert Organization.objects.get(customer_number="X-1").name == "Outside"
+    assert [g.name for g in Organization.objects.get(customer_number="M-1").groups.all()] == ["North"]
+
+
+def test_refused_files_write_nothing(actor_of, make_staff):
+    actor = actor_of(make_staff(StaffRole.GLOBAL_ADMIN))
+    for name in ("missing_columns.csv", "billion_laughs.xml", "external_entity.xml", "empty.csv"):
+        with pytest.raises(ImportFileRefused):
+            services.start_import(actor=actor, content=(DATA / name).read_bytes(), filename=name)
+    assert not ImportRun.objects.exists()
+    assert not Organization.objects.exists()
+
+
+def test_a_failing_chunk_leaves_earlier_chunks_and_resumes(
+    actor_of, make_staff, monkeypatch, django_capture_on_commit_callbacks
+):
+    actor = actor_of(make_staff(StaffRole.GLOBAL_ADMIN))
+    monkeypatch.setattr(services, "CHUNK_ROWS", 2)
+    rows = [f"Org {i},org{i}.com,it@org{i}.com,N-{i},SE,," for i in range(5)]
+    with django_capture_on_commit_callbacks(execute=True):
+        run = services.start_import(actor=actor, content=csv_of(*rows), filename="five.csv")
+        services.confirm_import(actor=actor, run=run)
+    original = services._write_chunk
+    calls = {"n": 0}
+
+    def flaky(*args, **kwargs):
+        calls["n"] += 1
+        result = original(*args, **kwargs)
+        if calls["n"] == 2:
+            raise RuntimeError("database went away")  # after writing: the whole chunk must roll back
+        return result
+
+    monkeypatch.setattr(services, "_write_chunk", flaky)
+    drain_jobs()
+    run.refresh_from_db()
+    assert run.status == ImportStatus.FAILED
+    assert sorted(Organization.objects.values_list("customer_number", flat=True)) == ["N-0", "N-1"]
+    assert run.created == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        services.resume_import(actor=actor, run=run)
+    drain_jobs()
+    run.refresh_from_db()
+    assert run.status == ImportStatus.COMPLETED
+    assert Organization.objects.count() == 5
+    assert run.created == 5
+
+
+def test_a_killed_worker_is_resumed_by_the_sweeper(
+    actor_of, make_staff, monkeypatch, django_capture_on_commit_callbacks
+):
+    actor = actor_of(make_staff(StaffRole.GLOBAL_ADMIN))
+    monkeypatch.setattr(services, "CHUNK_ROWS", 2)
+    rows = [f"Org {i},org{i}.com,it@org{i}.com,K-{i},SE,," for i in range(5)]
+    start = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            run = services.start_import(actor=actor, content=csv_of(*rows), filename="five.csv")
+            job = services.confirm_import(actor=actor, run=run)
+        original = services._write_chunk
+        calls = {"n": 0}
+
+        class WorkerKilled(BaseException):
+            """Not an Exception: the process dies, nothing marks the job failed."""
+
+        def dying(*args, **kwargs):
+            calls["n"] += 1
+            if calls["n"] == 2:
+                raise WorkerKilled
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(services, "_write_chunk", dying)
+        with pytest.raises(WorkerKilled):
+            drain_jobs()
+        monkeypatch.setattr(services, "_write_chunk", original)
+    job.refresh_from_db()
+    assert job.status == JobStatus.RUNNING
+    assert Organization.objects.count() == 2
+    with time_machine.travel(start + jobs.STALE_AFTER + dt.timedelta(minutes=1), tick=False):
+        assert str(job.pk) in jobs.requeue_stale_jobs()
+        drain_jobs()
+    run.refresh_from_db()
+    assert run.status == ImportStatus.COMPLETED
+    assert sorted(Organization.objects.values_list("customer_number", flat=True)) == [f"K-{i}" for i in range(5)]
+    assert Job.objects.get(pk=job.pk).attempts == 2
+
+
+def test_api_upload_preview_confirm_poll(api, make_staff, django_capture_on_commit_callbacks):
+    client = api(make_staff(StaffRole.SUPER_ADMIN))
+    upload = io.BytesIO(csv_of("Api Org,api-org.com,it@api-org.com,API-1,SE,,"))
+    upload.name = "api.csv"
+    response = client.client.post("/api/v1/imports/organizations", {"file": upload}, headers=client.headers)
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["status"], body["new_rows"], body["preview"][0]["action"]) == ("previewed", 1, "new")
+    with django_capture_on_commit_callbacks(execute=True):
+        confirm = client.post(f"/api/v1/imports/{body['id']}/confirm")
+    assert confirm.status_code == 202
+    job_id = confirm.json()["job_id"]
+    assert client.get(f"/api/v1/jobs/{job_id}").json()["status"] == "queued"
+    drain_jobs()
+    assert client.get(f"/api/v1/jobs/{job_id}").json()["status"] == "succeeded"
+    final = client.get(f"/api/v1/imports/{body['id']}").json()
+    assert (final["status"], final["created"]) == ("completed", 1)
+    again = client.post(f"/api/v1/imports/{body['id']}/confirm")
+    assert again.status_code == 409
+
+
+def test_api_refuses_a_bad_file_with_its_reason(api, make_staff):
+    client = api(make_staff(StaffRole.SUPER_ADMIN))
+    upload = io.BytesIO((DATA / "missing_columns.csv").read_bytes())
+    upload.name = "missing.csv"
+    response = client.client.post("/api/v1/imports/organizations", {"file": upload}, headers=client.headers)
+    assert response.status_code == 422
+    assert response.json()["code"] == "import_file_refused"
+    assert "mandatory" in response.json()["message"].lower()
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "orgs_utf8.csv",
+        "orgs_cp1252.csv",
+        "orgs_semicolon.csv",
+        "orgs_libreoffice.xlsx",
+        "orgs_xlsxwriter.xlsx",
+        "orgs.xml",
+    ],
+)
+def test_real_files_import(name, actor_of, make_staff, run_import):
+    actor = actor_of(make_staff(StaffRole.GLOBAL_ADMIN))
+    run = run_import(actor, (DATA / name).read_bytes(), filename=name)
+    assert run.created >= 1
+    assert run.created == Organization.objects.count()
+
+
+def test_command_imports_and_refuses(broker, tmp_path, capsys):
+    good = tmp_path / "orgs.csv"
+    good.write_bytes(csv_of("Cmd Org,cmd-org.com,it@cmd-org.com,CMD-1,SE,,"))
+    call_command("import_organizations", str(good), "--dry-run")
+    assert not Organization.objects.exists()
+    call_command("import_organizations", str(good), "--broker", broker.slug)
+    assert Organization.objects.get().customer_number == "CMD-1"
+    bad = tmp_path / "bad.xml"
+    bad.write_bytes((DATA / "billion_laughs.xml").read_bytes())
+    with pytest.raises(CommandError, match="refused"):
+        call_command("import_organizations", str(bad))
+
+
+def test_export_neutralises_formulas(portal, make_staff, org_factory):
+    org_factory(name='=HYPERLINK("http://evil")', primary_domain="evil.com")
+    response = portal(make_staff(StaffRole.GLOBAL_ADMIN)).get("/organizations/export.csv")
+    content = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert "'=HYPERLINK" in content
+    assert "\n=HYPERLINK" not in content
