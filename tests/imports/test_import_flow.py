@@ -99,8 +99,8 @@ def test_import_creates_updates_and_reports(actor_of, make_staff, org_factory, g
     assert existing.name == "Existing Renamed"
     assert AuditEvent.objects.filter(action="organization.created", object_id=str(new.pk)).count() == 1
     updated = AuditEvent.objects.get(action="organization.updated", object_id=str(existing.pk))
-    assert updated.before["name"] == "Existing" and updated.after["name"] == "Existing Renamed"
-    assert run.job.status == JobStatus.SUCCEEDED and run.job.percent == 100
+    assert (updated.before["name"], updated.after["name"]) == ("Existing", "Existing Renamed")
+    assert (run.job.status, run.job.percent) == (JobStatus.SUCCEEDED, 100)
     report = b"".join(_report_bytes(run)).decode("utf-8-sig")
     assert "4,Primary domain,Enter the domain without www." in report
 
