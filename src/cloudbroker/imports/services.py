@@ -130,6 +130,7 @@ def run_preview(run: ImportRun, ctx: JobContext | None = None) -> ImportRun:
     context = new_context(actor)
     counts = {RowAction.NEW: 0, RowAction.UPDATE: 0, RowAction.UNCHANGED: 0, RowAction.ERROR: 0}
     shown: list[dict[str, Any]] = []
+    labels = {c.key: c.label for c in ORGANIZATION_SPEC.columns}
     total = 0
     ImportIssue.objects.filter(run=run, phase="preview").delete()
     try:
@@ -324,6 +325,8 @@ def _apply(ctx: JobContext, run: ImportRun) -> dict[str, Any]:
                     raise
         _commit_context(context, outcomes)
         ctx.progress(done)
+    # The import's own findings replace the preview's: the data may have changed in between.
+    ImportIssue.objects.filter(run=run, phase="preview").delete()
     ImportRun.objects.filter(pk=run.pk).update(status=ImportStatus.COMPLETED, **totals, updated_at=timezone.now())
     ctx.log(
         "Import finished: {created} created, {updated} updated, {skipped} unchanged, {failed} with errors.".format(
