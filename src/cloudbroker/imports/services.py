@@ -145,7 +145,7 @@ def run_preview(run: ImportRun, ctx: JobContext | None = None) -> ImportRun:
                             "row": o.number,
                             "action": o.action,
                             "values": o.values,
-                            "errors": [{"field": e.field, "message": e.message} for e in o.errors],
+                            "errors": [{"field": labels.get(e.field, e.field), "message": e.message} for e in o.errors],
                             "changes": sorted(o.changes),
                         }
                     )
