@@ -52,3 +52,11 @@ def test_session_auth_needs_csrf_for_writes(make_staff):
     assert client.get("/api/v1/organizations/").status_code == 200
     response = client.post("/api/v1/groups/", {"name": "x"}, content_type="application/json")
     assert response.status_code in (401, 403)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", ["page=92233720368547760", "page=0", "page_size=100000", "page=abc"])
+def test_pagination_input_is_bounded(query, api, make_staff):
+    response = api(make_staff(StaffRole.SUPER_ADMIN)).get(f"/api/v1/organizations/?{query}")
+    assert response.status_code == 422
+    assert response.json()["code"] == "validation_failed"

@@ -204,7 +204,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # --- API.
 NINJA_PAGINATION_PER_PAGE = 50
-NINJA_PAGINATION_MAX_LIMIT = 500
+NINJA_PAGINATION_MAX_PER_PAGE_SIZE = 500
 
 # --- Logging: structlog, key=value in development, JSON when LOG_JSON is set.
 structlog.configure(

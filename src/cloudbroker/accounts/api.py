@@ -3,7 +3,7 @@ import uuid
 from django.db import transaction
 from django.db.models import Q
 from ninja import Router, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from cloudbroker.accounts import services
 from cloudbroker.accounts.models import ApiToken, User
@@ -17,6 +17,7 @@ from cloudbroker.accounts.schemas import (
     StaffUpdate,
 )
 from cloudbroker.core.api import actor_of, get_visible
+from cloudbroker.core.pagination import Pagination
 
 staff_router = Router(tags=["staff users"])
 tokens_router = Router(tags=["API tokens"])
@@ -27,7 +28,7 @@ def _staff(actor):
 
 
 @staff_router.get("/", response=list[StaffOut], summary="List staff users (administrators)")
-@paginate(PageNumberPagination, page_size=100)
+@paginate(Pagination, page_size=100)
 def list_staff(request, q: str = "", role: str = ""):
     actor = actor_of(request)
     actor.require(Perm.STAFF_VIEW)

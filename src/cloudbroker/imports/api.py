@@ -4,11 +4,12 @@ from typing import Literal
 from django.http import HttpResponse, StreamingHttpResponse
 from ninja import File, Form, Router, Status
 from ninja.files import UploadedFile
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from cloudbroker.accounts.roles import Perm
 from cloudbroker.core.api import actor_of, get_visible
 from cloudbroker.core.imports import build_template, iter_csv
+from cloudbroker.core.pagination import Pagination
 from cloudbroker.imports import services
 from cloudbroker.imports.models import ImportRun
 from cloudbroker.imports.schemas import ImportIssueOut, ImportRunOut, JobRef
@@ -44,7 +45,7 @@ def get_import(request, run_id: uuid.UUID):
 
 
 @router.get("/{run_id}/issues", response=list[ImportIssueOut], summary="Every error, by row and column")
-@paginate(PageNumberPagination, page_size=100)
+@paginate(Pagination, page_size=100)
 def list_issues(request, run_id: uuid.UUID):
     return get_visible(ImportRun.objects, actor_of(request), run_id).issues.all()
 

@@ -4,11 +4,12 @@ from typing import Literal
 from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404
 from ninja import Router, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from cloudbroker.accounts.roles import Perm
 from cloudbroker.core.api import actor_of, get_visible
 from cloudbroker.core.models import AuditEvent
+from cloudbroker.core.pagination import Pagination
 from cloudbroker.organizations import services
 from cloudbroker.organizations.models import Organization, OrganizationDomain, OrganizationGroup
 from cloudbroker.organizations.schemas import (
@@ -58,7 +59,7 @@ def _fields(payload, exclude=()) -> dict:
 
 
 @router.get("/", response=list[OrganizationOut], summary="List organizations")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pagination, page_size=50)
 def list_organizations(request, q: str = "", group: uuid.UUID | None = None, sort: SortKey = "name"):
     return organization_list_queryset(actor_of(request), q=q, group=group, sort=sort)
 
@@ -99,7 +100,7 @@ def delete_organization(request, organization_id: uuid.UUID):
 
 
 @router.get("/{organization_id}/history", response=list[AuditEventOut], summary="An organization's history")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pagination, page_size=50)
 def organization_history(request, organization_id: uuid.UUID):
     actor = actor_of(request)
     org = get_visible(Organization.objects, actor, organization_id)
@@ -137,7 +138,7 @@ def _groups(actor):
 
 
 @groups_router.get("/", response=list[GroupOut], summary="List organization groups")
-@paginate(PageNumberPagination, page_size=100)
+@paginate(Pagination, page_size=100)
 def list_groups(request, q: str = ""):
     qs = _groups(actor_of(request))
     return qs.filter(name__icontains=q) if q else qs
@@ -173,7 +174,7 @@ def delete_group(request, group_id: uuid.UUID):
 
 
 @groups_router.get("/{group_id}/members", response=list[OrganizationOut], summary="Organizations in a group")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pagination, page_size=50)
 def list_members(request, group_id: uuid.UUID, q: str = ""):
     actor = actor_of(request)
     group = get_visible(OrganizationGroup.objects, actor, group_id)
