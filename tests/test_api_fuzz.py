@@ -22,6 +22,21 @@ def token(db):
     return account_services.create_api_token(actor=actor_for_user(user), name="fuzz")[1]
 
 
+@pytest.fixture
+def _keep_test_connection():
+    """Calling the WSGI app directly fires the request signals, whose connection clean-up would end the
+    test's transaction; Django's own test client disconnects them the same way."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.mark.usefixtures("_keep_test_connection")
 def test_no_operation_fails_with_a_server_error(token):
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
     headers = {"Authorization": f"Bearer {token}"}
