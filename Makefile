@@ -4,6 +4,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TEST_WORKERS ?= 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: run test install lint format migrate demo worker bench clean
@@ -36,7 +37,7 @@ test: install
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; } || \
 		echo "chromium is not installed: the browser tests will be skipped"
-	@CLOUDBROKER_DATA_DIR=$${CLOUDBROKER_DATA_DIR:-$(CURDIR)/var/test} $(BIN)/python -m pytest $(PYTEST_ARGS)
+	@CLOUDBROKER_DATA_DIR=$${CLOUDBROKER_DATA_DIR:-$(CURDIR)/var/test} $(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install
 	@$(BIN)/ruff check src tests bench

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 import dj_database_url
 import structlog
@@ -90,10 +91,12 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Jobs: huey, SQLite storage by default, Redis when REDIS_URL is set.
+# Parallel test workers (pytest-xdist) each get their own queue so they cannot take each other's jobs.
+_QUEUE = "cloudbroker" + (f"-{os.environ['PYTEST_XDIST_WORKER']}" if os.environ.get("PYTEST_XDIST_WORKER") else "")
 if CONFIG.redis_url:
-    HUEY = RedisHuey("cloudbroker", url=CONFIG.redis_url, immediate=False, utc=True)
+    HUEY = RedisHuey(_QUEUE, url=CONFIG.redis_url, immediate=False, utc=True)
 else:
-    HUEY = SqliteHuey("cloudbroker", filename=str(CONFIG.data_dir / "huey.sqlite3"), immediate=False, utc=True)
+    HUEY = SqliteHuey(_QUEUE, filename=str(CONFIG.data_dir / f"{_QUEUE}-huey.sqlite3"), immediate=False, utc=True)
 
 if CONFIG.redis_url:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CONFIG.redis_url}}
