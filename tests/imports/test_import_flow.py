@@ -317,3 +317,20 @@ def test_export_neutralises_formulas(portal, make_staff, org_factory):
     content = b"".join(response.streaming_content).decode("utf-8-sig")
     assert "'=HYPERLINK" in content
     assert "\n=HYPERLINK" not in content
+
+
+def test_a_large_file_is_previewed_by_a_job(actor_of, make_staff, django_capture_on_commit_callbacks, portal):
+    user = make_staff(StaffRole.GLOBAL_ADMIN)
+    actor = actor_of(user)
+    rows = [f"Org {i},big{i}.com,it@big{i}.com,B-{i},SE,," for i in range(30)]
+    with django_capture_on_commit_callbacks(execute=True):
+        run = services.start_import(actor=actor, content=csv_of(*rows), filename="big.csv", inline=False)
+    assert run.status == ImportStatus.PREVIEWING
+    page = portal(user).get(f"/imports/{run.pk}/")
+    assert b"rows read" in page.content
+    assert b'hx-trigger="every 1s"' in page.content
+    drain_jobs()
+    run.refresh_from_db()
+    assert (run.status, run.total_rows, run.new_rows) == (ImportStatus.PREVIEWED, 30, 30)
+    assert run.preview_job.status == JobStatus.SUCCEEDED
+    assert not Organization.objects.exists()
