@@ -53,10 +53,11 @@ class Config(BaseSettings):
     login_failure_limit: int = Field(5, ge=1, alias="LOGIN_FAILURE_LIMIT")
     login_cooloff_minutes: int = Field(15, ge=1, alias="LOGIN_COOLOFF_MINUTES")
     secure_proxy_ssl_header: bool = Field(False, alias="SECURE_PROXY_SSL_HEADER")
+    field_encryption_keys: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="FIELD_ENCRYPTION_KEYS")
     import_max_bytes: int = Field(50 * 1024 * 1024, ge=1024, alias="IMPORT_MAX_BYTES")
     import_max_rows: int = Field(200_000, ge=1, alias="IMPORT_MAX_ROWS")
 
-    @field_validator("allowed_hosts", "csrf_trusted_origins", mode="before")
+    @field_validator("allowed_hosts", "csrf_trusted_origins", "field_encryption_keys", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):

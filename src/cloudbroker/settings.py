@@ -17,6 +17,7 @@ CONFIG.data_dir.mkdir(parents=True, exist_ok=True)
 
 DEBUG = CONFIG.debug
 SECRET_KEY = CONFIG.resolved_secret_key()
+FIELD_ENCRYPTION_KEYS = CONFIG.field_encryption_keys
 ALLOWED_HOSTS = CONFIG.allowed_hosts
 CSRF_TRUSTED_ORIGINS = CONFIG.csrf_trusted_origins
 

@@ -1,6 +1,6 @@
 from django.db import models
 
-__all__ = ["JobStatus"]
+__all__ = ["JobStatus", "OutboxStatus"]
 
 
 class JobStatus(models.TextChoices):
@@ -12,3 +12,10 @@ class JobStatus(models.TextChoices):
     @classmethod
     def finished(cls) -> frozenset[str]:
         return frozenset({cls.SUCCEEDED, cls.FAILED})
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"

@@ -7,9 +7,9 @@ import uuid
 from django.conf import settings
 from django.db import models
 
-from cloudbroker.core.choices import JobStatus
+from cloudbroker.core.choices import JobStatus, OutboxStatus
 
-__all__ = ["AuditEvent", "BaseModel", "Job"]
+__all__ = ["AuditEvent", "BaseModel", "Job", "OutboxMessage"]
 
 
 class BaseModel(models.Model):
@@ -126,3 +126,33 @@ class Job(BaseModel):
         if not self.progress_total:
             return 100 if self.status == JobStatus.SUCCEEDED else 0
         return min(100, int(self.progress_done * 100 / self.progress_total))
+
+
+class OutboxMessage(BaseModel):
+    """A call to an outside service (Partner Center, mail), written in the same transaction as the
+    change that needs it and delivered after commit by a job.
+
+    ``request_id`` is sent as Partner Center's ``MS-RequestId``: every retry of the same message
+    reuses it, so Partner Center treats a retry after a timeout, a lost response or a killed worker
+    as the same request and nothing is created twice.
+    """
+
+    broker = models.ForeignKey("brokers.Broker", null=True, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=64)
+    request_id = models.UUIDField(default=uuid.uuid4, unique=True)
+    payload = models.JSONField(default=dict)
+    status = models.CharField(max_length=16, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_error_code = models.CharField(max_length=64, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbox_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} ({self.get_status_display()})"

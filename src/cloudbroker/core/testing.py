@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from huey.contrib.djhuey import HUEY
 
-from cloudbroker.core import jobs
+from cloudbroker.core import jobs, outbox
 
 __all__ = ["drain_jobs", "flush_jobs", "pending_job_ids"]
 
@@ -33,6 +33,8 @@ def drain_jobs(limit: int = 1000) -> list[str]:
         args, kwargs = task.data
         if task.name == _RUN_JOB:
             jobs.run_job(*args, **kwargs)
+        elif task.name == "core.deliver_outbox":
+            outbox.deliver(*args, **kwargs)
         else:
             task.execute()
         ran.append(task.name)
