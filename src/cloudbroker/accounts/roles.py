@@ -67,6 +67,11 @@ class Perm(StrEnum):
     BILLING_VIEW = "billing.view"
     AUDIT_VIEW = "audit.view"
     JOB_VIEW = "job.view"
+    TENANT_VIEW = "tenant.view"
+    TENANT_MANAGE = "tenant.manage"
+    TENANT_LINK = "tenant.link"
+    PARTNER_CENTER_MANAGE = "partner_center.manage"
+    PARTNER_CENTER_SYNC = "partner_center.sync"
 
 
 _ALL = frozenset(Perm)
@@ -74,6 +79,7 @@ _READ = frozenset(
     {
         Perm.BROKER_VIEW,
         Perm.GROUP_VIEW,
+        Perm.TENANT_VIEW,
         Perm.ORGANIZATION_VIEW,
         Perm.COST_VIEW,
         Perm.BILLING_VIEW,
@@ -85,6 +91,8 @@ _KAM = frozenset(
     {
         Perm.BROKER_VIEW,
         Perm.GROUP_VIEW,
+        Perm.TENANT_VIEW,
+        Perm.TENANT_MANAGE,
         Perm.ORGANIZATION_VIEW,
         Perm.ORGANIZATION_CREATE,
         Perm.ORGANIZATION_CHANGE,
@@ -101,8 +109,8 @@ _LIMITED_KAM = _KAM - {Perm.APPROVAL_SETTINGS_CHANGE, Perm.ORGANIZATION_DELETE}
 STAFF_ROLE_PERMISSIONS: dict[StaffRole, frozenset[Perm]] = {
     # Everything, including reseller properties and other administrators.
     StaffRole.SUPER_ADMIN: _ALL,
-    # Everything but the reseller properties.
-    StaffRole.GLOBAL_ADMIN: _ALL - {Perm.BROKER_CHANGE},
+    # Everything but the reseller properties and the Partner Center credentials.
+    StaffRole.GLOBAL_ADMIN: _ALL - {Perm.BROKER_CHANGE, Perm.PARTNER_CENTER_MANAGE},
     # Sees all that a Global Admin sees; changes nothing.
     StaffRole.GLOBAL_VIEW_ONLY_ADMIN: _READ | {Perm.STAFF_VIEW},
     # Serves every customer, but no pricing, cost or billing.
@@ -115,11 +123,22 @@ STAFF_ROLE_PERMISSIONS: dict[StaffRole, frozenset[Perm]] = {
             Perm.ORGANIZATION_CHANGE,
             Perm.AUDIT_VIEW,
             Perm.JOB_VIEW,
+            Perm.TENANT_VIEW,
+            Perm.TENANT_MANAGE,
+            Perm.TENANT_LINK,
         }
     ),
     # Billing pages for every customer; organizations read-only.
     StaffRole.GLOBAL_BILLING_ADMIN: frozenset(
-        {Perm.BROKER_VIEW, Perm.GROUP_VIEW, Perm.ORGANIZATION_VIEW, Perm.COST_VIEW, Perm.BILLING_VIEW, Perm.AUDIT_VIEW}
+        {
+            Perm.BROKER_VIEW,
+            Perm.GROUP_VIEW,
+            Perm.ORGANIZATION_VIEW,
+            Perm.TENANT_VIEW,
+            Perm.COST_VIEW,
+            Perm.BILLING_VIEW,
+            Perm.AUDIT_VIEW,
+        }
     ),
     # Full administration of the organizations in the assigned groups.
     StaffRole.KEY_ACCOUNT_MANAGER: _KAM,

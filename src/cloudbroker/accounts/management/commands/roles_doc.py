@@ -26,6 +26,11 @@ PERM_TEXT = {
     Perm.BILLING_VIEW: "See billing reports",
     Perm.AUDIT_VIEW: "See history (audit events)",
     Perm.JOB_VIEW: "See background jobs (imports, syncs)",
+    Perm.TENANT_VIEW: "See Microsoft 365 tenants of visible organizations",
+    Perm.TENANT_MANAGE: "Create Microsoft 365 tenants for visible organizations",
+    Perm.TENANT_LINK: "See and link Partner Center tenants not linked to any organization",
+    Perm.PARTNER_CENTER_MANAGE: "Enter and test the Partner Center credentials",
+    Perm.PARTNER_CENTER_SYNC: "Start a Partner Center sync",
 }
 
 
