@@ -57,22 +57,34 @@ def build(n: int):
     admin = User.objects.create_user("admin@bench.test", "x", broker=broker, staff_role=StaffRole.SUPER_ADMIN)
     kam = User.objects.create_user("kam@bench.test", "x", broker=broker, staff_role=StaffRole.KEY_ACCOUNT_MANAGER)
     groups = OrganizationGroup.objects.bulk_create(
-        [OrganizationGroup(broker=broker, name=f"Group {i:02d}") for i in range(20)])
+        [OrganizationGroup(broker=broker, name=f"Group {i:02d}") for i in range(20)]
+    )
     kam.assigned_groups.set(groups[:2])  # a manager with a tenth of the customers
     through = OrganizationGroup.organizations.through
     start = time.perf_counter()
     batch = 5000
     for offset in range(0, n, batch):
         orgs = [
-            Organization(id=uuid.uuid4(), broker=broker, name=f"Customer {i:06d} {('Alpha', 'Beta', 'Gamma')[i % 3]}",
-                         primary_domain=f"customer{i}.example.com", notification_email=f"it@customer{i}.example.com",
-                         customer_number=f"C{i:07d}", billing_start_date=dt.date(2026, 1, 1), country="SE",
-                         city="Stockholm")
+            Organization(
+                id=uuid.uuid4(),
+                broker=broker,
+                name=f"Customer {i:06d} {('Alpha', 'Beta', 'Gamma')[i % 3]}",
+                primary_domain=f"customer{i}.example.com",
+                notification_email=f"it@customer{i}.example.com",
+                customer_number=f"C{i:07d}",
+                billing_start_date=dt.date(2026, 1, 1),
+                country="SE",
+                city="Stockholm",
+            )
             for i in range(offset, min(n, offset + batch))
         ]
         Organization.objects.bulk_create(orgs)
-        through.objects.bulk_create([through(organization_id=o.pk, organizationgroup_id=groups[i % 20].pk)
-                                     for i, o in enumerate(orgs, start=offset)])
+        through.objects.bulk_create(
+            [
+                through(organization_id=o.pk, organizationgroup_id=groups[i % 20].pk)
+                for i, o in enumerate(orgs, start=offset)
+            ]
+        )
     print(f"built {n} organizations in {time.perf_counter() - start:.1f} s")
     from django.db import connection
 
@@ -124,8 +136,12 @@ def main() -> None:
         measure(f"{who}: search 'customer 0123' (portal)", page, "/organizations/?q=customer+0123", args.repeat)
         measure(f"{who}: search by customer number (API)", api, "/api/v1/organizations/?q=C0099999", args.repeat)
         measure(f"{who}: filter by group (portal)", page, f"/organizations/?group={groups[1].pk}", args.repeat)
-        measure(f"{who}: sort newest first, page 200 (API)", api, "/api/v1/organizations/?sort=-created&page=200",
-                args.repeat)
+        measure(
+            f"{who}: sort newest first, page 200 (API)",
+            api,
+            "/api/v1/organizations/?sort=-created&page=200",
+            args.repeat,
+        )
 
 
 if __name__ == "__main__":
