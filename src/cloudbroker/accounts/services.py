@@ -146,11 +146,12 @@ def set_staff_active(*, actor: Actor, user: User, active: bool) -> User:
         user = User.objects.select_for_update().get(pk=user.pk)
         if user.is_active == active:
             return user
+        if user.staff_role == StaffRole.SUPER_ADMIN and actor.staff_role not in (StaffRole.SUPER_ADMIN, None):
+            verb = "enable" if active else "disable"
+            raise PermissionDenied(f"Only a Super Admin can {verb} a Super Admin.")
         if not active:
             if user.pk == actor.user_id:
                 raise Conflict("You cannot disable your own account.")
-            if user.staff_role == StaffRole.SUPER_ADMIN and actor.staff_role not in (StaffRole.SUPER_ADMIN, None):
-                raise PermissionDenied("Only a Super Admin can disable a Super Admin.")
             _ensure_not_last_super_admin(user)
         user.is_active = active
         user.save(update_fields=["is_active", "updated_at"])
