@@ -20,7 +20,15 @@ def _manage(*args: str, env: dict[str, str], tmp_path: Path) -> subprocess.Compl
     clean = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "CLOUDBROKER_MODE", "ALLOWED_HOSTS"}
+        if k
+        not in {
+            "DATABASE_URL",
+            "REDIS_URL",
+            "SECRET_KEY",
+            "CLOUDBROKER_MODE",
+            "ALLOWED_HOSTS",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+        }
     }
     clean.update({"CLOUDBROKER_DATA_DIR": str(tmp_path), **env})
     return subprocess.run(

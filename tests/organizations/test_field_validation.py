@@ -213,3 +213,11 @@ def test_portal_grid_names_row_and_field(portal, make_staff):
     assert response.status_code == 422
     assert "Row 2, Notification email: Enter a valid e-mail address." in response.content.decode()
     assert not Organization.objects.exists()
+
+
+@pytest.mark.parametrize(("first", "second"), [("Ärende", "ärende"), ("North", "NORTH"), ("Örebro Ab", "ÖREBRO AB")])
+def test_group_names_differing_only_in_case_are_refused_cleanly(system_actor, first, second):
+    services.create_group(actor=system_actor, data={"name": first})
+    with pytest.raises(ValidationFailed) as exc:
+        services.create_group(actor=system_actor, data={"name": second})
+    assert exc.value.errors[0].field == "name"

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cloudbroker.accounts.models import ApiToken, User, hash_token
@@ -92,9 +92,14 @@ def create_staff_user(
     else:
         user.set_unusable_password()
     with transaction.atomic():
+        taken = ValidationFailed([FieldError("email", "A user with this e-mail address already exists.", "unique")])
         if User.objects.filter(email=email).exists():
-            raise ValidationFailed([FieldError("email", "A user with this e-mail address already exists.", "unique")])
-        user.save()
+            raise taken
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError:
+            raise taken from None
         _set_groups(actor, user, group_ids)
         record_event(
             actor=actor,

@@ -367,11 +367,24 @@ def _clean_group(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
 
 
 def _check_group_name(actor: Actor, name: str, exclude_pk=None) -> None:
-    qs = OrganizationGroup.objects.filter(broker_id=actor.broker_id).annotate(n=Lower("name")).filter(n=name.lower())
+    # Compared in Python: SQLite folds the case of ASCII letters only (a broker has few groups).
+    qs = OrganizationGroup.objects.filter(broker_id=actor.broker_id)
     if exclude_pk:
         qs = qs.exclude(pk=exclude_pk)
-    if qs.exists():
+    wanted = name.casefold()
+    if any(existing.casefold() == wanted for existing in qs.values_list("name", flat=True).iterator()):
         raise ValidationFailed([FieldError("name", "A group with this name already exists.", "unique")])
+
+
+def _save_group(group: OrganizationGroup) -> OrganizationGroup:
+    """Save, turning the database's case-insensitive uniqueness into the same error the check gives
+    (the database folds case for letters the pre-check may not, and a concurrent request may win)."""
+    try:
+        with transaction.atomic():
+            group.save()
+    except IntegrityError:
+        raise ValidationFailed([FieldError("name", "A group with this name already exists.", "unique")]) from None
+    return group
 
 
 def create_group(*, actor: Actor, data: dict[str, Any]) -> OrganizationGroup:
@@ -379,7 +392,7 @@ def create_group(*, actor: Actor, data: dict[str, Any]) -> OrganizationGroup:
     cleaned = _clean_group(data, partial=False)
     with transaction.atomic():
         _check_group_name(actor, cleaned["name"])
-        group = OrganizationGroup.objects.create(broker_id=actor.broker_id, **cleaned)
+        group = _save_group(OrganizationGroup(broker_id=actor.broker_id, **cleaned))
         record_event(actor=actor, action="group.created", obj=group, after=snapshot(group, GROUP_FIELDS))
     return group
 
@@ -396,7 +409,7 @@ def update_group(*, actor: Actor, group: OrganizationGroup, data: dict[str, Any]
             setattr(group, key, value)
         after = snapshot(group, GROUP_FIELDS)
         if after != before:
-            group.save()
+            _save_group(group)
             record_event(actor=actor, action="group.updated", obj=group, before=before, after=after)
     return group
 
