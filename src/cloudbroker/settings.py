@@ -128,6 +128,7 @@ AXES_FAILURE_LIMIT = CONFIG.login_failure_limit
 AXES_COOLOFF_TIME = CONFIG.login_cooloff_minutes / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
 AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "cloudbroker.accounts.passwords.login_name"  # failures count per address, any case
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "portal/locked_out.html"
 AXES_ENABLE_ACCESS_FAILURE_LOG = False

@@ -36,12 +36,6 @@ def test_login_by_email_opens_the_dashboard(user):
     assert client.session["_auth_user_id"] == str(user.pk)
 
 
-@pytest.mark.xfail(
-    reason="Login with the e-mail typed in other case fails: e-mails are stored lower-case but neither the "
-    "portal LoginForm nor UserManager.get_by_natural_key lower-cases the typed e-mail (lower-case it before "
-    "authenticate(), so django-axes also counts failures per lower-cased address).",
-    strict=True,
-)
 def test_login_email_is_case_insensitive(user):
     # E-mails are stored lower-case; a person may type theirs with capitals
     client = Client()

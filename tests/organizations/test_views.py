@@ -187,12 +187,6 @@ def test_grid_shows_row_and_field_of_every_error_and_creates_nothing(client, org
     assert Organization.objects.count() == 1
 
 
-@pytest.mark.xfail(
-    reason="Portal grid: a duplicate inside the batch says 'also on row N' with the service's numbering of "
-    "filled rows, not the grid's row number (OrganizationBulkCreateView maps err.row but not the row quoted "
-    "in the message), so with an empty row 1 the grid says 'also on row 2' for a duplicate of grid row 3.",
-    strict=True,
-)
 def test_grid_duplicate_message_quotes_the_grids_row_number(client):
     rows = {2: good(2), 3: good(3), 4: {**good(4), "primary_domain": "grid3.com"}}
     resp = client.post("/organizations/new-multiple/", grid(rows, count=4))

@@ -28,6 +28,9 @@ class UserQuerySet(models.QuerySet):
 class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
     use_in_migrations = True
 
+    def get_by_natural_key(self, username: str) -> User:
+        return self.get(email=(username or "").strip().lower())
+
     def create_user(self, email: str, password: str | None = None, **extra) -> User:
         user = self.model(email=self.normalize_email(email).lower(), **extra)
         user.set_password(password)

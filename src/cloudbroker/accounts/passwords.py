@@ -7,7 +7,7 @@ import re
 
 from django.core.exceptions import ValidationError
 
-__all__ = ["CharacterClassValidator", "NoPersonalPartsValidator"]
+__all__ = ["CharacterClassValidator", "NoPersonalPartsValidator", "login_name"]
 
 _CLASSES = [
     (re.compile(r"[A-Z]"), "an upper-case letter"),
@@ -51,3 +51,9 @@ class NoPersonalPartsValidator:
 
     def get_help_text(self) -> str:
         return "The password must not contain parts of your name or e-mail address."
+
+
+def login_name(request, credentials) -> str:
+    """The account a log-in attempt is for, as django-axes counts failures: the lower-cased e-mail."""
+    value = (credentials or {}).get("username") or request.POST.get("username", "")
+    return str(value).strip().lower()

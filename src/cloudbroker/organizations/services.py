@@ -159,10 +159,12 @@ def create_organizations(
     rows: Sequence[dict[str, Any]],
     group_ids: Sequence[Iterable] | None = None,
     numbered: bool = True,
+    row_numbers: Sequence[int] | None = None,
 ) -> list[Organization]:
     """Create several organizations at once: all are validated, then all are created or none.
 
-    Every error names its row (1-based, when ``numbered``) and field.
+    Every error names its row (1-based, when ``numbered``; or the caller's own ``row_numbers``, such as
+    the grid rows that were filled in) and field.
     """
     actor.require(Perm.ORGANIZATION_CREATE)
     if not rows:
@@ -184,7 +186,7 @@ def create_organizations(
     cleaned_rows: list[tuple[int | None, dict[str, Any]]] = []
     row_groups: list[list[OrganizationGroup]] = []
     for index, (data, gids) in enumerate(zip(rows, group_ids, strict=True), start=1):
-        row = index if numbered else None
+        row = (row_numbers[index - 1] if row_numbers else index) if numbered else None
         cleaned, row_errors = clean_organization(data, row=row)
         sets_approval = cleaned.get("approval_required") is True or cleaned.get("approval_limit") is not None
         if sets_approval and not actor.has(Perm.APPROVAL_SETTINGS_CHANGE):

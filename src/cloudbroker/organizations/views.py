@@ -136,14 +136,15 @@ class OrganizationBulkCreateView(ActorMixin, View):
             return render(request, self.template, self.context(rows), status=422)
         try:
             orgs = services.create_organizations(
-                actor=self.actor, rows=[d for _, d, _ in data], group_ids=[g for _, _, g in data]
+                actor=self.actor,
+                rows=[d for _, d, _ in data],
+                group_ids=[g for _, _, g in data],
+                row_numbers=[i for i, _, _ in data],  # errors name the grid's own row numbers
             )
         except ValidationFailed as exc:
-            # The service numbers the filled-in rows; map back to the grid's row numbers.
-            grid_row = {n: i for n, (i, _, _) in enumerate(data, start=1)}
             errors, summary = {}, []
             for err in exc.errors:
-                row = grid_row.get(err.row, err.row)
+                row = err.row
                 errors.setdefault(row, {})[err.field] = err.message
                 summary.append(
                     f"Row {row}, {FIELD_LABELS.get(err.field, err.field.replace('_', ' ').capitalize())}: {err.message}"

@@ -25,6 +25,10 @@ class LoginForm(auth_views.AuthenticationForm):
         label="E-mail", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
     )
 
+    def clean_username(self) -> str:
+        # E-mails are stored lower-case; people type them as they like.
+        return self.cleaned_data["username"].strip().lower()
+
 
 class LoginView(auth_views.LoginView):
     template_name = "portal/login.html"
