@@ -8,7 +8,7 @@ import json
 import uuid
 from collections.abc import Sequence
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
 __all__ = ["bulk_insert"]
 
@@ -26,6 +26,45 @@ def _db_value(field: models.Field, obj: models.Model):
     return field.get_db_prep_save(value, connection)
 
 
+_PLAIN = (models.CharField, models.TextField)
+
+
+def _sqlite_converters(fields: list[models.Field], conn):
+    """Per field, how to turn the attribute into the value SQLite stores (computed once per insert)."""
+    converters = []
+    for field in fields:
+        if (
+            isinstance(field, _PLAIN)
+            and not field.choices
+            and type(field).get_db_prep_value is models.Field.get_db_prep_value
+            and not hasattr(field, "countries")
+        ):
+            converters.append((field.attname, None, field))
+        else:
+            converters.append(
+                (
+                    field.attname,
+                    lambda v, f=field: f.get_db_prep_save(
+                        v.code or "" if hasattr(v, "code") and not isinstance(v, str) else v, conn
+                    ),
+                    field,
+                )
+            )
+    return converters
+
+
+def _row(converters, obj) -> list:
+    values = []
+    for attname, convert, field in converters:
+        value = (
+            field.pre_save(obj, add=True)
+            if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+            else obj.__dict__.get(attname)
+        )  # raw value, no descriptor
+        values.append(value if convert is None or value is None else convert(value))
+    return values
+
+
 def bulk_insert(model: type[models.Model], objs: Sequence[models.Model], *, batch_size: int = 2000) -> None:
     """Insert ``objs`` (primary keys already set, or database-generated for auto fields).
 
@@ -34,12 +73,21 @@ def bulk_insert(model: type[models.Model], objs: Sequence[models.Model], *, batc
     """
     if not objs:
         return
-    if connection.vendor != "postgresql":
-        model.objects.bulk_create(objs, batch_size=batch_size)
-        return
     fields = [f for f in model._meta.concrete_fields if not (f.primary_key and isinstance(f, models.AutoField))]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     table = connection.ops.quote_name(model._meta.db_table)
+    if connection.vendor == "sqlite":
+        # One prepared INSERT run for every row: no per-row SQL compilation.
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join('%s' for _ in fields)})"
+        # The real connection object: the ``connection`` proxy costs a context-local lookup per value.
+        converters = _sqlite_converters(fields, connections[DEFAULT_DB_ALIAS])
+        with connection.cursor() as cursor:
+            for start in range(0, len(objs), batch_size):
+                cursor.executemany(sql, [_row(converters, obj) for obj in objs[start : start + batch_size]])
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(objs, batch_size=batch_size)
+        return
     with connection.cursor() as cursor:
         raw = cursor.cursor  # the psycopg cursor under Django's wrapper
         with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:

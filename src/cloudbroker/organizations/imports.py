@@ -111,6 +111,10 @@ ORGANIZATION_SPEC = ImportSpec(
 )
 
 
+_SPEC_KEYS = frozenset(ORGANIZATION_SPEC.keys)
+_FIELD_KEYS = frozenset(ORGANIZATION_FIELDS)
+
+
 class RowAction:
     NEW = "new"
     UPDATE = "update"
@@ -162,8 +166,8 @@ def classify_rows(actor: Actor, rows: Sequence[RawRow], context: _Context | None
     ctx = context or _Context(actor)
     outcomes: list[RowOutcome] = []
     for raw in rows:
-        values = {k: v for k, v in raw.values.items() if k in ORGANIZATION_SPEC.keys}
-        data = {k: v for k, v in values.items() if k in ORGANIZATION_FIELDS}
+        values = {k: v for k, v in raw.values.items() if k in _SPEC_KEYS}
+        data = {k: v for k, v in values.items() if k in _FIELD_KEYS}
         cleaned, errors = clean_organization(data, row=raw.number, partial=False)
         outcomes.append(RowOutcome(raw.number, RowAction.NEW, values, cleaned, list(errors)))
     _match_existing(ctx, outcomes)

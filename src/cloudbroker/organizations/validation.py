@@ -8,6 +8,7 @@ Uniqueness against the database is checked by the services, in bulk.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -183,12 +184,17 @@ def _clean_date(value: Any) -> dt.date | None:
     raise ValueError("Enter the date as DD/MM/YYYY.")
 
 
+@functools.cache
+def _country_codes() -> frozenset[str]:
+    return frozenset(code for code, _ in countries)
+
+
 def _clean_country(value: Any) -> str:
     text = _text(value)
     if not text:
         return ""
     code = text.upper()
-    if code in dict(countries):
+    if code in _country_codes():
         return code
     by_name = countries.by_name(text)
     if by_name:
