@@ -46,7 +46,9 @@ def test_no_operation_fails_with_a_server_error(token):
     def check(case):
         response = case.call(headers=headers)
         label = case.operation.label
-        assert response.status_code < 500, f"{label}: {response.text}"
+        # 502 is allowed only as the documented answer to an outside service failing (no Partner Center here).
+        upstream = response.status_code == 502 and response.json().get("code") == "external_service_error"
+        assert response.status_code < 500 or upstream, f"{label}: {response.text}"
         if response.status_code >= 400:
             body = response.json()
             assert isinstance(body.get("code"), str), f"{label}: {body}"

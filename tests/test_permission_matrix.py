@@ -28,6 +28,8 @@ from cloudbroker.core.actors import actor_for_user
 from cloudbroker.core.models import Job
 from cloudbroker.imports.models import ImportRun, ImportStatus
 from cloudbroker.organizations.models import OrganizationDomain
+from cloudbroker.tenants.choices import TenantStatus
+from cloudbroker.tenants.models import MicrosoftTenant, PartnerCenterConnection
 
 MINE, OUTSIDE, FOREIGN = "mine", "outside my groups", "other broker"
 ROLES = list(StaffRole)
@@ -83,9 +85,37 @@ def build_world(role: StaffRole) -> World:
         run.file.save("orgs.csv", ContentFile(csv), save=False)
         run.save()
         imports[scope] = run
+    tenant_objects = {}
+    for scope, org in orgs.items():
+        tenant_objects[scope] = MicrosoftTenant.objects.create(
+            broker=org.broker,
+            organization=org,
+            customer_id=f"cid-{org.pk}",
+            company_name=org.name,
+            default_domain=f"t{str(org.pk)[:8]}.onmicrosoft.com",
+            status=TenantStatus.ACTIVE,
+        )
+    unlinked = {
+        MINE: MicrosoftTenant.objects.create(
+            broker=broker, customer_id="loose-mine", company_name="Loose", status=TenantStatus.ACTIVE, profile={}
+        ),
+        FOREIGN: MicrosoftTenant.objects.create(
+            broker=other, customer_id="loose-other", company_name="Other", status=TenantStatus.ACTIVE, profile={}
+        ),
+    }
+    for b in (broker, other):
+        PartnerCenterConnection.objects.create(
+            broker=b,
+            tenant_id="t",
+            client_id="c",
+            api_base_url="http://127.0.0.1:9",
+            authority_base="http://127.0.0.1:9",
+        )
     return World(
         user=user,
         objects={
+            "tenant": tenant_objects,
+            "unlinked": unlinked,
             "import": imports,
             "organization": orgs,
             "domain": domains,
@@ -106,6 +136,10 @@ def visible(role: StaffRole, kind: str, scope: str) -> bool:
         return False
     if kind in ("organization", "domain", "group", "job", "import"):
         return scope == MINE or broker_wide
+    if kind == "tenant":
+        return scope == MINE or broker_wide
+    if kind == "unlinked":
+        return broker_wide and Perm.TENANT_LINK in perms
     if kind == "staff":
         return Perm.STAFF_VIEW in perms
     if kind == "token":
@@ -320,6 +354,87 @@ API_ROUTES = [
         Perm.ORGANIZATION_CREATE,
         lambda w, o: f"/api/v1/imports/{o.pk}/confirm",
         ok=(202,),
+    ),
+    Route(
+        "api pc connection get",
+        "GET",
+        "broker",
+        Perm.PARTNER_CENTER_SYNC,
+        lambda w, o: "/api/v1/partner-center/connection",
+    ),
+    Route(
+        "api pc connection put",
+        "PUT",
+        "broker",
+        Perm.PARTNER_CENTER_MANAGE,
+        lambda w, o: "/api/v1/partner-center/connection",
+        lambda w, o: {"tenant_id": "t2", "client_id": "c2"},
+    ),
+    Route(
+        "api pc connection test",
+        "POST",
+        "broker",
+        Perm.PARTNER_CENTER_SYNC,
+        lambda w, o: "/api/v1/partner-center/connection/test",
+    ),
+    Route(
+        "api pc sync", "POST", "broker", Perm.PARTNER_CENTER_SYNC, lambda w, o: "/api/v1/partner-center/sync", ok=(202,)
+    ),
+    Route("api tenants list", "GET", "none", Perm.TENANT_VIEW, lambda w, o: "/api/v1/tenants/"),
+    # Every organization of this world already has a tenant: a permitted request is refused by that rule (409).
+    Route(
+        "api tenant request",
+        "POST",
+        "organization",
+        Perm.TENANT_MANAGE,
+        lambda w, o: "/api/v1/tenants/",
+        lambda w, o: {
+            "organization": str(o.pk),
+            "company_name": "X",
+            "domain_prefix": "xmatrix",
+            "first_name": "A",
+            "last_name": "B",
+            "email": "a@b.test",
+            "address_line1": "1 St",
+            "city": "C",
+            "postal_code": "1",
+            "country": "SE",
+        },
+        (409,),
+    ),
+    # No Partner Center answers in this test: a permitted check reaches it and gets 502.
+    Route(
+        "api tenant domain check",
+        "GET",
+        "none",
+        Perm.TENANT_MANAGE,
+        lambda w, o: "/api/v1/tenants/domain-availability?prefix=xmatrix",
+        ok=(502,),
+    ),
+    Route("api tenants auto-link", "POST", "none", Perm.TENANT_LINK, lambda w, o: "/api/v1/tenants/auto-link"),
+    Route("api tenant get", "GET", "tenant", Perm.TENANT_VIEW, lambda w, o: f"/api/v1/tenants/{o.pk}"),
+    Route(
+        "api tenant link",
+        "POST",
+        "unlinked",
+        Perm.TENANT_LINK,
+        lambda w, o: f"/api/v1/tenants/{o.pk}/link",
+        lambda w, o: {"organization": str(w.objects["organization"][OUTSIDE].pk)},
+        (409,),
+    ),
+    Route("api tenant unlink", "DELETE", "tenant", Perm.TENANT_LINK, lambda w, o: f"/api/v1/tenants/{o.pk}/link"),
+    Route(
+        "api tenant create org",
+        "POST",
+        "unlinked",
+        Perm.TENANT_LINK,
+        lambda w, o: f"/api/v1/tenants/{o.pk}/create-organization",
+        lambda w, o: {
+            "name": "From Tenant",
+            "primary_domain": "from-tenant.example",
+            "notification_email": "a@from-tenant.example",
+        },
+        (201,),
     ),
     # Resuming a run that has not failed is refused by the rule (409) once scope and permission pass.
     Route(
@@ -594,6 +709,70 @@ PORTAL_ROUTES = [
         "import",
         Perm.ORGANIZATION_VIEW,
         lambda w, o: f"/imports/{o.pk}/errors.csv",
+        api=False,
+    ),
+    Route("partner_center", "GET", "broker", Perm.PARTNER_CENTER_SYNC, lambda w, o: "/partner-center/", api=False),
+    Route(
+        "partner_center post",
+        "POST",
+        "broker",
+        Perm.PARTNER_CENTER_MANAGE,
+        lambda w, o: "/partner-center/",
+        lambda w, o: {
+            "action": "save",
+            "tenant_id": "t",
+            "client_id": "c",
+            "authority_base": "https://a.test",
+            "api_base_url": "https://b.test",
+            "requests_per_minute": "100",
+            "sync_interval_minutes": "60",
+        },
+        (302,),
+        api=False,
+    ),
+    Route("tenant_list", "GET", "none", Perm.TENANT_VIEW, lambda w, o: "/tenants/", api=False),
+    Route(
+        "tenant_auto_link",
+        "POST",
+        "none",
+        Perm.TENANT_LINK,
+        lambda w, o: "/tenants/auto-link/",
+        lambda w, o: {},
+        api=False,
+    ),
+    Route(
+        "tenant_domain_check",
+        "GET",
+        "none",
+        Perm.TENANT_MANAGE,
+        lambda w, o: "/tenants/domain-check/?domain_prefix=xmatrix",
+        api=False,
+    ),
+    Route("tenant_detail", "GET", "tenant", Perm.TENANT_VIEW, lambda w, o: f"/tenants/{o.pk}/", api=False),
+    Route(
+        "tenant_detail post",
+        "POST",
+        "unlinked",
+        Perm.TENANT_LINK,
+        lambda w, o: f"/tenants/{o.pk}/",
+        lambda w, o: {"action": "link", "organization": str(w.objects["organization"][OUTSIDE].pk)},
+        (302,),
+        api=False,
+    ),
+    Route(
+        "organization_services",
+        "GET",
+        "organization",
+        Perm.ORGANIZATION_VIEW,
+        lambda w, o: f"/organizations/{o.pk}/services/",
+        api=False,
+    ),
+    Route(
+        "organization_add_microsoft365",
+        "GET",
+        "organization",
+        Perm.TENANT_MANAGE,
+        lambda w, o: f"/organizations/{o.pk}/services/microsoft-365/",
         api=False,
     ),
 ]

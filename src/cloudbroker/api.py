@@ -11,6 +11,8 @@ from cloudbroker.core.jobs_api import router as jobs_router
 from cloudbroker.imports.api import router as imports_router
 from cloudbroker.organizations.api import groups_router
 from cloudbroker.organizations.api import router as organizations_router
+from cloudbroker.tenants.api import router as partner_center_router
+from cloudbroker.tenants.api import tenants_router
 
 api = NinjaAPI(
     title="Cloudbroker API",
@@ -34,3 +36,5 @@ api.add_router("/organizations", organizations_router)
 api.add_router("/groups", groups_router)
 api.add_router("/jobs", jobs_router)
 api.add_router("/imports", imports_router)
+api.add_router("/partner-center", partner_center_router)
+api.add_router("/tenants", tenants_router)

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "cloudbroker.accounts",
     "cloudbroker.organizations",
     "cloudbroker.imports",
+    "cloudbroker.tenants",
     "cloudbroker.portal",
 ]
 

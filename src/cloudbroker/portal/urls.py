@@ -5,6 +5,7 @@ from cloudbroker.accounts import views as staff
 from cloudbroker.imports import views as imports
 from cloudbroker.organizations import views as orgs
 from cloudbroker.portal import views
+from cloudbroker.tenants import views as tenants
 
 
 class FileFormatConverter:
@@ -62,4 +63,14 @@ urlpatterns = [
     path("api-tokens/", views.TokenListView.as_view(), name="tokens"),
     path("api-tokens/<uuid:pk>/revoke/", views.TokenRevokeView.as_view(), name="token_revoke"),
     path("jobs/<uuid:pk>/", views.JobDetailView.as_view(), name="job_detail"),
+    # Partner Center and Microsoft 365 tenants
+    path("partner-center/", tenants.ConnectionView.as_view(), name="partner_center"),
+    path("tenants/", tenants.TenantListView.as_view(), name="tenant_list"),
+    path("tenants/auto-link/", tenants.AutoLinkView.as_view(), name="tenant_auto_link"),
+    path("tenants/domain-check/", tenants.DomainCheckView.as_view(), name="tenant_domain_check"),
+    path("tenants/<uuid:pk>/", tenants.TenantDetailView.as_view(), name="tenant_detail"),
+    path("organizations/<uuid:pk>/services/", tenants.OrganizationServicesView.as_view(),
+         name="organization_services"),
+    path("organizations/<uuid:pk>/services/microsoft-365/", tenants.AddMicrosoft365View.as_view(),
+         name="organization_add_microsoft365"),
 ]

@@ -1,0 +1,8 @@
+from django.db import models
+
+
+class TenantStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for Partner Center"
+    ACTIVE = "active", "Active"
+    FAILED = "failed", "Failed"
+    REMOVED = "removed", "Removed from Partner Center"

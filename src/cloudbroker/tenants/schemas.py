@@ -1,0 +1,98 @@
+import datetime as dt
+import uuid
+
+from ninja import Field, Schema
+
+from cloudbroker.organizations.schemas import OrganizationCreate
+
+
+class ConnectionOut(Schema):
+    tenant_id: str
+    client_id: str
+    has_client_secret: bool
+    authority_base: str
+    api_base_url: str
+    scope: str
+    requests_per_minute: int
+    sync_enabled: bool
+    sync_interval_minutes: int
+    last_checked_at: dt.datetime | None
+    last_check_ok: bool | None
+    last_check_message: str
+    last_synced_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_has_client_secret(obj) -> bool:
+        return bool(obj.client_secret_encrypted)
+
+
+class ConnectionIn(Schema):
+    tenant_id: str
+    client_id: str
+    client_secret: str | None = Field(None, description="Leave out to keep the stored secret.")
+    authority_base: str | None = None
+    api_base_url: str | None = None
+    scope: str | None = None
+    requests_per_minute: int | None = Field(None, ge=1, le=10_000)
+    sync_enabled: bool | None = None
+    sync_interval_minutes: int | None = Field(None, ge=5, le=10_080)
+
+
+class ConnectionTestOut(Schema):
+    ok: bool
+    message: str
+
+
+class TenantOut(Schema):
+    id: uuid.UUID
+    customer_id: str
+    company_name: str
+    default_domain: str
+    status: str
+    status_message: str
+    organization_id: uuid.UUID | None
+    admin_user: str
+    linked_at: dt.datetime | None
+    created_at: dt.datetime
+    subscription_count: int = 0
+    user_count: int = 0
+
+
+class TenantRequest(Schema):
+    organization: uuid.UUID
+    company_name: str
+    domain_prefix: str = Field(description="The part before .onmicrosoft.com")
+    first_name: str
+    last_name: str
+    email: str
+    phone: str = ""
+    address_line1: str
+    city: str
+    state: str = ""
+    postal_code: str
+    country: str
+    registration_number: str = ""
+    culture: str = "en-US"
+    language: str = "en"
+
+
+class DomainCheckOut(Schema):
+    domain: str
+    available: bool
+
+
+class LinkIn(Schema):
+    organization: uuid.UUID
+
+
+class CreateAndLinkIn(OrganizationCreate):
+    pass
+
+
+class AutoLinkOut(Schema):
+    created: list[dict]
+    skipped: list[dict]
+
+
+class JobRef(Schema):
+    job_id: uuid.UUID
