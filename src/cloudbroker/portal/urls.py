@@ -69,8 +69,10 @@ urlpatterns = [
     path("tenants/auto-link/", tenants.AutoLinkView.as_view(), name="tenant_auto_link"),
     path("tenants/domain-check/", tenants.DomainCheckView.as_view(), name="tenant_domain_check"),
     path("tenants/<uuid:pk>/", tenants.TenantDetailView.as_view(), name="tenant_detail"),
-    path("organizations/<uuid:pk>/services/", tenants.OrganizationServicesView.as_view(),
-         name="organization_services"),
-    path("organizations/<uuid:pk>/services/microsoft-365/", tenants.AddMicrosoft365View.as_view(),
-         name="organization_add_microsoft365"),
+    path("organizations/<uuid:pk>/services/", tenants.OrganizationServicesView.as_view(), name="organization_services"),
+    path(
+        "organizations/<uuid:pk>/services/microsoft-365/",
+        tenants.AddMicrosoft365View.as_view(),
+        name="organization_add_microsoft365",
+    ),
 ]
