@@ -330,7 +330,7 @@ def main() -> None:
     setup_database(args.postgres, "bench._settings")
     from django.db import connection
 
-    print(f"\n{args.rows:,} organizations, {connection.vendor}, {dt.date.today().isoformat()}\n")
+    print(f"\n{args.rows:,} organizations, {connection.vendor}, {dt.datetime.now(dt.UTC).date().isoformat()}\n")
     print(
         "| file | ours: preview s | ours: import job s | ours: total s | rows/s | floor s | ours ÷ floor "
         "| django-import-export s | import-export ÷ ours |\n|---|---|---|---|---|---|---|---|---|"

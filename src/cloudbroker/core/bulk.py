@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
-__all__ = ["bulk_insert"]
+__all__ = ["bulk_insert", "insert_rows"]
 
 
 def _db_value(field: models.Field, obj: models.Model):
@@ -93,3 +93,57 @@ def bulk_insert(model: type[models.Model], objs: Sequence[models.Model], *, batc
         with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
             for obj in objs:
                 copy.write_row([_db_value(f, obj) for f in fields])
+
+
+def _adapt(value, vendor: str):
+    """A plain Python value as the database column takes it (only the types bulk paths write)."""
+    if value is None:
+        return None
+    if isinstance(value, uuid.UUID):
+        return value.hex if vendor == "sqlite" else value
+    if isinstance(value, dt.datetime):
+        if vendor == "sqlite":  # Django keeps naive UTC text in SQLite
+            return str(value.astimezone(dt.UTC).replace(tzinfo=None))
+        return value
+    if isinstance(value, dt.date):
+        return value.isoformat() if vendor == "sqlite" else value
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return value
+
+
+def _column(model: type[models.Model], attname: str) -> str:
+    for field in model._meta.concrete_fields:
+        if attname in (field.attname, field.name):
+            return field.column
+    raise KeyError(f"{model.__name__} has no field {attname!r}")
+
+
+def insert_rows(
+    model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence], *, batch_size: int = 2000
+) -> None:
+    """Insert rows of raw values given by attribute name, without building model instances.
+
+    For the hottest bulk paths (imports): no model ``__init__``, no per-field conversions beyond the
+    few types above. PostgreSQL uses COPY, SQLite one prepared INSERT. Runs in the caller's transaction.
+    """
+    if not rows:
+        return
+    vendor = connection.vendor
+    if vendor not in ("postgresql", "sqlite"):
+        model.objects.bulk_create(
+            [model(**dict(zip(columns, row, strict=True))) for row in rows], batch_size=batch_size
+        )
+        return
+    names = [_column(model, c) for c in columns]
+    table = connection.ops.quote_name(model._meta.db_table)
+    quoted = ", ".join(connection.ops.quote_name(n) for n in names)
+    with connection.cursor() as cursor:
+        if vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row([_adapt(v, vendor) for v in row])
+        else:
+            sql = f"INSERT INTO {table} ({quoted}) VALUES ({', '.join('%s' for _ in columns)})"
+            for start in range(0, len(rows), batch_size):
+                cursor.executemany(sql, [[_adapt(v, vendor) for v in row] for row in rows[start : start + batch_size]])

@@ -5,8 +5,11 @@ so a killed worker resumes where it stopped and a re-run never creates anything 
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import io
+import uuid
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import structlog
@@ -19,7 +22,8 @@ from cloudbroker.accounts.models import User
 from cloudbroker.accounts.roles import Perm
 from cloudbroker.core.actors import Actor, actor_for_user
 from cloudbroker.core.audit import build_events, snapshot
-from cloudbroker.core.bulk import bulk_insert
+from cloudbroker.core.bulk import bulk_insert, insert_rows
+from cloudbroker.core.context import current_request_id
 from cloudbroker.core.errors import Conflict, PermissionDenied
 from cloudbroker.core.imports import ImportFileRefused, ImportLimits, RawRow, read_rows
 from cloudbroker.core.jobs import JobContext, enqueue_job, job_runner
@@ -209,25 +213,61 @@ def _remember(context, raw: RawRow) -> None:
     context.seen_domains.setdefault(domain, raw.number)
 
 
+_ORG_COLUMNS = ["id", "created_at", "updated_at", "broker_id", *ORGANIZATION_FIELDS]
+_ORG_DEFAULTS = {f: Organization._meta.get_field(f).get_default() for f in ORGANIZATION_FIELDS}
+_AUDIT_COLUMNS = [
+    "occurred_at",
+    "broker_id",
+    "organization_id",
+    "actor_id",
+    "actor_label",
+    "action",
+    "object_type",
+    "object_id",
+    "object_repr",
+    "before",
+    "after",
+    "request_id",
+]
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, (dt.date, Decimal)):
+        return value.isoformat() if isinstance(value, dt.date) else str(value)
+    return value
+
+
 def _write_chunk(actor: Actor, run: ImportRun, outcomes: list[RowOutcome]) -> dict[str, int]:
     now = timezone.now()
-    new_orgs, memberships, events, updates, regrouped = [], [], [], [], []
+    today = now.date()
+    request_id = current_request_id()
+    new_rows, new_events, memberships, events, updates, regrouped = [], [], [], [], [], []
     through = OrganizationGroup.organizations.through
     counts = {"created": 0, "updated": 0, "skipped": 0, "failed": 0}
     for o in outcomes:
         if o.action == RowAction.NEW:
-            org = Organization(broker_id=actor.broker_id, **o.cleaned)
-            org.billing_start_date = org.billing_start_date or now.date()
-            org.created_at = org.updated_at = now
-            new_orgs.append(org)
-            memberships += [through(organization_id=org.pk, organizationgroup_id=g.pk) for g in o.groups or ()]
-            events.append(
-                (
-                    org,
+            org_id = uuid.uuid4()
+            values = {**_ORG_DEFAULTS, **o.cleaned}
+            values["billing_start_date"] = values["billing_start_date"] or today
+            group_ids = sorted(str(g.pk) for g in o.groups or ())
+            new_rows.append([org_id, now, now, actor.broker_id, *(values[f] for f in ORGANIZATION_FIELDS)])
+            memberships += [through(organization_id=org_id, organizationgroup_id=g.pk) for g in o.groups or ()]
+            after = {f: _json_safe(values[f]) for f in ORGANIZATION_FIELDS}
+            new_events.append(
+                [
+                    now,
+                    actor.broker_id,
+                    org_id,
+                    actor.user_id,
+                    actor.label,
+                    "organization.created",
+                    "organizations.organization",
+                    str(org_id),
+                    values["name"][:255],
                     None,
-                    {**snapshot(org, ORGANIZATION_FIELDS), "groups": sorted(str(g.pk) for g in o.groups or ())},
-                    org.pk,
-                )
+                    {**after, "groups": group_ids},
+                    request_id,
+                ]
             )
             counts["created"] += 1
         elif o.action == RowAction.UPDATE:
@@ -250,7 +290,7 @@ def _write_chunk(actor: Actor, run: ImportRun, outcomes: list[RowOutcome]) -> di
             counts["skipped"] += 1
         else:
             counts["failed"] += 1
-    bulk_insert(Organization, new_orgs)
+    insert_rows(Organization, _ORG_COLUMNS, new_rows)
     fields_by_org: dict[tuple[str, ...], list[Organization]] = {}
     for org, fields in updates:
         fields_by_org.setdefault(tuple(sorted({*fields, "updated_at"})), []).append(org)
@@ -259,10 +299,8 @@ def _write_chunk(actor: Actor, run: ImportRun, outcomes: list[RowOutcome]) -> di
     if regrouped:
         through.objects.filter(organization_id__in=regrouped).delete()
     bulk_insert(through, memberships)
-    created = [e for e in events if e[1] is None]
-    changed = [e for e in events if e[1] is not None]
-    audit = build_events(actor=actor, action="organization.created", items=created)
-    audit += build_events(actor=actor, action="organization.updated", items=changed)
+    insert_rows(AuditEvent, _AUDIT_COLUMNS, new_events)
+    audit = build_events(actor=actor, action="organization.updated", items=events)
     for event in audit:
         event.occurred_at = now
     bulk_insert(AuditEvent, audit)
