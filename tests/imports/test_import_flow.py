@@ -334,3 +334,15 @@ def test_a_large_file_is_previewed_by_a_job(actor_of, make_staff, django_capture
     assert (run.status, run.total_rows, run.new_rows) == (ImportStatus.PREVIEWED, 30, 30)
     assert run.preview_job.status == JobStatus.SUCCEEDED
     assert not Organization.objects.exists()
+
+
+def test_an_upload_on_disk_is_streamed_and_left_open(actor_of, make_staff, tmp_path):
+    path = tmp_path / "big.csv"
+    path.write_bytes(csv_of(*[f"Org {i},disk{i}.com,it@disk{i}.com,D-{i},SE,," for i in range(50)]))
+    with path.open("rb") as handle:
+        run = services.start_import(
+            actor=actor_of(make_staff(StaffRole.GLOBAL_ADMIN)), content=handle, filename="big.csv"
+        )
+        assert not handle.closed  # the caller's file stays the caller's
+    assert (run.status, run.new_rows) == (ImportStatus.PREVIEWED, 50)
+    assert run.file.size == path.stat().st_size

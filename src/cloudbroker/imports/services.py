@@ -10,11 +10,11 @@ import io
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any
+from typing import IO, Any
 
 import structlog
 from django.conf import settings
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -64,16 +64,25 @@ def _actor_for_run(run: ImportRun) -> Actor:
 
 
 def start_import(
-    *, actor: Actor, content: bytes, filename: str, dry_run: bool = False, inline: bool | None = None
+    *, actor: Actor, content: bytes | IO[bytes], filename: str, dry_run: bool = False, inline: bool | None = None
 ) -> ImportRun:
     """Check the file's envelope (refusing it with nothing written), keep it, and preview it.
 
-    Small files are previewed at once; larger ones by a job whose progress the page shows.
+    ``content`` is the file's bytes or a seekable binary file (an upload Django spooled to disk is
+    passed as it is, so a large file is never held in memory). Small files are previewed at once;
+    larger ones by a job whose progress the page shows.
     """
     actor.require(Perm.ORGANIZATION_CREATE)
     limits = import_limits()
     with read_rows(content, filename, ORGANIZATION_SPEC, limits) as parsed:  # raises ImportFileRefused
         file_format = parsed.format.value
+    if isinstance(content, bytes | bytearray):
+        size, stored = len(content), ContentFile(bytes(content))
+    else:
+        content.seek(0, io.SEEK_END)
+        size = content.tell()
+        content.seek(0)
+        stored = File(content)
     with transaction.atomic():
         run = ImportRun(
             broker_id=actor.broker_id,
@@ -83,10 +92,10 @@ def start_import(
             file_format=file_format,
             dry_run=dry_run,
         )
-        run.file.save(filename.rsplit("/", 1)[-1][-100:] or "upload", ContentFile(content), save=False)
+        run.file.save(filename.rsplit("/", 1)[-1][-100:] or "upload", stored, save=False)
         run.save()
         if inline is None:
-            inline = len(content) <= INLINE_PREVIEW_MAX_BYTES
+            inline = size <= INLINE_PREVIEW_MAX_BYTES
         if not inline:
             run.preview_job = enqueue_job(
                 kind="imports.preview", broker_id=actor.broker_id, created_by=actor.user, params={"run_id": str(run.pk)}
@@ -99,13 +108,13 @@ def start_import(
 
 
 def _rows(run: ImportRun) -> Iterator[RawRow]:
+    """The file's rows, streamed from the stored file: memory does not grow with the number of rows."""
     with run.file.open("rb") as handle:
-        data = handle.read()
-    parsed = read_rows(data, run.filename, ORGANIZATION_SPEC, import_limits())
-    try:
-        yield from parsed.rows
-    finally:
-        parsed.close()
+        parsed = read_rows(handle, run.filename, ORGANIZATION_SPEC, import_limits())
+        try:
+            yield from parsed.rows
+        finally:
+            parsed.close()
 
 
 def _chunks(rows: Iterator[RawRow], size: int) -> Iterator[list[RawRow]]:
@@ -413,10 +422,9 @@ def iter_error_report(run: ImportRun) -> Iterator[dict[str, Any]]:
         yield {"row": issue.row, "column": issue.column, "message": issue.message, "phase": issue.phase}
 
 
-def content_of(upload) -> bytes:
-    buffer = io.BytesIO()
-    for chunk in upload.chunks():
-        buffer.write(chunk)
-        if buffer.tell() > import_limits().max_bytes:
-            raise ImportFileRefused(f"The file is larger than the limit of {import_limits().max_bytes:,} bytes.")
-    return buffer.getvalue()
+def content_of(upload) -> IO[bytes]:
+    """An uploaded file as a binary stream (Django keeps large uploads on disk), size-checked."""
+    if upload.size is not None and upload.size > import_limits().max_bytes:
+        raise ImportFileRefused(f"The file is larger than the limit of {import_limits().max_bytes:,} bytes.")
+    upload.seek(0)
+    return upload.file

@@ -417,11 +417,21 @@ def _read_csv(
     if match.unknown:
         warnings.append(_unknown_warning(match.unknown))
 
+    detached = False
+
+    def detach() -> None:
+        # Leave the caller's file open: a TextIOWrapper closes its buffer when it is closed or collected,
+        # even when its rows were never read.
+        nonlocal detached
+        if not detached:
+            detached = True
+            text.detach()
+
     def rows() -> Iterator[RawRow]:
         try:
             yield from _tabular_rows(records, match, limits, warnings)
         finally:
-            text.detach()  # leave the caller's file open
+            detach()
 
     return ParsedFile(
         format=FileFormat.CSV,
@@ -431,6 +441,7 @@ def _read_csv(
         rows=rows(),
         encoding=encoding,
         delimiter=delimiter,
+        _close=detach,
     )
 
 
