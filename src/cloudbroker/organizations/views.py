@@ -23,6 +23,11 @@ from cloudbroker.portal.mixins import ActorMixin, apply_errors, get_visible_or_4
 PAGE_SIZE = 50
 
 
+def _display(value):
+    """Dates as the seeds write them (DD/MM/YYYY); everything else as it is."""
+    return value.strftime("%d/%m/%Y") if hasattr(value, "strftime") else value
+
+
 class OrganizationObjectMixin(ActorMixin):
     def check_object_scope(self) -> None:
         self.organization = get_visible_or_404(Organization.objects, self.actor, self.kwargs["pk"])
@@ -173,7 +178,7 @@ class OrganizationDetailView(OrganizationObjectMixin, View):
                 "groups": org.groups.all(),
                 "domains": org.domains.all(),
                 "history": history,
-                "fields": [(FIELD_LABELS[f], getattr(org, f)) for f in ORGANIZATION_FIELDS],
+                "fields": [(FIELD_LABELS[f], _display(getattr(org, f))) for f in ORGANIZATION_FIELDS],
             },
         )
 
