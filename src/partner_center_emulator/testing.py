@@ -43,6 +43,7 @@ are (snake_case becomes camelCase): e.g. ``status="suspended"``, ``auto_renew_en
 from __future__ import annotations
 
 import contextlib
+import ssl
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -80,10 +81,14 @@ class RunningEmulator:
         """With ``tls=True``: the self-signed certificate to trust (``verify=``)."""
         return self.config.extra.get("ca_file")
 
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """With ``tls=True``: an SSL context trusting the emulator's certificate (for httpx ``verify=``)."""
+        return ssl.create_default_context(cafile=self.ca_file) if self.ca_file else None
+
     def start(self) -> None:
         self._server.start()
         if self._http is None:
-            self._http = httpx.Client(base_url=self.base_url, timeout=30, verify=self.ca_file or True)
+            self._http = httpx.Client(base_url=self.base_url, timeout=30, verify=self.ssl_context() or True)
 
     def stop(self) -> None:
         if self._http is not None:
@@ -113,9 +118,9 @@ class RunningEmulator:
             kwargs.setdefault("verify", self.ca_file)
         else:
             kwargs.setdefault("http_client", LoopbackHttpClient())
+        kwargs.setdefault("client_credential", self.client_secret)
         return msal.ConfidentialClientApplication(
             self.client_id,
-            client_credential=self.client_secret,
             authority=self.msal_authority,
             validate_authority=False,
             instance_discovery=False,
