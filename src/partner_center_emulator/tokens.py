@@ -16,8 +16,8 @@ import json
 import secrets
 import time
 import uuid
-from urllib.parse import parse_qs
 from typing import Any
+from urllib.parse import parse_qs
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse

@@ -50,7 +50,9 @@ class Api:
         self.pc = pc
         self.client = httpx.Client(base_url=pc.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
 
-    def call(self, method: str, path: str, json: Any = None, request_id: str | None = None, **kw: Any) -> httpx.Response:
+    def call(
+        self, method: str, path: str, json: Any = None, request_id: str | None = None, **kw: Any
+    ) -> httpx.Response:
         headers = kw.pop("headers", {})
         headers.setdefault("MS-RequestId", request_id or str(uuid.uuid4()))
         headers.setdefault("MS-CorrelationId", str(uuid.uuid4()))

@@ -19,9 +19,7 @@ def test_msal_acquires_a_token_over_plain_http(pc):
     )
     result = app.acquire_token_for_client(scopes=[pc.scope])
     assert result.get("token_type") == "Bearer", result
-    response = httpx.get(
-        pc.base_url + "/v1/customers", headers={"Authorization": f"Bearer {result['access_token']}"}
-    )
+    response = httpx.get(pc.base_url + "/v1/customers", headers={"Authorization": f"Bearer {result['access_token']}"})
     assert response.status_code == 200
     assert response.json()["attributes"]["objectType"] == "Collection"
 
@@ -63,7 +61,11 @@ def test_token_endpoint_answers_401_for_other_grants_clients_and_scopes(pc):
     good = {"grant_type": "client_credentials", "client_id": pc.client_id, "client_secret": pc.client_secret,
             "scope": pc.scope}  # fmt: skip
     assert httpx.post(url, data=good).status_code == 200
-    for change in ({"grant_type": "password"}, {"client_id": "someone-else"}, {"scope": "https://graph.microsoft.com/.default"}):
+    for change in (
+        {"grant_type": "password"},
+        {"client_id": "someone-else"},
+        {"scope": "https://graph.microsoft.com/.default"},
+    ):
         response = httpx.post(url, data={**good, **change})
         assert response.status_code == 401, change
         assert response.json()["error"] in ("unsupported_grant_type", "unauthorized_client", "invalid_scope")

@@ -34,9 +34,18 @@ def test_create_customer_answers_201_with_the_tenant_and_admin_credentials(api):
         (lambda b: b["BillingProfile"]["DefaultAddress"].pop("City"), "BillingProfile.DefaultAddress.City"),
         (lambda b: b["BillingProfile"]["DefaultAddress"].pop("State"), "BillingProfile.DefaultAddress.State"),
         (lambda b: b["BillingProfile"]["DefaultAddress"].update(State="XX"), "BillingProfile.DefaultAddress.State"),
-        (lambda b: b["BillingProfile"]["DefaultAddress"].update(PostalCode="ABC"), "BillingProfile.DefaultAddress.PostalCode"),
-        (lambda b: b["BillingProfile"]["DefaultAddress"].update(Country="USA"), "BillingProfile.DefaultAddress.Country"),
-        (lambda b: b["BillingProfile"]["DefaultAddress"].pop("AddressLine1"), "BillingProfile.DefaultAddress.AddressLine1"),
+        (
+            lambda b: b["BillingProfile"]["DefaultAddress"].update(PostalCode="ABC"),
+            "BillingProfile.DefaultAddress.PostalCode",
+        ),
+        (
+            lambda b: b["BillingProfile"]["DefaultAddress"].update(Country="USA"),
+            "BillingProfile.DefaultAddress.Country",
+        ),
+        (
+            lambda b: b["BillingProfile"]["DefaultAddress"].pop("AddressLine1"),
+            "BillingProfile.DefaultAddress.AddressLine1",
+        ),
     ],
 )
 def test_create_customer_names_the_missing_or_invalid_field(api, mutate, field):
