@@ -505,7 +505,7 @@ class Store:
         if self.state_file:
             self._dirty.set()
 
-    def start_saver(self, debounce: float = 0.5) -> None:
+    def start_saver(self, debounce: float = 2.0) -> None:
         """Save the state ``debounce`` seconds after a change, on a background thread."""
         if not self.state_file or self._saver is not None:
             return
