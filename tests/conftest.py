@@ -7,11 +7,11 @@ import json
 
 import pytest
 from django.test import Client
-from tests.factories import BrokerFactory, GroupFactory, OrganizationFactory, UserFactory
 
 from cloudbroker.accounts import services as account_services
 from cloudbroker.accounts.roles import StaffRole
 from cloudbroker.core.actors import Actor, actor_for_user
+from tests.factories import BrokerFactory, GroupFactory, OrganizationFactory, UserFactory
 
 
 @pytest.fixture(autouse=True)

@@ -7,11 +7,11 @@ import pytest
 import schemathesis
 from django.core.wsgi import get_wsgi_application
 from hypothesis import HealthCheck, given, settings
-from tests.factories import GroupFactory, OrganizationFactory, UserFactory
 
 from cloudbroker.accounts import services as account_services
 from cloudbroker.accounts.roles import StaffRole
 from cloudbroker.core.actors import actor_for_user
+from tests.factories import GroupFactory, OrganizationFactory, UserFactory
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver
-from tests.factories import BrokerFactory, GroupFactory, OrganizationFactory, UserFactory
 
 from cloudbroker.accounts import services as account_services
 from cloudbroker.accounts.roles import GROUP_SCOPED_ROLES, STAFF_ROLE_PERMISSIONS, Perm, StaffRole
@@ -30,6 +29,7 @@ from cloudbroker.imports.models import ImportRun, ImportStatus
 from cloudbroker.organizations.models import OrganizationDomain
 from cloudbroker.tenants.choices import TenantStatus
 from cloudbroker.tenants.models import MicrosoftTenant, PartnerCenterConnection
+from tests.factories import BrokerFactory, GroupFactory, OrganizationFactory, UserFactory
 
 MINE, OUTSIDE, FOREIGN = "mine", "outside my groups", "other broker"
 ROLES = list(StaffRole)

@@ -6,9 +6,9 @@ import pytest
 from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.test import Client
-from tests.factories import PASSWORD
 
 from cloudbroker.accounts.roles import StaffRole
+from tests.factories import PASSWORD
 
 
 @pytest.fixture(autouse=True)

@@ -7,13 +7,13 @@ import datetime as dt
 import pytest
 from django.test import Client
 from django.utils import timezone
-from tests.factories import PASSWORD
 
 from cloudbroker.accounts import services
 from cloudbroker.accounts.models import ApiToken, hash_token
 from cloudbroker.accounts.roles import StaffRole
 from cloudbroker.core.errors import Conflict, PermissionDenied, ValidationFailed
 from cloudbroker.core.models import AuditEvent
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

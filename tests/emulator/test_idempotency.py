@@ -44,6 +44,7 @@ def test_repeated_patch_changes_the_subscription_once(api, pc):
 
 
 def test_fifty_concurrent_identical_creates_make_exactly_one_customer(pc, token):
+    pc.set_rate_limit(100_000)  # this test is about idempotency; throttling has its own tests
     request_id = str(uuid.uuid4())
 
     async def main() -> list[httpx.Response]:
@@ -54,7 +55,7 @@ def test_fifty_concurrent_identical_creates_make_exactly_one_customer(pc, token)
             return await asyncio.gather(*calls)
 
     responses = asyncio.run(main())
-    assert {r.status_code for r in responses} == {201}
+    assert {r.status_code for r in responses} == {201}, [r.text for r in responses if r.status_code != 201][:3]
     assert len({r.content for r in responses}) == 1
     assert len(pc.state()["customers"]) == 1
     assert pc.stats()["calls"]["POST /v1/customers"] == 50

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -81,4 +82,18 @@ class Command(BaseCommand):
                     group_ids=[groups[group].pk] if group else [],
                 )
             org_services.set_group_users(actor=actor, group=groups["North"], user_ids=[kam.pk])
+            # `make run` starts the Partner Center emulator beside the product; the demo broker talks to it.
+            from cloudbroker.tenants.models import PartnerCenterConnection
+            from partner_center_emulator.config import DEV_CLIENT_ID, DEV_CLIENT_SECRET, DEV_TENANT_ID
+
+            emulator = f"http://127.0.0.1:{os.environ.get('PC_EMULATOR_PORT', '8765')}"
+            connection = PartnerCenterConnection(
+                broker=broker,
+                tenant_id=DEV_TENANT_ID,
+                client_id=DEV_CLIENT_ID,
+                authority_base=emulator,
+                api_base_url=emulator,
+            )
+            connection.client_secret = DEV_CLIENT_SECRET
+            connection.save()
         self.stdout.write(self.style.SUCCESS(f"Demo broker created. Log in as {DEMO_EMAIL} / {DEMO_PASSWORD}"))
