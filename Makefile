@@ -29,6 +29,7 @@ run: demo
 	@echo "  Cloudbroker is starting at http://127.0.0.1:$${PORT:-8000}/"
 	@echo "  Demo login: admin@demo.cloudbroker.test / Broker-Demo-2026!"
 	@echo "  API docs:   http://127.0.0.1:$${PORT:-8000}/api/v1/docs"
+	@echo "  Partner Center emulator: http://127.0.0.1:$${PC_EMULATOR_PORT:-8765}/"
 	@echo ""
 	@$(BIN)/honcho start -f Procfile
 
