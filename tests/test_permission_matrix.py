@@ -402,7 +402,7 @@ API_ROUTES = [
         },
         (409,),
     ),
-    # No Partner Center answers in this test: a permitted check reaches it and gets 502.
+    # No Partner Center answers in this test: a permitted check reaches for it and gets 502.
     Route(
         "api tenant domain check",
         "GET",

@@ -36,4 +36,7 @@ def client_for(broker_id, **overrides):
         "partner_key": str(broker_id),
     }
     options.update(overrides)
-    return PartnerCenterClient(**options)
+    try:
+        return PartnerCenterClient(**options)
+    except (ValueError, TypeError) as exc:  # e.g. an address httpx cannot use
+        raise ExternalServiceError(f"The Partner Center connection settings cannot be used: {exc}") from exc

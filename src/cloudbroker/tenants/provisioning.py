@@ -50,7 +50,7 @@ def check_domain(*, actor: Actor, prefix: str) -> tuple[str, bool]:
         raise ValidationFailed(errors)
     domain = onmicrosoft_domain(cleaned["domain_prefix"])
     try:
-        return domain, client_for(actor.broker_id).domain_available(domain)
+        return domain, client_for(actor.broker_id, timeout=10.0).domain_available(domain)
     except ExternalServiceError as exc:
         raise ExternalServiceError(f"Partner Center could not check the domain now: {exc.message}") from exc
 

@@ -202,7 +202,7 @@ def test_connection(*, actor: Actor) -> tuple[bool, str]:
     actor.require(Perm.PARTNER_CENTER_SYNC)
     connection = connection_required(actor)
     try:
-        client = client_for(actor.broker_id)
+        client = client_for(actor.broker_id, read_attempts=1, timeout=10.0)
         first = next(iter(client.list_customers()), None)
     except DomainError as exc:
         ok, message = False, f"Partner Center refused: {exc.message}"
