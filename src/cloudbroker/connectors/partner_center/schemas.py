@@ -1,0 +1,744 @@
+"""Typed Partner Center payloads (Pydantic 2).
+
+Field names are snake_case here and camelCase on the wire (``populate_by_name``: both are
+accepted). Fields Partner Center adds that are not declared are kept (``model_extra``) and sent back
+when a resource is written again — a subscription PATCH must carry the whole resource.
+
+Enum-like fields (statuses, billing cycles...) are plain strings: Partner Center adds values over
+time, and an unknown value is data, not an error. The constants classes below name the known ones.
+Amounts are ``Decimal`` (Partner Center sends numbers and, in reconciliation lines, strings);
+times are timezone-aware UTC ``datetime`` (a time without zone is read as UTC).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+__all__ = [
+    "Address",
+    "Availability",
+    "BillingCycle",
+    "BillingProfile",
+    "Cart",
+    "CartCheckoutResult",
+    "CartLineItem",
+    "CartLineItemError",
+    "CompanyProfile",
+    "Customer",
+    "CustomerCreateRequest",
+    "CustomerUser",
+    "DomainAvailability",
+    "ErrorBody",
+    "Invoice",
+    "LicenseAssignment",
+    "LicenseUpdate",
+    "Link",
+    "Order",
+    "OrderError",
+    "OrderLineItem",
+    "PagedCollection",
+    "PartnerCenterModel",
+    "PasswordProfile",
+    "PriceSheetRow",
+    "Pricing",
+    "Product",
+    "ReconciliationLineItem",
+    "Sku",
+    "SubscribedSku",
+    "Subscription",
+    "SubscriptionStatus",
+    "SubscriptionUpdate",
+    "TokenResponse",
+]
+
+
+def _blank_to_none(value: Any) -> Any:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+UtcDateTime = Annotated[datetime | None, BeforeValidator(_blank_to_none), AfterValidator(_utc)]
+Amount = Annotated[Decimal | None, BeforeValidator(_blank_to_none)]
+Count = Annotated[int | None, BeforeValidator(_blank_to_none)]
+
+
+class PartnerCenterModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="allow")
+
+    def to_body(self) -> dict[str, Any]:
+        """The JSON body Partner Center expects: camelCase, only the fields that were given."""
+        return self.model_dump(by_alias=True, mode="json", exclude_unset=True)
+
+
+# -- constants ---------------------------------------------------------------------------------------
+
+
+class SubscriptionStatus(StrEnum):
+    NONE = "none"
+    ACTIVE = "active"
+    PENDING = "pending"
+    SUSPENDED = "suspended"
+    EXPIRED = "expired"
+    DISABLED = "disabled"
+    DELETED = "deleted"
+
+
+class BillingCycle(StrEnum):
+    MONTHLY = "monthly"
+    ANNUAL = "annual"
+    TRIENNIAL = "triennial"
+    NONE = "none"
+    ONE_TIME = "one_time"
+
+
+# -- shared pieces -----------------------------------------------------------------------------------
+
+
+class LinkHeader(PartnerCenterModel):
+    key: str
+    value: str
+
+
+class Link(PartnerCenterModel):
+    uri: str
+    method: str = "GET"
+    headers: list[LinkHeader] = Field(default_factory=list)
+
+
+class ResourceAttributes(PartnerCenterModel):
+    object_type: str | None = None
+    etag: str | None = None
+
+
+class Resource(PartnerCenterModel):
+    links: dict[str, Link] | None = None
+    attributes: ResourceAttributes | None = None
+
+
+T = TypeVar("T")
+
+
+class PagedCollection(PartnerCenterModel, Generic[T]):
+    """One page of a list. ``total_count`` is the count of *this page* on seek-paged lists."""
+
+    total_count: int | None = None
+    items: list[T] = Field(default_factory=list)
+    continuation_token: str | None = None
+    links: dict[str, Link] | None = None
+    attributes: ResourceAttributes | None = None
+
+    @property
+    def next_link(self) -> Link | None:
+        return (self.links or {}).get("next")
+
+
+class ErrorBody(PartnerCenterModel):
+    """Partner Center's error body (and the throttling body: ``statusCode`` + ``message``)."""
+
+    code: int | str | None = None
+    description: str | None = None
+    data: list[Any] = Field(default_factory=list)
+    source: str | None = None
+    message: str | None = None
+    error_name: str | None = None
+    is_retryable: bool | None = None
+    parameters: dict[str, Any] | None = None
+    status_code: int | None = None
+
+
+class TokenResponse(PartnerCenterModel):
+    """The token endpoint's answer (client credentials)."""
+
+    token_type: str = Field("Bearer", alias="token_type")
+    access_token: str = Field(alias="access_token", repr=False)
+    expires_in: int = Field(3599, alias="expires_in")
+    ext_expires_in: int | None = Field(None, alias="ext_expires_in")
+    scope: str | None = None
+
+
+# -- customers ---------------------------------------------------------------------------------------
+
+
+class Address(PartnerCenterModel):
+    country: str | None = None
+    region: str | None = None
+    city: str | None = None
+    state: str | None = None
+    address_line1: str | None = None
+    address_line2: str | None = None
+    address_line3: str | None = None
+    postal_code: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    phone_number: str | None = None
+
+
+class CompanyProfile(Resource):
+    tenant_id: str | None = None
+    domain: str | None = None
+    company_name: str | None = None
+    address: Address | None = None
+    email: str | None = None
+    organization_registration_number: str | None = None
+
+
+class BillingProfile(Resource):
+    id: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    culture: str | None = None
+    language: str | None = None
+    company_name: str | None = None
+    default_address: Address | None = None
+
+
+class UserCredentials(PartnerCenterModel):
+    """The new tenant's first administrator, returned once by create customer."""
+
+    user_name: str | None = None
+    password: str | None = Field(None, repr=False)
+
+
+class Customer(Resource):
+    id: str
+    commerce_id: str | None = None
+    company_profile: CompanyProfile | None = None
+    billing_profile: BillingProfile | None = None
+    relationship_to_partner: str | None = None
+    allow_delegated_access: bool | None = None
+    custom_domains: list[str] | None = None
+    associated_partner_id: str | None = None
+    enable_gdap_by_default: bool | None = Field(None, alias="enableGDAPByDefault")
+    user_credentials: UserCredentials | None = None
+
+    @property
+    def tenant_id(self) -> str:
+        return (self.company_profile and self.company_profile.tenant_id) or self.id
+
+    @property
+    def domain(self) -> str | None:
+        return self.company_profile.domain if self.company_profile else None
+
+
+class CustomerCreateRequest(PartnerCenterModel):
+    """``POST /v1/customers``: a billing profile with its default address and the initial domain."""
+
+    company_profile: CompanyProfile
+    billing_profile: BillingProfile
+    enable_gdap_by_default: bool | None = Field(None, alias="enableGDAPByDefault")
+
+
+class DomainAvailability(PartnerCenterModel):
+    domain: str
+    available: bool
+
+
+# -- catalog -----------------------------------------------------------------------------------------
+
+
+class ProductType(PartnerCenterModel):
+    id: str | None = None
+    display_name: str | None = None
+
+
+class Product(Resource):
+    id: str
+    title: str | None = None
+    description: str | None = None
+    product_type: ProductType | None = None
+    is_microsoft_product: bool | None = None
+    publisher_name: str | None = None
+
+
+class Sku(Resource):
+    id: str
+    product_id: str | None = None
+    title: str | None = None
+    description: str | None = None
+    minimum_quantity: int | None = None
+    maximum_quantity: int | None = None
+    is_trial: bool | None = None
+    supported_billing_cycles: list[str] = Field(default_factory=list)
+    purchase_prerequisites: list[str] = Field(default_factory=list)
+    inventory_variables: list[Any] = Field(default_factory=list)
+    provisioning_variables: list[Any] = Field(default_factory=list)
+    actions: list[str] = Field(default_factory=list)
+    dynamic_attributes: dict[str, Any] = Field(default_factory=dict)
+    consumption_type: str | None = None
+
+    @property
+    def is_addon(self) -> bool:
+        return bool(self.dynamic_attributes.get("isAddon"))
+
+    @property
+    def prerequisite_skus(self) -> list[str]:
+        return list(self.dynamic_attributes.get("prerequisiteSkus") or [])
+
+
+class Currency(PartnerCenterModel):
+    code: str | None = None
+    symbol: str | None = None
+
+
+class RefundOption(PartnerCenterModel):
+    sequence_id: int | None = None
+    type: str | None = None
+    expires_after: str | None = None
+
+
+class CancellationPolicy(PartnerCenterModel):
+    refund_options: list[RefundOption] = Field(default_factory=list)
+
+
+class Term(PartnerCenterModel):
+    id: str | None = None
+    duration: str | None = None
+    description: str | None = None
+    billing_cycle: str | None = None
+    cancellation_policies: list[CancellationPolicy] = Field(default_factory=list)
+
+
+class RenewalOption(PartnerCenterModel):
+    renew_to_id: str | None = None
+    is_auto_renewable: bool | None = None
+
+
+class RenewalInstruction(PartnerCenterModel):
+    applicable_term_ids: list[str] = Field(default_factory=list)
+    renewal_options: list[RenewalOption] = Field(default_factory=list)
+
+
+class Availability(Resource):
+    id: str
+    product_id: str | None = None
+    sku_id: str | None = None
+    catalog_item_id: str | None = None
+    default_currency: Currency | None = None
+    segment: str | None = None
+    country: str | None = None
+    is_purchasable: bool | None = None
+    is_renewable: bool | None = None
+    renewal_instructions: list[RenewalInstruction] = Field(default_factory=list)
+    terms: list[Term] = Field(default_factory=list)
+
+
+class PriceSheetRow(PartnerCenterModel):
+    """One row of the license-based price sheet. ``unit_price`` is the partner's cost for the whole
+    term; ``erp_price`` the estimated retail price."""
+
+    product_title: str | None = None
+    product_id: str
+    sku_id: str
+    sku_title: str | None = None
+    publisher: str | None = None
+    sku_description: str | None = None
+    unit_of_measure: str | None = None
+    term_duration: str | None = None
+    billing_plan: str | None = None
+    market: str | None = None
+    currency: str | None = None
+    unit_price: Amount = None
+    pricing_tier_range_min: Amount = None
+    pricing_tier_range_max: Amount = None
+    effective_start_date: str | None = None
+    effective_end_date: str | None = None
+    tags: str | None = None
+    erp_price: Amount = None
+
+    _COLUMNS: ClassVar[dict[str, str]] = {
+        "ProductTitle": "product_title",
+        "ProductId": "product_id",
+        "SkuId": "sku_id",
+        "SkuTitle": "sku_title",
+        "Publisher": "publisher",
+        "SkuDescription": "sku_description",
+        "UnitOfMeasure": "unit_of_measure",
+        "TermDuration": "term_duration",
+        "BillingPlan": "billing_plan",
+        "Market": "market",
+        "Currency": "currency",
+        "UnitPrice": "unit_price",
+        "PricingTierRangeMin": "pricing_tier_range_min",
+        "PricingTierRangeMax": "pricing_tier_range_max",
+        "EffectiveStartDate": "effective_start_date",
+        "EffectiveEndDate": "effective_end_date",
+        "Tags": "tags",
+        "ERP Price": "erp_price",
+    }
+
+    @classmethod
+    def parse_csv(cls, text: str) -> list[PriceSheetRow]:
+        """Rows of the price sheet CSV (unknown columns are kept under their own names)."""
+        reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+        rows = []
+        for raw in reader:
+            values = {cls._COLUMNS.get(k, k): v for k, v in raw.items() if k is not None}
+            rows.append(cls.model_validate(values))
+        return rows
+
+    @property
+    def catalog_key(self) -> str:
+        return f"{self.product_id}:{self.sku_id}"
+
+
+# -- carts and orders --------------------------------------------------------------------------------
+
+
+class Pricing(PartnerCenterModel):
+    list_price: Amount = None
+    discounted_price: Amount = None
+    prorated_price: Amount = None
+    price: Amount = None
+    extended_price: Amount = None
+
+
+class RenewsTo(PartnerCenterModel):
+    term_duration: str | None = None
+
+
+class CartLineItemError(PartnerCenterModel):
+    error_code: int | str | None = None
+    error_description: str | None = None
+    additional_information: dict[str, Any] | None = None
+
+
+class CartLineItem(PartnerCenterModel):
+    """A cart line: ``catalog_item_id`` is ``product:sku:availability``; ``error`` is set by Partner
+    Center when the line cannot be bought."""
+
+    id: int | None = None
+    catalog_item_id: str
+    quantity: int
+    billing_cycle: str | None = None
+    term_duration: str | None = None
+    friendly_name: str | None = None
+    currency_code: str | None = None
+    participants: list[Any] | None = None
+    provisioning_context: dict[str, Any] | None = None
+    order_group: str | None = None
+    renews_to: RenewsTo | None = None
+    promotion_id: str | None = None
+    custom_term_end_date: UtcDateTime = None
+    attestation_accepted: bool | None = None
+    error: CartLineItemError | None = None
+    pricing: Pricing | None = None
+
+
+class Cart(Resource):
+    id: str | None = None
+    creation_timestamp: UtcDateTime = None
+    last_modified_timestamp: UtcDateTime = None
+    expiration_timestamp: UtcDateTime = None
+    last_modified_user: str | None = None
+    status: str | None = None
+    line_items: list[CartLineItem] = Field(default_factory=list)
+    partner_on_record_attestation_accepted: bool | None = None
+
+    @property
+    def line_errors(self) -> list[tuple[CartLineItem, CartLineItemError]]:
+        return [(line, line.error) for line in self.line_items if line.error is not None]
+
+
+class OrderLineItem(Resource):
+    line_item_number: int | None = None
+    offer_id: str | None = None
+    subscription_id: str | None = None
+    parent_subscription_id: str | None = None
+    friendly_name: str | None = None
+    quantity: int | None = None
+    custom_term_end_date: UtcDateTime = None
+    term_duration: str | None = None
+    transaction_type: str | None = None
+    partner_id_on_record: str | None = None
+    provisioning_context: dict[str, Any] | None = None
+    renews_to: RenewsTo | None = None
+    pricing: Pricing | None = None
+
+
+class Order(Resource):
+    id: str
+    alternate_id: str | None = None
+    reference_customer_id: str | None = None
+    billing_cycle: str | None = None
+    currency_code: str | None = None
+    currency_symbol: str | None = None
+    line_items: list[OrderLineItem] = Field(default_factory=list)
+    creation_date: UtcDateTime = None
+    status: str | None = None
+    transaction_type: str | None = None
+    total_price: Amount = None
+
+
+class OrderError(PartnerCenterModel):
+    order_group_id: str | None = None
+    code: int | str | None = None
+    description: str | None = None
+
+
+class CartCheckoutResult(PartnerCenterModel):
+    orders: list[Order] = Field(default_factory=list)
+    order_errors: list[OrderError] = Field(default_factory=list)
+
+
+# -- subscriptions -----------------------------------------------------------------------------------
+
+
+class SubscriptionRefundOption(PartnerCenterModel):
+    type: str | None = None
+    expires_at: UtcDateTime = None
+
+
+class RefundableQuantityDetail(PartnerCenterModel):
+    quantity: int
+    allowed_until_date_time: UtcDateTime = None
+
+
+class RefundableQuantity(PartnerCenterModel):
+    total_quantity: int = 0
+    details: list[RefundableQuantityDetail] = Field(default_factory=list)
+
+
+class ScheduledProduct(PartnerCenterModel):
+    product_id: str | None = None
+    sku_id: str | None = None
+    availability_id: str | None = None
+    billing_cycle: str | None = None
+    term_duration: str | None = None
+    promotion_id: str | None = None
+
+
+class ScheduledNextTermInstructions(PartnerCenterModel):
+    product: ScheduledProduct | None = None
+    quantity: int | None = None
+    custom_term_end_date: UtcDateTime = None
+
+
+class NextChargeInstructions(PartnerCenterModel):
+    product: ScheduledProduct | None = None
+    quantity: int | None = None
+
+
+class Subscription(Resource):
+    """A subscription as Partner Center returns it; also the body of its PATCH (the whole resource)."""
+
+    id: str
+    entitlement_id: str | None = None
+    offer_id: str | None = None
+    offer_name: str | None = None
+    friendly_name: str | None = None
+    product_type: ProductType | None = None
+    quantity: int | None = None
+    unit_type: str | None = None
+    parent_subscription_id: str | None = None
+    consumption_type: str | None = None
+    creation_date: UtcDateTime = None
+    effective_start_date: UtcDateTime = None
+    commitment_end_date: UtcDateTime = None
+    commitment_end_date_time: UtcDateTime = None
+    cancellation_allowed_until_date: UtcDateTime = None
+    billing_cycle_end_date: UtcDateTime = None
+    billing_cycle_end_date_time: UtcDateTime = None
+    status: str | None = None
+    auto_renew_enabled: bool | None = None
+    billing_type: str | None = None
+    billing_cycle: str | None = None
+    has_purchasable_addons: bool | None = None
+    is_trial: bool | None = None
+    is_microsoft_product: bool | None = None
+    publisher_name: str | None = None
+    actions: list[str] | None = None
+    term_duration: str | None = None
+    renewal_term_duration: str | None = None
+    refund_options: list[SubscriptionRefundOption] | None = None
+    partner_id: str | None = None
+    suspension_reasons: list[str] | None = None
+    contract_type: str | None = None
+    promotion_id: str | None = None
+    migrated_from_subscription_id: str | None = None
+    refundable_quantity: RefundableQuantity | None = None
+    scheduled_next_term_instructions: ScheduledNextTermInstructions | None = None
+    next_charge_instructions: NextChargeInstructions | None = None
+    order_id: str | None = None
+    attention_needed: bool | None = None
+    action_taken: bool | None = None
+    product_order_id: str | None = None
+
+    def with_changes(self, update: SubscriptionUpdate) -> Subscription:
+        """This subscription with ``update`` applied: the full body of the PATCH that makes it."""
+        changes = update.model_dump(exclude_none=True)
+        if not changes:
+            return self
+        return self.model_copy(update=changes)
+
+
+class SubscriptionUpdate(PartnerCenterModel):
+    """What to change on a subscription; ``quantity`` is the new total, not a difference."""
+
+    quantity: int | None = Field(None, ge=0)
+    friendly_name: str | None = None
+    status: str | None = None
+    auto_renew_enabled: bool | None = None
+
+
+# -- users and licences ------------------------------------------------------------------------------
+
+
+class PasswordProfile(PartnerCenterModel):
+    password: str | None = Field(None, repr=False)
+    force_change_password: bool | None = None
+
+
+class CustomerUser(Resource):
+    """A user of a customer tenant. To create one: ``user_principal_name``, ``display_name``,
+    ``first_name``, ``last_name``, ``usage_location`` (needed before licences) and a password."""
+
+    id: str | None = None
+    user_principal_name: str
+    first_name: str | None = None
+    last_name: str | None = None
+    display_name: str | None = None
+    usage_location: str | None = None
+    immutable_id: str | None = None
+    password_profile: PasswordProfile | None = None
+    last_directory_sync_time: UtcDateTime = None
+    user_domain_type: str | None = None
+    state: str | None = None
+    soft_deletion_time: UtcDateTime = None
+
+
+class ProductSku(PartnerCenterModel):
+    id: str
+    name: str | None = None
+    sku_part_number: str | None = None
+    target_type: str | None = None
+    license_group_id: str | None = None
+
+
+class ServicePlan(PartnerCenterModel):
+    id: str | None = None
+    display_name: str | None = None
+    service_name: str | None = None
+    capability_status: str | None = None
+    target_type: str | None = None
+
+
+class SubscribedSku(Resource):
+    """Licences of one directory SKU in a customer tenant; ``product_sku.id`` is the Entra SKU GUID."""
+
+    available_units: int = 0
+    active_units: int = 0
+    consumed_units: int = 0
+    suspended_units: int = 0
+    total_units: int = 0
+    warning_units: int = 0
+    product_sku: ProductSku
+    service_plans: list[ServicePlan] = Field(default_factory=list)
+    capability_status: str | None = None
+
+
+class LicenseAssignment(PartnerCenterModel):
+    sku_id: str
+    excluded_plans: list[str] | None = None
+
+
+class LicenseUpdate(Resource):
+    """``POST .../users/{id}/licenseupdates``: licences from one licence group at a time."""
+
+    licenses_to_assign: list[LicenseAssignment] | None = None
+    licenses_to_remove: list[str] | None = None
+    license_warnings: list[Any] | None = None
+
+
+# -- billing -----------------------------------------------------------------------------------------
+
+
+class InvoiceDetail(Resource):
+    invoice_line_item_type: str | None = None
+    billing_provider: str | None = None
+
+
+class Invoice(Resource):
+    id: str
+    invoice_date: UtcDateTime = None
+    billing_period_start_date: UtcDateTime = None
+    billing_period_end_date: UtcDateTime = None
+    total_charges: Amount = None
+    paid_amount: Amount = None
+    currency_code: str | None = None
+    currency_symbol: str | None = None
+    pdf_download_link: str | None = None
+    invoice_details: list[InvoiceDetail] = Field(default_factory=list)
+    amendments: list[Any] = Field(default_factory=list)
+    document_type: str | None = None
+    amends_of: str | None = None
+    invoice_type: str | None = None
+    tax_receipts: list[Any] = Field(default_factory=list)
+    status: str | None = None
+
+
+class ReconciliationLineItem(Resource):
+    """A new-commerce billed or unbilled reconciliation line (numbers may arrive as strings)."""
+
+    partner_id: str | None = None
+    customer_id: str | None = None
+    customer_name: str | None = None
+    customer_domain_name: str | None = None
+    customer_country: str | None = None
+    invoice_number: str | None = None
+    mpn_id: str | None = None
+    reseller_mpn_id: str | None = None
+    order_id: str | None = None
+    order_date: UtcDateTime = None
+    product_id: str | None = None
+    sku_id: str | None = None
+    availability_id: str | None = None
+    product_name: str | None = None
+    sku_name: str | None = None
+    product_qualifiers: list[str] = Field(default_factory=list)
+    charge_type: str | None = None
+    unit_price: Amount = None
+    effective_unit_price: Amount = None
+    unit_type: str | None = None
+    quantity: Amount = None
+    subtotal: Amount = None
+    tax_total: Amount = None
+    total_for_customer: Amount = None
+    currency: str | None = None
+    publisher_name: str | None = None
+    publisher_id: str | None = None
+    subscription_description: str | None = None
+    subscription_id: str | None = None
+    subscription_start_date: UtcDateTime = None
+    subscription_end_date: UtcDateTime = None
+    charge_start_date: UtcDateTime = None
+    charge_end_date: UtcDateTime = None
+    term_and_billing_cycle: str | None = None
+    alternate_id: str | None = None
+    reference_id: str | None = None
+    price_adjustment_description: str | None = None
+    discount_details: str | None = None
+    pricing_currency: str | None = None
+    pc_to_bc_exchange_rate: Amount = Field(None, alias="pcToBCExchangeRate")
+    pc_to_bc_exchange_rate_date: UtcDateTime = Field(None, alias="pcToBCExchangeRateDate")
+    billable_quantity: Amount = None
+    meter_description: str | None = None
+    billing_frequency: str | None = None
+    reservation_order_id: str | None = None
+    invoice_line_item_type: str | None = None
+    billing_provider: str | None = None
+    promotion_id: str | None = None
+    credit_reason_code: str | None = None
