@@ -640,7 +640,7 @@ def _body(value: BaseModel | Mapping[str, Any], model: type[BaseModel]) -> dict[
     """
     if not isinstance(value, BaseModel):
         try:
-            value = model.model_validate(_camel_keys(value))
+            value = model.model_validate(dict(value))
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(part) for part in first["loc"])
@@ -648,14 +648,6 @@ def _body(value: BaseModel | Mapping[str, Any], model: type[BaseModel]) -> dict[
                 f"The request for Partner Center is not complete: {where}: {first['msg']}", field=where
             ) from exc
     return value.model_dump(by_alias=True, mode="json", exclude_unset=True)
-
-
-def _camel_keys(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {(k[:1].lower() + k[1:] if isinstance(k, str) else k): _camel_keys(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_camel_keys(v) for v in value]
-    return value
 
 
 def _parse(model: type[M], response: httpx.Response) -> M:

@@ -19,7 +19,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 __all__ = [
@@ -77,6 +77,17 @@ Count = Annotated[int | None, BeforeValidator(_blank_to_none)]
 
 class PartnerCenterModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="allow")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _pascal_case_keys(cls, data: Any) -> Any:
+        # Partner Center reads names in any case and its documentation writes requests in
+        # PascalCase ("CompanyProfile"); read such keys as their camelCase selves.
+        if isinstance(data, dict) and any(isinstance(k, str) and k[:1].isupper() for k in data):
+            return {
+                (k[:1].lower() + k[1:] if isinstance(k, str) and k[1:2].islower() else k): v for k, v in data.items()
+            }
+        return data
 
     def to_body(self) -> dict[str, Any]:
         """The JSON body Partner Center expects: camelCase, only the fields that were given."""
