@@ -282,3 +282,18 @@ def test_one_token_serves_many_calls(client, pc):
     token_calls = [k for k in pc.stats()["calls"] if "oauth2" in k]
     assert sum(pc.stats()["calls"][k] for k in token_calls) == 1
     assert client.tokens.acquired == 1
+
+
+def test_every_call_carries_its_ids_and_who_is_calling(client, attempts):
+    client.on_attempt = attempts.append
+    with pytest.raises(PartnerCenterNotFound) as caught:
+        client.get_customer("00000000-0000-0000-0000-00000000abcd")
+    (attempt,) = attempts
+    # Partner Center (and the emulator) echo the ids they received.
+    assert caught.value.details["request_id"] == attempt.request_id
+    assert caught.value.details["correlation_id"] == attempt.correlation_id
+    assert uuid.UUID(attempt.request_id)
+    headers = client._http.headers
+    assert headers["User-Agent"].startswith("cloudbroker/")
+    assert headers["Accept"] == "application/json"
+    assert client.locale == "en-US"
