@@ -18,6 +18,7 @@ from cloudbroker.connectors.partner_center import (
     PartnerCenterTransportError,
     PartnerCenterUnavailable,
     RetryPolicy,
+    TokenBucket,
 )
 from cloudbroker.connectors.partner_center.auth import TokenProvider
 from partner_center_emulator.testing import running_emulator
@@ -287,3 +288,35 @@ def test_the_token_is_renewed_before_it_expires():
             client.domain_available("d.onmicrosoft.com")
             assert token_calls() == 2
             assert tokens.acquired == 2
+
+
+def test_a_refused_token_is_replaced_once(make_client, pc, attempts):
+    class RevokedFirst(TokenProvider):
+        """Hands out a token Partner Center no longer accepts, until told to forget it."""
+
+        revoked = True
+
+        def get_token(self) -> str:
+            return "revoked.token.value" if self.revoked else super().get_token()
+
+        def invalidate(self) -> None:
+            self.revoked = False
+            super().invalidate()
+
+    tokens = RevokedFirst(client_id=pc.client_id, client_secret=pc.client_secret, authority=pc.authority)
+    client = make_client(token_provider=tokens, on_attempt=attempts.append)
+    assert client.domain_available("free.onmicrosoft.com") is True
+    assert [a.status for a in attempts] == [401, 404]
+
+
+# -- rate limiter ------------------------------------------------------------------------------------
+
+
+def test_the_rate_limiter_spaces_calls_out(make_client, fake_time):
+    client = make_client(rate_limiter=TokenBucket(per_minute=6, burst=2, clock=fake_time))
+    for i in range(5):
+        client.domain_available(f"free{i}.onmicrosoft.com")
+    # Two at once, then one every 10 s.
+    assert sum(fake_time.sleeps) == pytest.approx(30)
+    assert client.stats.paused_seconds == pytest.approx(30)
+    assert client.stats.sends == 5
