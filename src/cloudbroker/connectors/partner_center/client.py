@@ -478,7 +478,7 @@ class PartnerCenterClient:
         parts = urlsplit(uri)
         if parts.scheme:
             if parts.netloc != urlsplit(self.base_url).netloc:
-                raise PartnerCenterInvalidRequest(f"Partner Center linked to another host: {uri}", link=uri)
+                raise PartnerCenterError(f"Partner Center linked to another host: {uri}", link=uri)
             uri = parts.path + (f"?{parts.query}" if parts.query else "")
         if not uri.startswith("/"):
             uri = "/" + uri
