@@ -19,10 +19,14 @@ For the same file, in the same run, it measures:
 from __future__ import annotations
 
 import argparse
+import contextlib
+import cProfile
 import csv
 import datetime as dt
+import io
 import json
 import os
+import pstats
 import random
 import resource
 import subprocess
@@ -82,10 +86,10 @@ def row(i: int) -> list[str]:
     ]
 
 
-def write_files(rows: int, folder: Path, formats: list[str]) -> dict[str, Path]:
+def write_files(rows: int, folder: Path, formats: list[str], stem: str = "organizations") -> dict[str, Path]:
     files = {}
     if "csv" in formats:
-        path = folder / "organizations.csv"
+        path = folder / f"{stem}.csv"
         with path.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(HEADER)
@@ -95,7 +99,7 @@ def write_files(rows: int, folder: Path, formats: list[str]) -> dict[str, Path]:
     if "xlsx" in formats:
         import xlsxwriter
 
-        path = folder / "organizations.xlsx"
+        path = folder / f"{stem}.xlsx"
         book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
         sheet = book.add_worksheet("Organizations")
         sheet.write_row(0, 0, HEADER)
@@ -135,68 +139,114 @@ def fresh_broker(slug: str):
     return Broker.objects.create(name=slug, slug=slug, notification_email="a@b.test", support_email="s@b.test")
 
 
-def run_ours(path: Path, slug: str) -> dict[str, float]:
+class Probe:
+    """Hooks around the two phases of our import: a profiler, or the Python heap's peak."""
+
+    def __init__(self, *, profile: bool = False, heap: bool = False) -> None:
+        self.profiles: dict[str, cProfile.Profile] = {}
+        self.heap_peaks: dict[str, float] = {}
+        self._profile, self._heap = profile, heap
+
+    @contextlib.contextmanager
+    def phase(self, name: str):
+        if self._heap:
+            tracemalloc.reset_peak()
+            start = tracemalloc.get_traced_memory()[0]
+        profiler = cProfile.Profile() if self._profile else None
+        if profiler:
+            profiler.enable()
+        try:
+            yield
+        finally:
+            if profiler:
+                profiler.disable()
+                self.profiles[name] = profiler
+            if self._heap:
+                self.heap_peaks[name] = (tracemalloc.get_traced_memory()[1] - start) / 2**20
+
+
+def run_ours(path: Path, slug: str, probe: Probe | None = None) -> dict[str, float]:
+    """start_import (the preview, inline) then confirm_import and the imports.apply job, in process."""
     from cloudbroker.core.actors import Actor
+    from cloudbroker.core.choices import JobStatus
     from cloudbroker.core.jobs import run_job
     from cloudbroker.imports import services
     from cloudbroker.organizations.models import Organization
 
+    probe = probe or Probe()
     broker = fresh_broker(slug)
     actor = Actor.system(broker)
     t0 = time.perf_counter()
-    with path.open("rb") as handle:  # as the portal passes an upload spooled to disk
+    with path.open("rb") as handle, probe.phase("preview"):  # as the portal passes an upload spooled to disk
         run = services.start_import(actor=actor, content=handle, filename=path.name, inline=True)
     t1 = time.perf_counter()
-    job = services.confirm_import(actor=actor, run=run)
-    if tracemalloc.is_tracing():
-        tracemalloc.reset_peak()
-    run_job(job.pk)
+    with probe.phase("job"):
+        job = services.confirm_import(actor=actor, run=run)
+        job = run_job(job.pk)
     t2 = time.perf_counter()
+    assert job.status == JobStatus.SUCCEEDED, job.error
     run.refresh_from_db()
-    assert run.created == Organization.objects.filter(broker=broker).count() == run.total_rows, run.created
-    return {"preview": t1 - t0, "import": t2 - t1, "total": t2 - t0, "rows": run.total_rows}
+    count = Organization.objects.filter(broker=broker).count()
+    assert run.created == count == run.total_rows, (run.created, count, run.total_rows)
+    return {"preview": t1 - t0, "import": t2 - t1, "total": t2 - t0, "rows": count}
 
 
 def run_floor(path: Path) -> float:
-    """Parse + clean every row + COPY (or executemany) into a scratch table."""
+    """Parse + clean every row + COPY (PostgreSQL) or executemany INSERT (SQLite) into a scratch
+    table with the organization's columns and column types. No matching, no duplicate checks, no
+    audit, no checkpoints: the least any importer that validates its rows must do."""
     from django.db import connection, transaction
 
     from cloudbroker.core.imports import read_rows
     from cloudbroker.imports.services import import_limits
     from cloudbroker.organizations.imports import ORGANIZATION_SPEC
+    from cloudbroker.organizations.models import Organization
     from cloudbroker.organizations.validation import ORGANIZATION_FIELDS, clean_organization
 
+    meta = Organization._meta
     columns = ", ".join(ORGANIZATION_FIELDS)
+    types = ", ".join(f"{f} {meta.get_field(f).db_type(connection)}" for f in ORGANIZATION_FIELDS)
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS floor_organizations")
-        cursor.execute(f"CREATE TABLE floor_organizations ({', '.join(f + ' text' for f in ORGANIZATION_FIELDS)})")
+        cursor.execute(f"CREATE TABLE floor_organizations ({types})")
+    postgres = connection.vendor == "postgresql"
+
+    def plain(value):
+        if postgres or value is None or isinstance(value, str | bool):
+            return value
+        return value.isoformat() if isinstance(value, dt.date) else str(value)  # Decimal
+
     t0 = time.perf_counter()
-    with read_rows(path.read_bytes(), path.name, ORGANIZATION_SPEC, import_limits()) as parsed, transaction.atomic():
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
+    with path.open("rb") as handle, read_rows(handle, path.name, ORGANIZATION_SPEC, import_limits()) as parsed:
+        with transaction.atomic(), connection.cursor() as cursor:
+            if postgres:
                 with cursor.cursor.copy(f"COPY floor_organizations ({columns}) FROM STDIN") as copy:
                     for raw in parsed.rows:
                         cleaned, _ = clean_organization(raw.values, row=raw.number)
-                        copy.write_row(
-                            [None if cleaned.get(f) is None else str(cleaned.get(f)) for f in ORGANIZATION_FIELDS]
-                        )
+                        copy.write_row([cleaned.get(f) for f in ORGANIZATION_FIELDS])
             else:
                 batch = []
                 marks = ", ".join("%s" for _ in ORGANIZATION_FIELDS)
                 sql = f"INSERT INTO floor_organizations ({columns}) VALUES ({marks})"
                 for raw in parsed.rows:
                     cleaned, _ = clean_organization(raw.values, row=raw.number)
-                    batch.append([None if cleaned.get(f) is None else str(cleaned.get(f)) for f in ORGANIZATION_FIELDS])
+                    batch.append([plain(cleaned.get(f)) for f in ORGANIZATION_FIELDS])
                     if len(batch) == 5000:
                         cursor.executemany(sql, batch)
                         batch = []
                 if batch:
                     cursor.executemany(sql, batch)
-    return time.perf_counter() - t0
+    elapsed = time.perf_counter() - t0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM floor_organizations")
+        (count,) = cursor.fetchone()
+        cursor.execute("DROP TABLE floor_organizations")
+    assert count > 0
+    return elapsed
 
 
-def run_import_export(path: Path, slug: str, limit: int | None) -> tuple[float, int]:
-    """django-import-export on the same file (optionally its first ``limit`` rows)."""
+def run_import_export(path: Path, slug: str) -> tuple[float, int]:
+    """django-import-export on the same file: tablib loads it (its parser), then ``import_data``."""
     import tablib
     from import_export import fields, resources, widgets
 
@@ -222,6 +272,7 @@ def run_import_export(path: Path, slug: str, limit: int | None) -> tuple[float, 
         street_address = fields.Field(attribute="street_address", column_name="Street address")
         postal_code = fields.Field(attribute="postal_code", column_name="Postal code")
         city = fields.Field(attribute="city", column_name="City")
+        state = fields.Field(attribute="state", column_name="State")
         country = fields.Field(attribute="country", column_name="Country")
         contact_name = fields.Field(attribute="contact_name", column_name="Contact name")
         contact_phone = fields.Field(attribute="contact_phone", column_name="Contact phone")
@@ -243,6 +294,7 @@ def run_import_export(path: Path, slug: str, limit: int | None) -> tuple[float, 
                 "street_address",
                 "postal_code",
                 "city",
+                "state",
                 "country",
                 "contact_name",
                 "contact_phone",
@@ -258,101 +310,170 @@ def run_import_export(path: Path, slug: str, limit: int | None) -> tuple[float, 
         def before_save_instance(self, instance, row, **kwargs):
             instance.broker = broker
 
+    t0 = time.perf_counter()
     if path.suffix == ".csv":
-        text = path.read_text(encoding="utf-8")
-        if limit:
-            text = "".join(text.splitlines(keepends=True)[: limit + 1])
-        dataset = tablib.Dataset().load(text, format="csv")
+        dataset = tablib.Dataset().load(path.read_text(encoding="utf-8"), format="csv")
     else:
         dataset = tablib.Dataset().load(path.read_bytes(), format="xlsx")
-        if limit:
-            dataset = dataset[:limit] if False else tablib.Dataset(*dataset[:limit], headers=dataset.headers)
-    t0 = time.perf_counter()
     result = OrganizationResource().import_data(dataset, dry_run=False, use_transactions=True, raise_errors=True)
     elapsed = time.perf_counter() - t0
     assert not result.has_errors(), result.row_errors()[:3]
     assert not result.has_validation_errors(), [(r.number, r.error_dict) for r in result.invalid_rows[:3]]
-    return elapsed, Organization.objects.filter(broker=broker).count()
+    count = Organization.objects.filter(broker=broker).count()
+    assert count == len(dataset), (count, len(dataset))
+    return elapsed, count
 
 
-def memory_child(rows: int, postgres: str | None) -> None:
-    """One size of the memory series, in its own process: peak RSS and Python heap of our import."""
+def print_profile(probe: Probe, top: int) -> None:
+    for name, profiler in probe.profiles.items():
+        for order in ("tottime", "cumulative"):
+            out = io.StringIO()
+            stats = pstats.Stats(profiler, stream=out).strip_dirs().sort_stats(order)
+            stats.print_stats(top)
+            text = out.getvalue()
+            print(f"\n#### cProfile of {name}, by {order}\n\n```\n{text[text.index('   ncalls') :].rstrip()}\n```")
+
+
+def memory_child(rows: int, postgres: str | None, mode: str) -> None:
+    """One size of the memory series, in its own process (ru_maxrss only ever grows).
+
+    ``rss``: growth of the process's peak RSS over the whole import (no tracing, true speed);
+    ``heap``: tracemalloc peak of the Python heap above its level at the start of each phase.
+    """
     folder = Path(tempfile.mkdtemp(prefix="cb-import-mem-"))
     path = write_files(rows, folder, ["csv"])["csv"]
     setup_database(postgres, "cloudbroker.settings")
-    base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    tracemalloc.start()
-    result = run_ours(path, f"mem-{rows}")
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    fresh_broker("warm-up")  # first queries, caches, lazy imports: not part of the growth
+    out: dict[str, float] = {"rows": rows}
+    if mode == "rss":
+        base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        result = run_ours(path, f"mem-{rows}")
+        out["rss_growth_mb"] = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024
+        out["seconds"] = result["total"]
+    else:
+        tracemalloc.start()
+        probe = Probe(heap=True)
+        run_ours(path, f"mem-{rows}", probe)
+        out["preview_peak_mb"] = probe.heap_peaks["preview"]
+        out["job_peak_mb"] = probe.heap_peaks["job"]
+        # What the duplicate-in-file check keeps for the whole import: every customer number and
+        # domain with its row number (the job classifies each chunk on a copy of both).
+        start = tracemalloc.get_traced_memory()[0]
+        seen = ({f"C{i:07d}": i + 2 for i in range(rows)}, {f"customer{i}.example.com": i + 2 for i in range(rows)})
+        out["seen_mb"] = (tracemalloc.get_traced_memory()[0] - start) / 2**20
+        del seen
+        tracemalloc.stop()
+    print(json.dumps(out))
+
+
+def memory_series(postgres: str | None) -> None:
+    sizes = (25_000, 50_000, 100_000)
+    results: dict[int, dict[str, float]] = {n: {} for n in sizes}
+    for mode in ("rss", "heap"):
+        for rows in sizes:
+            cmd = [sys.executable, __file__, "--memory-child", str(rows), "--memory-mode", mode]
+            if postgres:
+                cmd += ["--postgres", postgres]
+            done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            if done.returncode:
+                sys.exit(done.stderr)
+            results[rows].update(json.loads(done.stdout.strip().splitlines()[-1]))
+    engine = "postgresql" if postgres else "sqlite"
+    print(f"\nMemory of our import, CSV, {engine}, each size in two fresh processes\n")
     print(
-        json.dumps(
-            {
-                "rows": rows,
-                "python_peak_mb": peak / 2**20,
-                "rss_growth_mb": (rss - base_rss) / 1024,
-                "seconds": result["total"],
-            }
+        "| rows | peak RSS growth MB | seconds | heap peak, preview MB | heap peak, job MB "
+        "| of which seen numbers + domains MB |\n|---|---|---|---|---|---|"
+    )
+    for n in sizes:
+        m = results[n]
+        print(
+            f"| {n:,} | {m['rss_growth_mb']:.1f} | {m['seconds']:.1f} | {m['preview_peak_mb']:.1f} "
+            f"| {m['job_peak_mb']:.1f} | {m['seen_mb']:.1f} |"
         )
+    small, large = results[sizes[0]], results[sizes[-1]]
+    extra = sizes[-1] - sizes[0]
+    print(
+        f"\nGrowth from {sizes[0]:,} to {sizes[-1]:,} rows: RSS "
+        f"{(large['rss_growth_mb'] - small['rss_growth_mb']) * 2**20 / extra:.0f} bytes a row, job heap "
+        f"{(large['job_peak_mb'] - small['job_peak_mb']) * 2**20 / extra:.0f} bytes a row, seen-dicts "
+        f"{(large['seen_mb'] - small['seen_mb']) * 2**20 / extra:.0f} bytes a row."
     )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--postgres")
+    parser.add_argument("--postgres", help="server URL; a database cloudbroker_bench_import is (re)created there")
     parser.add_argument("--formats", default="csv,xlsx")
     parser.add_argument(
         "--import-export-rows",
         type=int,
-        default=10_000,
-        help="rows for django-import-export (0 = all); its time is scaled to --rows",
+        default=0,
+        help="run django-import-export (and ours again, for the ratio) on this many rows only and "
+        "scale its time linearly to --rows (0 = on all rows)",
     )
     parser.add_argument("--skip-import-export", action="store_true")
-    parser.add_argument("--memory", action="store_true")
-    parser.add_argument("--memory-child", type=int)
+    parser.add_argument("--profile", action="store_true", help="cProfile our preview and job (slower; separate run)")
+    parser.add_argument("--memory", action="store_true", help="the memory series: 25k, 50k, 100k rows")
+    parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--memory-mode", choices=("rss", "heap"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:
-        memory_child(args.memory_child, args.postgres)
+        memory_child(args.memory_child, args.postgres, args.memory_mode)
         return
     if args.memory:
-        print("| rows | Python heap peak MB | RSS growth MB | seconds |\n|---|---|---|---|")
-        for rows in (25_000, 50_000, 100_000):
-            cmd = [sys.executable, __file__, "--memory-child", str(rows)]
-            if args.postgres:
-                cmd += ["--postgres", args.postgres]
-            out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
-            m = json.loads(out)
-            print(f"| {rows:,} | {m['python_peak_mb']:.1f} | {m['rss_growth_mb']:.1f} | {m['seconds']:.1f} |")
+        memory_series(args.postgres)
         return
     formats = args.formats.split(",")
     folder = Path(tempfile.mkdtemp(prefix="cb-import-bench-"))
     files = write_files(args.rows, folder, formats)
+    ie_rows = args.import_export_rows if 0 < args.import_export_rows < args.rows else 0
+    small = write_files(ie_rows, folder, formats, stem="organizations-small") if ie_rows else {}
     setup_database(args.postgres, "bench._settings")
     from django.db import connection
 
-    print(f"\n{args.rows:,} organizations, {connection.vendor}, {dt.datetime.now(dt.UTC).date().isoformat()}\n")
+    if args.profile:
+        for fmt, path in files.items():
+            probe = Probe(profile=True)
+            ours = run_ours(path, f"profile-{fmt}", probe)
+            print(f"\n### {fmt}, {connection.vendor}: preview {ours['preview']:.1f} s, job {ours['import']:.1f} s")
+            print_profile(probe, 25)
+        return
+    floor_kind = "COPY" if connection.vendor == "postgresql" else "executemany INSERT"
+    print(
+        f"\n{args.rows:,} organizations, {connection.vendor}, {os.cpu_count()} cores, "
+        f"{dt.datetime.now(dt.UTC).date().isoformat()}; floor = parse + clean_organization + {floor_kind}\n"
+    )
     print(
         "| file | ours: preview s | ours: import job s | ours: total s | rows/s | floor s | ours ÷ floor "
         "| django-import-export s | import-export ÷ ours |\n|---|---|---|---|---|---|---|---|---|"
     )
+    same_n = []
     for fmt, path in files.items():
         ours = run_ours(path, f"ours-{fmt}")
         floor = run_floor(path)
-        if args.skip_import_export:
-            ie_text, ratio_text = "—", "—"
-        else:
-            limit = args.import_export_rows or None
-            ie_seconds, count = run_import_export(path, f"ie-{fmt}", limit)
-            scaled = ie_seconds * args.rows / count
-            ie_text = f"{scaled:.1f}" + (f" (measured {ie_seconds:.1f} s on {count:,} rows, scaled)" if limit else "")
-            ratio_text = f"{scaled / ours['total']:.1f}×"
+        ie_text, ratio_text = "—", "—"
+        if not args.skip_import_export:
+            if ie_rows:
+                ie_seconds, count = run_import_export(small[fmt], f"ie-{fmt}")
+                ours_small = run_ours(small[fmt], f"ours-small-{fmt}")
+                scaled = ie_seconds * args.rows / count
+                ie_text = f"{scaled:.1f} (extrapolated from {count:,} rows)"
+                ratio_text = f"{ie_seconds / ours_small['total']:.1f}× (at {count:,} rows)"
+                same_n.append((fmt, count, ie_seconds, ours_small["total"]))
+            else:
+                ie_seconds, count = run_import_export(path, f"ie-{fmt}")
+                ie_text, ratio_text = f"{ie_seconds:.1f}", f"{ie_seconds / ours['total']:.1f}×"
         print(
             f"| {fmt} | {ours['preview']:.1f} | {ours['import']:.1f} | {ours['total']:.1f} | "
-            f"{ours['rows'] / ours['total']:,.0f} | {floor:.1f} | {ours['total'] / floor:.2f}× | {ie_text} | "
-            f"{ratio_text} |"
+            f"{ours['rows'] / ours['total']:,.0f} | {floor:.1f} | {ours['total'] / floor:.2f}× "
+            f"| {ie_text} | {ratio_text} |",
+            flush=True,
         )
+    if same_n:
+        print("\n| file | rows | django-import-export s | ours s | import-export ÷ ours |\n|---|---|---|---|---|")
+        for fmt, count, ie_seconds, ours_seconds in same_n:
+            print(f"| {fmt} | {count:,} | {ie_seconds:.1f} | {ours_seconds:.1f} | {ie_seconds / ours_seconds:.1f}× |")
 
 
 if __name__ == "__main__":
