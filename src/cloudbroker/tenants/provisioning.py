@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cloudbroker.accounts.roles import Perm
+from cloudbroker.connectors.partner_center.retry import RetryPolicy
 from cloudbroker.core import outbox
 from cloudbroker.core.actors import Actor
 from cloudbroker.core.audit import record_event
@@ -26,7 +27,7 @@ from cloudbroker.core.models import OutboxMessage
 from cloudbroker.organizations.models import Organization
 from cloudbroker.tenants.choices import TenantStatus
 from cloudbroker.tenants.models import MicrosoftTenant
-from cloudbroker.tenants.partner_center import client_for
+from cloudbroker.tenants.partner_center import WORKER_RETRY, client_for
 from cloudbroker.tenants.validation import clean_tenant_request, customer_body, onmicrosoft_domain
 
 __all__ = ["check_domain", "request_tenant"]
@@ -50,9 +51,12 @@ def check_domain(*, actor: Actor, prefix: str) -> tuple[str, bool]:
         raise ValidationFailed(errors)
     domain = onmicrosoft_domain(cleaned["domain_prefix"])
     try:
-        return domain, client_for(actor.broker_id, timeout=10.0).domain_available(domain)
+        with client_for(actor.broker_id, timeout=10.0, retry=RetryPolicy(attempts=2, total_time=5.0)) as client:
+            return domain, client.domain_available(domain)
     except ExternalServiceError as exc:
-        raise ExternalServiceError(f"Partner Center could not check the domain now: {exc.message}") from exc
+        error = ExternalServiceError(f"Partner Center could not check the domain now: {exc.message}")
+        error.retryable = _retryable(exc)
+        raise error from exc
 
 
 def request_tenant(*, actor: Actor, organization: Organization, data: dict[str, Any]) -> MicrosoftTenant:
@@ -68,7 +72,16 @@ def request_tenant(*, actor: Actor, organization: Organization, data: dict[str, 
             raise Conflict(
                 f"{org.name} already has a Microsoft 365 tenant ({existing}, {existing.get_status_display().lower()})."
             )
-    domain, available = check_domain(actor=actor, prefix=cleaned["domain_prefix"])
+    waiting = "Waiting for Partner Center."
+    try:
+        domain, available = check_domain(actor=actor, prefix=cleaned["domain_prefix"])
+    except ExternalServiceError as exc:
+        if not getattr(exc, "retryable", False):
+            raise
+        # Partner Center is down or throttling: take the request and send it when it is back. A
+        # domain taken meanwhile is refused then, and the tenant shows why.
+        available = True
+        waiting = f"Waiting for Partner Center (the domain could not be checked yet: {exc.message})"
     if not available:
         raise ValidationFailed(
             [
@@ -89,7 +102,7 @@ def request_tenant(*, actor: Actor, organization: Organization, data: dict[str, 
         tenant.company_name = cleaned["company_name"]
         tenant.default_domain = domain
         tenant.status = TenantStatus.PENDING
-        tenant.status_message = "Waiting for Partner Center."
+        tenant.status_message = waiting
         tenant.linked_at = timezone.now()
         tenant.save()
         message = outbox.enqueue(
@@ -123,7 +136,8 @@ def _create_customer(message: OutboxMessage) -> dict[str, Any]:
     if tenant.status == TenantStatus.ACTIVE:
         return {"customer_id": tenant.customer_id}
     try:
-        customer = client_for(message.broker_id).create_customer(message.payload["body"], request_id=message.request_id)
+        with client_for(message.broker_id, retry=WORKER_RETRY) as client:
+            customer = client.create_customer(message.payload["body"], request_id=message.request_id)
     except ExternalServiceError as exc:
         if _retryable(exc):
             MicrosoftTenant.objects.filter(pk=tenant.pk).update(

@@ -196,14 +196,15 @@ def connection_required(actor: Actor) -> PartnerCenterConnection:
 
 def test_connection(*, actor: Actor) -> tuple[bool, str]:
     """Get a token and read one page of customers; remember and return the outcome."""
+    from cloudbroker.connectors.partner_center.retry import RetryPolicy
     from cloudbroker.core.errors import DomainError
     from cloudbroker.tenants.partner_center import client_for
 
     actor.require(Perm.PARTNER_CENTER_SYNC)
     connection = connection_required(actor)
     try:
-        client = client_for(actor.broker_id, read_attempts=1, timeout=10.0)
-        first = next(iter(client.list_customers()), None)
+        with client_for(actor.broker_id, retry=RetryPolicy(attempts=1), timeout=10.0) as client:
+            first = next(iter(client.list_customers()), None)
     except DomainError as exc:
         ok, message = False, f"Partner Center refused: {exc.message}"
     except Exception as exc:

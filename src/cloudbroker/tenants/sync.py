@@ -14,6 +14,7 @@ import structlog
 from django.db import transaction
 from django.utils import timezone
 
+from cloudbroker.core.errors import ExternalServiceError
 from cloudbroker.core.jobs import JobContext, job_runner
 from cloudbroker.tenants.choices import TenantStatus
 from cloudbroker.tenants.models import MicrosoftTenant, PartnerCenterConnection, TenantSubscription, TenantUser
@@ -46,6 +47,10 @@ class SyncResult(dict):
 
     def bump(self, key: str, n: int = 1) -> None:
         self[key] = self.get(key, 0) + n
+
+    def summary(self) -> str:
+        """ "customers 3, users_created 60, ..." (the failures are listed on their own)."""
+        return ", ".join(f"{k} {v}" for k, v in sorted(self.items()) if k != "failures")
 
 
 def _customer_fields(data: dict[str, Any]) -> dict[str, Any]:
@@ -135,7 +140,9 @@ def _upsert_children(
 def sync_broker(
     broker_id, *, progress: Callable[[int, int], None] | None = None, client=None, threads: int = FETCH_THREADS
 ) -> SyncResult:
-    client = client or client_for(broker_id)
+    if client is None:
+        with client_for(broker_id) as own:
+            return sync_broker(broker_id, progress=progress, client=own, threads=threads)
     result = SyncResult()
     customers = [_dump(c) for c in client.list_customers()]
     result["customers"] = len(customers)
@@ -175,13 +182,28 @@ def sync_broker(
     active = [tenants[c] for c in tenants if c in seen]
 
     def fetch(tenant: MicrosoftTenant):
-        subscriptions = [_dump(s) for s in client.list_subscriptions(tenant.customer_id)]
-        users = [_dump(u) for u in client.list_users(tenant.customer_id)]
+        try:
+            subscriptions = [_dump(s) for s in client.list_subscriptions(tenant.customer_id)]
+            users = [_dump(u) for u in client.list_users(tenant.customer_id)]
+        except ExternalServiceError as exc:
+            return tenant, exc, None
         return tenant, subscriptions, users
 
     done = 0
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
         for tenant, subscriptions, users in pool.map(fetch, active):
+            if isinstance(subscriptions, ExternalServiceError):
+                # One customer Partner Center cannot answer for now does not stop the others; its
+                # rows stay as they were and the next sync tries again.
+                log.warning(
+                    "partner_center.sync_customer_failed", customer_id=tenant.customer_id, error=str(subscriptions)
+                )
+                result.bump("customers_failed")
+                result.setdefault("failures", []).append(f"{tenant.customer_id}: {subscriptions.message}")
+                done += 1
+                if progress is not None:
+                    progress(done, len(active))
+                continue
             with transaction.atomic():
                 _upsert_children(
                     TenantSubscription,
@@ -203,5 +225,7 @@ def sync_broker(
 @job_runner("partner_center.sync")
 def _sync_job(ctx: JobContext) -> dict[str, Any]:
     result = sync_broker(ctx.job.broker_id, progress=lambda done, total: ctx.progress(done, total))
-    ctx.log("Sync finished: " + ", ".join(f"{k} {v}" for k, v in sorted(result.items())))
+    ctx.log("Sync finished: " + result.summary())
+    for failure in result.get("failures", []):
+        ctx.log(f"Not synced this time: {failure}")
     return dict(result)

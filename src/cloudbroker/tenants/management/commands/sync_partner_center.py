@@ -45,4 +45,6 @@ class Command(BaseCommand):
                     )
                 except DomainError as exc:
                     raise CommandError(f"{item.name}: {exc.message}") from None
-            self.stdout.write(f"{item.name}: " + ", ".join(f"{k} {v}" for k, v in sorted(result.items())))
+            self.stdout.write(f"{item.name}: {result.summary()}")
+            for failure in result.get("failures", []):
+                self.stderr.write(f"{item.name}: not synced this time: {failure}")
