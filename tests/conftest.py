@@ -12,6 +12,7 @@ from cloudbroker.accounts import services as account_services
 from cloudbroker.accounts.roles import StaffRole
 from cloudbroker.core.actors import Actor, actor_for_user
 from tests.factories import BrokerFactory, GroupFactory, OrganizationFactory, UserFactory
+from tests.partner_center import emulator, pc, pc_connection, smtp  # noqa: F401 (fixtures)
 
 
 @pytest.fixture(autouse=True)

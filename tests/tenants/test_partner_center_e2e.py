@@ -86,7 +86,7 @@ def run_due(at: dt.datetime | None = None) -> None:
     drain_jobs()
 
 
-def test_tenant_is_created_once_and_the_contact_gets_the_login(admin, org_factory, connection, pc, smtp):
+def test_tenant_is_created_once_and_the_contact_gets_the_login(admin, org_factory, pc_connection, pc, smtp):
     org = org_factory(name="Fjord Tech AS")
     tenant = provisioning.request_tenant(actor=admin, organization=org, data=tenant_data())
     assert (tenant.status, tenant.default_domain) == (TenantStatus.PENDING, "fjordtech.onmicrosoft.com")
@@ -120,7 +120,7 @@ def test_tenant_is_created_once_and_the_contact_gets_the_login(admin, org_factor
     assert len(smtp.received) == 1
 
 
-def test_a_taken_domain_is_refused_with_the_relationship_hint(admin, org_factory, connection, pc):
+def test_a_taken_domain_is_refused_with_the_relationship_hint(admin, org_factory, pc_connection, pc):
     pc.create_customer_directly(company_name="Someone Else", domain="takenname.onmicrosoft.com")
     with pytest.raises(ValidationFailed) as caught:
         provisioning.request_tenant(actor=admin, organization=org_factory(), data=tenant_data("takenname"))
@@ -134,7 +134,7 @@ def test_a_taken_domain_is_refused_with_the_relationship_hint(admin, org_factory
 
 
 def test_a_lost_answer_is_sent_again_with_the_same_request_id_and_makes_one_customer(
-    admin, org_factory, connection, pc
+    admin, org_factory, pc_connection, pc
 ):
     # The connector sends a write again at once with the same request id; three lost answers in a
     # row outlast a worker's patience and leave the rest to the outbox.
@@ -165,7 +165,7 @@ def test_a_lost_answer_is_sent_again_with_the_same_request_id_and_makes_one_cust
 
 
 @pytest.mark.parametrize("retry_after", [7, 45])  # 45: longer than the outbox's own back-off
-def test_a_429_is_not_retried_before_its_retry_after(admin, org_factory, connection, pc, retry_after):
+def test_a_429_is_not_retried_before_its_retry_after(admin, org_factory, pc_connection, pc, retry_after):
     tenant = provisioning.request_tenant(actor=admin, organization=org_factory(), data=tenant_data("slowdown"))
     pc.inject_fault("POST", "/v1/customers", "429", retry_after=retry_after)
     throttled_at = timezone.now()
@@ -192,7 +192,7 @@ def test_a_429_is_not_retried_before_its_retry_after(admin, org_factory, connect
     assert len(customers_with(pc, "slowdown.onmicrosoft.com")) == 1
 
 
-def test_partner_center_down_leaves_the_tenant_pending_until_it_is_back(admin, org_factory, connection, pc):
+def test_partner_center_down_leaves_the_tenant_pending_until_it_is_back(admin, org_factory, pc_connection, pc):
     pc.stop()
     try:
         # The request is taken even though the domain cannot be checked now.
@@ -227,7 +227,7 @@ class WorkerKilled(BaseException):
 
 
 def test_a_worker_killed_between_the_call_and_the_commit_is_recovered_by_the_sweeper(
-    admin, org_factory, connection, pc, monkeypatch
+    admin, org_factory, pc_connection, pc, monkeypatch
 ):
     tenant = provisioning.request_tenant(actor=admin, organization=org_factory(), data=tenant_data("killed"))
 
@@ -264,7 +264,7 @@ def test_a_worker_killed_between_the_call_and_the_commit_is_recovered_by_the_swe
     reason="SQLite's in-memory test database fails concurrent writers at once (shared-cache table locks) "
     "instead of queueing them; concurrency is tested on PostgreSQL, which CI runs",
 )
-def test_fifty_concurrent_submissions_make_one_tenant_and_one_customer(admin, org_factory, connection, pc):
+def test_fifty_concurrent_submissions_make_one_tenant_and_one_customer(admin, org_factory, pc_connection, pc):
     org = org_factory()
     start = threading.Barrier(50)
 
@@ -300,7 +300,7 @@ def test_fifty_concurrent_submissions_make_one_tenant_and_one_customer(admin, or
     assert len(create_calls(pc)) == 1
 
 
-def test_sync_brings_direct_changes_and_a_second_sync_changes_nothing(broker, connection, pc):
+def test_sync_brings_direct_changes_and_a_second_sync_changes_nothing(broker, pc_connection, pc):
     made = []
     for n in range(3):
         customer = pc.create_customer_directly(company_name=f"Direct {n}", domain=f"direct{n}.onmicrosoft.com")
@@ -338,7 +338,7 @@ def test_sync_brings_direct_changes_and_a_second_sync_changes_nothing(broker, co
     assert TenantUser.objects.filter(user_principal_name="newcomer@direct2.onmicrosoft.com").count() == 1
 
 
-def test_sync_command_and_one_failing_customer(broker, connection, pc, capsys):
+def test_sync_command_and_one_failing_customer(broker, pc_connection, pc, capsys):
     good = pc.create_customer_directly(company_name="Good", domain="goodone.onmicrosoft.com")
     bad = pc.create_customer_directly(company_name="Bad", domain="badone.onmicrosoft.com")
     pc.create_user_directly(good["id"], "ada@goodone.onmicrosoft.com")

@@ -1,5 +1,5 @@
-"""The Partner Center emulator over real HTTP for the tenants' tests, a broker connected to it, and a
-real SMTP server that keeps what it receives."""
+"""Fixtures (registered in tests/conftest.py): the Partner Center emulator over real HTTP, a broker
+connected to it, and a real SMTP server that keeps what it receives."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def pc(emulator: RunningEmulator) -> RunningEmulator:
 
 
 @pytest.fixture
-def connection(broker, pc: RunningEmulator) -> PartnerCenterConnection:
+def pc_connection(broker, pc: RunningEmulator) -> PartnerCenterConnection:
     conn = PartnerCenterConnection(
         broker=broker,
         tenant_id=pc.tenant_id,
