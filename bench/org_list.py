@@ -16,7 +16,6 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -27,18 +26,9 @@ sys.path.insert(0, str(ROOT))
 
 
 def prepare_environment(args) -> None:
-    os.environ["CLOUDBROKER_DATA_DIR"] = tempfile.mkdtemp(prefix="cb-bench-")
-    os.environ.pop("REDIS_URL", None)
-    if args.postgres:
-        import psycopg
+    from bench._database import use_fresh_database
 
-        base = args.postgres.rsplit("/", 1)[0]
-        with psycopg.connect(args.postgres, autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS cloudbroker_bench")
-            conn.execute("CREATE DATABASE cloudbroker_bench")
-        os.environ["DATABASE_URL"] = f"{base}/cloudbroker_bench"
-    else:
-        os.environ.pop("DATABASE_URL", None)
+    use_fresh_database(args.postgres, "cloudbroker_bench")
     os.environ["DJANGO_SETTINGS_MODULE"] = "cloudbroker.settings"
 
 

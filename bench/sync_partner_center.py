@@ -20,7 +20,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -117,18 +116,9 @@ def wait_saved(state_file: Path, customers: int) -> None:
 
 
 def prepare_database(postgres: str | None) -> None:
-    os.environ["CLOUDBROKER_DATA_DIR"] = tempfile.mkdtemp(prefix="cb-bench-")
-    os.environ.pop("REDIS_URL", None)
-    if postgres:
-        import psycopg
+    from bench._database import use_fresh_database
 
-        base = postgres.rsplit("/", 1)[0]
-        with psycopg.connect(postgres, autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS cloudbroker_bench_sync")
-            conn.execute("CREATE DATABASE cloudbroker_bench_sync")
-        os.environ["DATABASE_URL"] = f"{base}/cloudbroker_bench_sync"
-    else:
-        os.environ.pop("DATABASE_URL", None)
+    use_fresh_database(postgres, "cloudbroker_bench_sync")
     os.environ["DJANGO_SETTINGS_MODULE"] = "cloudbroker.settings"
     import django
 

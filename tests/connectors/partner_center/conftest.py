@@ -1,4 +1,5 @@
-"""One Partner Center emulator for the connector's tests, reset before each test, and clients of it
+"""Clients of the Partner Center emulator (the `emulator`/`pc` fixtures of tests/conftest.py: one per
+session, reset before each test)
 whose clock and sleep are fake: waits are recorded and move the clock, they never take real time."""
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from typing import Any
 import pytest
 
 from cloudbroker.connectors.partner_center import Attempt, MemoryPauseStore, PartnerCenterClient, RetryPolicy
-from partner_center_emulator.testing import RunningEmulator, running_emulator
+from partner_center_emulator.testing import RunningEmulator
 
 BASIC = "CFQ7TTC0LH18:0001:CFQ7TTC0K971"  # Microsoft 365 Business Basic
 BASIC_ENTRA_SKU = "3b555118-da6a-4418-894f-7df1e2096870"
@@ -29,20 +30,6 @@ class FakeTime:
         assert seconds >= 0
         self.sleeps.append(seconds)
         self.now += seconds
-
-
-@pytest.fixture(scope="session")
-def emulator() -> Iterator[RunningEmulator]:
-    with running_emulator() as pc:
-        yield pc
-
-
-@pytest.fixture
-def pc(emulator: RunningEmulator) -> RunningEmulator:
-    emulator.reset()
-    emulator.set_rate_limit(0)
-    emulator.set_page_size(100)
-    return emulator
 
 
 @pytest.fixture
