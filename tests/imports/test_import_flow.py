@@ -346,3 +346,112 @@ def test_an_upload_on_disk_is_streamed_and_left_open(actor_of, make_staff, tmp_p
         assert not handle.closed  # the caller's file stays the caller's
     assert (run.status, run.new_rows) == (ImportStatus.PREVIEWED, 50)
     assert run.file.size == path.stat().st_size
+
+
+def test_duplicates_across_chunks_name_the_first_row(actor_of, make_staff, monkeypatch):
+    monkeypatch.setattr(services, "CHUNK_ROWS", 2)
+    actor = actor_of(make_staff(StaffRole.GLOBAL_ADMIN))
+    run = services.start_import(
+        actor=actor,
+        content=csv_of(
+            "Alpha,alpha.com,it@alpha.com,A-1,SE,,",
+            "Beta,beta.com,it@beta.com,B-1,SE,,",
+            "Alpha again,alpha2.com,it@alpha.com,A-1,SE,,",
+            "Beta domain,BETA.com,it@beta.com,B-2,SE,,",
+            "Alpha third,alpha.com,it@alpha.com,A-1,SE,,",
+        ),
+        filename="d.csv",
+    )
+    by_row = {}
+    for issue in run.issues.all():
+        by_row.setdefault(issue.row, []).append(issue.message)
+    assert by_row == {
+        4: ["Customer number A-1 is also on row 2."],
+        5: ["Primary domain beta.com is also on row 3."],
+        6: ["Customer number A-1 is also on row 2.", "Primary domain alpha.com is also on row 2."],
+    }
+    assert (run.new_rows, run.error_rows) == (2, 3)
+
+
+def test_rows_previewed_as_new_are_matched_again_when_the_data_changed(
+    actor_of, make_staff, org_factory, django_capture_on_commit_callbacks
+):
+    actor = actor_of(make_staff(StaffRole.GLOBAL_ADMIN))
+    content = csv_of(
+        "Alpha,alpha.com,it@alpha.com,A-1,SE,,",
+        "Beta,beta.com,it@beta.com,B-1,SE,,",
+        "Gamma,gamma.com,it@gamma.com,G-1,SE,,",
+    )
+    run = services.start_import(actor=actor, content=content, filename="orgs.csv")
+    assert run.new_rows == 3
+    # Meanwhile someone creates the first organization, and another one holding the second's domain.
+    alpha = org_factory(name="Alpha (by hand)", primary_domain="alpha.com", customer_number="A-1")
+    org_factory(name="Other", primary_domain="beta.com", customer_number="X-9")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.confirm_import(actor=actor, run=run)
+    drain_jobs()
+    run.refresh_from_db()
+    assert run.status == ImportStatus.COMPLETED
+    assert (run.created, run.updated, run.failed) == (1, 1, 1)
+    alpha.refresh_from_db()
+    assert alpha.name == "Alpha"
+    assert Organization.objects.filter(customer_number="A-1").count() == 1
+    assert [i.message for i in run.issues.filter(row=3)] == [
+        "The domain beta.com belongs to an organization with customer number X-9"
+    ]
+    assert AuditEvent.objects.filter(action="organization.updated", object_id=str(alpha.pk)).count() == 1
+
+
+def test_the_job_uses_the_preview_rows_and_makes_them_again_if_they_are_gone(
+    actor_of, make_staff, django_capture_on_commit_callbacks
+):
+    actor = actor_of(make_staff(StaffRole.GLOBAL_ADMIN))
+    first = services.start_import(
+        actor=actor, content=csv_of("Alpha,alpha.com,it@alpha.com,A-1,SE,,"), filename="a.csv"
+    )
+    prepared = services._prepared_name(first)
+    assert first.file.storage.exists(prepared)
+    first.file.storage.delete(prepared)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.confirm_import(actor=actor, run=first)
+    drain_jobs()
+    first.refresh_from_db()
+    assert (first.status, first.created) == (ImportStatus.COMPLETED, 1)
+    assert not first.file.storage.exists(prepared)  # removed once the import is done
+    assert Organization.objects.get().customer_number == "A-1"
+
+
+def test_the_created_event_holds_every_imported_value(actor_of, make_staff, group_factory, run_import):
+    north = group_factory(name="North")
+    actor = actor_of(make_staff(StaffRole.GLOBAL_ADMIN))
+    content = (
+        "Name,Primary domain,Notification email,Customer number,Country,Billing start date,"
+        "Approval process,Approval process limit,City,Organization groups\n"
+        "Ünïcode AB,unicode.se,IT@unicode.se,U-1,SE,01/02/2026,TRUE,12000.5,Malmö,North\n"
+    ).encode()
+    run = run_import(actor, content)
+    assert run.created == 1
+    org = Organization.objects.get()
+    event = AuditEvent.objects.get(action="organization.created")
+    assert (event.object_id, event.organization_id, event.object_repr) == (str(org.pk), org.pk, "Ünïcode AB")
+    assert (event.before, event.actor_id, event.broker_id) == (None, actor.user_id, actor.broker_id)
+    assert event.after == {
+        "name": "Ünïcode AB",
+        "primary_domain": "unicode.se",
+        "registration_number": "",
+        "notification_email": "it@unicode.se",
+        "approval_required": True,
+        "approval_limit": "12000.50",
+        "billing_start_date": "2026-02-01",
+        "customer_number": "U-1",
+        "street_address": "",
+        "postal_code": "",
+        "city": "Malmö",
+        "state": "",
+        "country": "SE",
+        "contact_name": "",
+        "contact_phone": "",
+        "contact_email": "",
+        "contact_cell_phone": "",
+        "groups": [str(north.pk)],
+    }

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
-__all__ = ["bulk_insert", "insert_rows"]
+__all__ = ["RawJSON", "bulk_insert", "insert_rows"]
 
 
 def _db_value(field: models.Field, obj: models.Model):
@@ -88,35 +88,51 @@ def bulk_insert(model: type[models.Model], objs: Sequence[models.Model], *, batc
     if connection.vendor != "postgresql":
         model.objects.bulk_create(objs, batch_size=batch_size)
         return
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor, connection.wrap_database_errors:
         raw = cursor.cursor  # the psycopg cursor under Django's wrapper
         with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
             for obj in objs:
                 copy.write_row([_db_value(f, obj) for f in fields])
 
 
-def _adapt(value, vendor: str):
-    """A plain Python value as the database column takes it (only the types bulk paths write)."""
-    if value is None:
-        return None
-    if isinstance(value, uuid.UUID):
-        return value.hex if vendor == "sqlite" else value
-    if isinstance(value, dt.datetime):
-        if vendor == "sqlite":  # Django keeps naive UTC text in SQLite
-            return str(value.astimezone(dt.UTC).replace(tzinfo=None))
-        return value
-    if isinstance(value, dt.date):
-        return value.isoformat() if vendor == "sqlite" else value
-    if isinstance(value, (dict, list)):
-        return json.dumps(value)
-    return value
+class RawJSON(str):
+    """JSON text already dumped by the caller, written to a JSON column as it is."""
+
+    __slots__ = ()
 
 
-def _column(model: type[models.Model], attname: str) -> str:
+def _dump_json(value) -> str:
+    return value if type(value) is RawJSON else json.dumps(value)
+
+
+def _field(model: type[models.Model], attname: str) -> models.Field:
     for field in model._meta.concrete_fields:
         if attname in (field.attname, field.name):
-            return field.column
+            return field
     raise KeyError(f"{model.__name__} has no field {attname!r}")
+
+
+def _naive_utc(value: dt.datetime) -> str:
+    return str(value.astimezone(dt.UTC).replace(tzinfo=None))
+
+
+def _converter(field: models.Field, vendor: str):
+    """How a raw value of ``field`` is turned into what the driver takes (None: as it is).
+
+    psycopg adapts UUIDs, dates, datetimes, decimals and booleans itself; only JSON is dumped.
+    SQLite keeps UUIDs as hex, datetimes as naive UTC text and dates as ISO text (as Django does).
+    """
+    if isinstance(field, models.JSONField):
+        return _dump_json
+    if vendor == "postgresql":
+        return None
+    if isinstance(field, models.UUIDField) or isinstance(getattr(field, "target_field", None), models.UUIDField):
+        return lambda v: v.hex if isinstance(v, uuid.UUID) else v
+    if isinstance(field, models.DateTimeField):
+        return _naive_utc
+    if isinstance(field, models.DateField):
+        return lambda v: v.isoformat() if isinstance(v, dt.date) else v
+    return None
 
 
 def insert_rows(
@@ -125,7 +141,8 @@ def insert_rows(
     """Insert rows of raw values given by attribute name, without building model instances.
 
     For the hottest bulk paths (imports): no model ``__init__``, no per-field conversions beyond the
-    few types above. PostgreSQL uses COPY, SQLite one prepared INSERT. Runs in the caller's transaction.
+    few types above, chosen once per column. PostgreSQL uses COPY, SQLite one prepared INSERT.
+    Runs in the caller's transaction.
     """
     if not rows:
         return
@@ -135,15 +152,28 @@ def insert_rows(
             [model(**dict(zip(columns, row, strict=True))) for row in rows], batch_size=batch_size
         )
         return
-    names = [_column(model, c) for c in columns]
+    fields = [_field(model, c) for c in columns]
+    converters = [(i, c) for i, c in enumerate(_converter(f, vendor) for f in fields) if c is not None]
+
+    def adapted(row: Sequence) -> Sequence:
+        if not converters:
+            return row
+        row = list(row)
+        for index, convert in converters:
+            value = row[index]
+            if value is not None:
+                row[index] = convert(value)
+        return row
+
     table = connection.ops.quote_name(model._meta.db_table)
-    quoted = ", ".join(connection.ops.quote_name(n) for n in names)
+    quoted = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     with connection.cursor() as cursor:
         if vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
+            # The driver's own cursor: errors (a unique violation) are turned into Django's here.
+            with connection.wrap_database_errors, cursor.cursor.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
                 for row in rows:
-                    copy.write_row([_adapt(v, vendor) for v in row])
+                    copy.write_row(adapted(row))
         else:
             sql = f"INSERT INTO {table} ({quoted}) VALUES ({', '.join('%s' for _ in columns)})"
             for start in range(0, len(rows), batch_size):
-                cursor.executemany(sql, [[_adapt(v, vendor) for v in row] for row in rows[start : start + batch_size]])
+                cursor.executemany(sql, [adapted(row) for row in rows[start : start + batch_size]])

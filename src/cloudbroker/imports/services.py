@@ -4,9 +4,15 @@ so a killed worker resumes where it stopped and a re-run never creates anything 
 
 from __future__ import annotations
 
-import copy
+import contextlib
 import datetime as dt
+import gc
 import io
+import itertools
+import json
+import pickle
+import posixpath
+import tempfile
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
@@ -15,23 +21,32 @@ from typing import IO, Any
 import structlog
 from django.conf import settings
 from django.core.files.base import ContentFile, File
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from cloudbroker.accounts.models import User
 from cloudbroker.accounts.roles import Perm
 from cloudbroker.core.actors import Actor, actor_for_user
 from cloudbroker.core.audit import build_events, snapshot
-from cloudbroker.core.bulk import bulk_insert, insert_rows
+from cloudbroker.core.bulk import RawJSON, bulk_insert, insert_rows
 from cloudbroker.core.context import current_request_id
-from cloudbroker.core.errors import Conflict, PermissionDenied
+from cloudbroker.core.errors import Conflict, FieldError, PermissionDenied
 from cloudbroker.core.imports import ImportFileRefused, ImportLimits, RawRow, read_rows
 from cloudbroker.core.jobs import JobContext, enqueue_job, job_runner
 from cloudbroker.core.models import AuditEvent, Job
 from cloudbroker.imports.models import ImportIssue, ImportKind, ImportRun, ImportStatus
-from cloudbroker.organizations.imports import ORGANIZATION_SPEC, RowAction, RowOutcome, classify_rows, new_context
+from cloudbroker.imports.seen import DiskSeenKeys
+from cloudbroker.organizations.imports import (
+    ORGANIZATION_SPEC,
+    RowAction,
+    RowOutcome,
+    classify,
+    clean_rows,
+    find_duplicates,
+    new_context,
+)
 from cloudbroker.organizations.models import Organization, OrganizationGroup
-from cloudbroker.organizations.validation import ORGANIZATION_FIELDS, clean_domain
+from cloudbroker.organizations.validation import ORGANIZATION_FIELDS
 
 __all__ = [
     "confirm_import",
@@ -137,35 +152,128 @@ def _issues(run: ImportRun, outcomes: list[RowOutcome], phase: str) -> list[Impo
     ]
 
 
-def run_preview(run: ImportRun, ctx: JobContext | None = None) -> ImportRun:
-    """Classify every row of the file (reads only) and store counts, the first rows and every issue."""
-    actor = _actor_for_run(run)
-    context = new_context(actor)
-    counts = {RowAction.NEW: 0, RowAction.UPDATE: 0, RowAction.UNCHANGED: 0, RowAction.ERROR: 0}
-    shown: list[dict[str, Any]] = []
-    labels = {c.key: c.label for c in ORGANIZATION_SPEC.columns}
-    total = 0
-    ImportIssue.objects.filter(run=run, phase="preview").delete()
+@contextlib.contextmanager
+def _few_collections() -> Iterator[None]:
+    """Keep the objects alive before a long import out of the garbage collector's full passes.
+
+    Each row makes a few dicts and lists, so full collections run often during an import, and each
+    one walks every object of the process (Django, the apps, their modules): a large share of the
+    time. Frozen objects are not walked; they are given back to the collector at the end.
+    """
+    gc.freeze()
     try:
-        rows = _rows(run)
-        for chunk in _chunks(rows, CHUNK_ROWS):
-            outcomes = classify_rows(actor, chunk, context)
-            for o in outcomes:
-                counts[o.action] += 1
-                if len(shown) < PREVIEW_ROWS_SHOWN:
-                    shown.append(
-                        {
-                            "row": o.number,
-                            "action": o.action,
-                            "values": o.values,
-                            "errors": [{"field": labels.get(e.field, e.field), "message": e.message} for e in o.errors],
-                            "changes": sorted(o.changes),
-                        }
-                    )
-            ImportIssue.objects.bulk_create(_issues(run, outcomes, "preview"), batch_size=1000)
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def _prepared_name(run: ImportRun) -> str:
+    return posixpath.join(posixpath.dirname(run.file.name), "prepared-rows.pickle")
+
+
+def _record(outcome: RowOutcome, duplicates: list[FieldError]) -> list:
+    """What the import job needs of a row the preview cleaned: taken before matching (which the job
+    does again, and which may change the cleaned values); the preview's verdict is appended after."""
+    return [
+        outcome.number,
+        outcome.values.get("groups", ""),
+        dict(outcome.cleaned),
+        [(e.field, e.message, e.code) for e in outcome.errors],
+        [(e.field, e.message, e.code) for e in duplicates],
+    ]
+
+
+def _outcome(record: list) -> tuple[RowOutcome, list[FieldError]]:
+    number, groups, cleaned, errors, duplicates, _ = record
+    outcome = RowOutcome(
+        number,
+        RowAction.NEW,
+        {"groups": groups} if groups else {},
+        dict(cleaned),
+        [FieldError(f, m, c, number) for f, m, c in errors],
+    )
+    return outcome, [FieldError(f, m, c, number) for f, m, c in duplicates]
+
+
+def _prepare(run: ImportRun, actor: Actor, on_chunk=None, ctx: JobContext | None = None, keep: bool = True) -> int:
+    """Read the stored file, clean every row, check in-file duplicates and classify each chunk.
+
+    With ``keep``, the cleaned rows (with their cleaning and duplicate errors) are stored beside the
+    upload, so the import job does not read and clean the file again: it only matches the rows
+    against the data as it is then. Memory stays that of one chunk: the duplicate check keeps its
+    keys in a temporary table.
+    """
+    context = new_context(actor)
+    total = 0
+    with _few_collections(), DiskSeenKeys() as seen, tempfile.TemporaryFile() as sink:
+        for chunk in _chunks(_rows(run), CHUNK_ROWS):
+            outcomes = clean_rows(chunk)
+            duplicates = find_duplicates(seen, outcomes)
+            records = [_record(o, d) for o, d in zip(outcomes, duplicates, strict=True)] if keep else ()
+            classify(context, outcomes, duplicates)
+            if keep:
+                for record, outcome in zip(records, outcomes, strict=True):
+                    record.append(outcome.action)
+                pickle.dump(records, sink, protocol=5)
+            if on_chunk is not None:
+                on_chunk(outcomes)
             total += len(chunk)
             if ctx is not None:
                 ctx.progress(total)
+        if keep:
+            sink.seek(0)
+            storage, name = run.file.storage, _prepared_name(run)
+            if storage.exists(name):
+                storage.delete(name)
+            storage.save(name, File(sink, name="prepared-rows.pickle"))
+    return total
+
+
+def _prepared_rows(run: ImportRun, actor: Actor) -> Iterator[list]:
+    """The preview's cleaned rows, in file order (made again from the file if they are missing)."""
+    storage, name = run.file.storage, _prepared_name(run)
+    if not storage.exists(name):
+        _prepare(run, actor)
+    with storage.open(name, "rb") as handle:
+        while True:
+            try:
+                records = pickle.load(handle)  # written by _prepare, never by a user
+            except EOFError:
+                return
+            yield from records
+
+
+def _forget_prepared(run: ImportRun) -> None:
+    storage, name = run.file.storage, _prepared_name(run)
+    if storage.exists(name):
+        storage.delete(name)
+
+
+def run_preview(run: ImportRun, ctx: JobContext | None = None) -> ImportRun:
+    """Classify every row of the file (reads only) and store counts, the first rows and every issue."""
+    actor = _actor_for_run(run)
+    counts = {RowAction.NEW: 0, RowAction.UPDATE: 0, RowAction.UNCHANGED: 0, RowAction.ERROR: 0}
+    shown: list[dict[str, Any]] = []
+    labels = {c.key: c.label for c in ORGANIZATION_SPEC.columns}
+    ImportIssue.objects.filter(run=run, phase="preview").delete()
+
+    def on_chunk(outcomes: list[RowOutcome]) -> None:
+        for o in outcomes:
+            counts[o.action] += 1
+        for o in outcomes[: max(0, PREVIEW_ROWS_SHOWN - len(shown))]:
+            shown.append(
+                {
+                    "row": o.number,
+                    "action": o.action,
+                    "values": o.values,
+                    "errors": [{"field": labels.get(e.field, e.field), "message": e.message} for e in o.errors],
+                    "changes": sorted(o.changes),
+                }
+            )
+        ImportIssue.objects.bulk_create(_issues(run, outcomes, "preview"), batch_size=1000)
+
+    try:
+        total = _prepare(run, actor, on_chunk, ctx, keep=not run.dry_run)
     except ImportFileRefused as exc:
         ImportRun.objects.filter(pk=run.pk).update(status=ImportStatus.REFUSED, refused_message=exc.message)
         return run
@@ -210,18 +318,6 @@ def confirm_import(*, actor: Actor, run: ImportRun) -> Job:
     return job
 
 
-def _remember(context, raw: RawRow) -> None:
-    """On resume, rows already imported still count for the 'also on row N' check."""
-    number = (raw.values.get("customer_number") or "").strip()
-    if number:
-        context.seen_numbers.setdefault(number, raw.number)
-    try:
-        domain = clean_domain(raw.values.get("primary_domain"))
-    except ValueError:
-        return
-    context.seen_domains.setdefault(domain, raw.number)
-
-
 _ORG_COLUMNS = ["id", "created_at", "updated_at", "broker_id", *ORGANIZATION_FIELDS]
 _ORG_DEFAULTS = {f: Organization._meta.get_field(f).get_default() for f in ORGANIZATION_FIELDS}
 _AUDIT_COLUMNS = [
@@ -240,44 +336,118 @@ _AUDIT_COLUMNS = [
 ]
 
 
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, (dt.date, Decimal)):
-        return value.isoformat() if isinstance(value, dt.date) else str(value)
-    return value
+def _json_default(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
-def _write_chunk(actor: Actor, run: ImportRun, outcomes: list[RowOutcome]) -> dict[str, int]:
+_DEFAULT_ITEMS = tuple(_ORG_DEFAULTS.items())
+_BILLING_START = ORGANIZATION_FIELDS.index("billing_start_date")
+_NAME = ORGANIZATION_FIELDS.index("name")
+_dumps = json.JSONEncoder(default=_json_default, ensure_ascii=True).encode
+
+
+def _created_event(row: list, groups: list[str], now, actor: Actor, request_id: str) -> list:
+    """The 'organization.created' audit row of a new organization's row (as ``_ORG_COLUMNS``)."""
+    after = dict(zip(ORGANIZATION_FIELDS, row[4:], strict=True))
+    after["groups"] = groups
+    org_id = row[0]
+    return [
+        now,
+        actor.broker_id,
+        org_id,
+        actor.user_id,
+        actor.label,
+        "organization.created",
+        "organizations.organization",
+        str(org_id),
+        row[4 + _NAME][:255],
+        None,
+        RawJSON(_dumps(after)),
+        request_id,
+    ]
+
+
+_AFTER_SQL = {
+    "approval_limit": "approval_limit::text",
+    "billing_start_date": "to_char(billing_start_date, 'YYYY-MM-DD')",
+}
+
+
+class _NewOrganizations:
+    """PostgreSQL: new organizations are copied into a temporary table, from which one statement
+    inserts them and another their 'organization.created' audit events, the server building each
+    event's JSON from the row: no event row and no JSON made or sent by Python."""
+
+    def __init__(self) -> None:
+        self.table = connection.ops.quote_name(f"import_new_{uuid.uuid4().hex[:12]}")
+        self.columns = ", ".join(
+            connection.ops.quote_name(Organization._meta.get_field(c).column) for c in _ORG_COLUMNS
+        )
+
+    def __enter__(self) -> _NewOrganizations:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {self.table} "
+                f"(LIKE {connection.ops.quote_name(Organization._meta.db_table)} INCLUDING DEFAULTS, "
+                "audit_groups jsonb NOT NULL)"
+            )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
+        except DatabaseError:  # a broken transaction or connection: the table goes with the session
+            pass
+
+    def write(self, rows: list[list], groups: list[list[str]], now, actor: Actor, request_id: str) -> None:
+        after = ", ".join(f"'{f}', {_AFTER_SQL.get(f, f)}" for f in ORGANIZATION_FIELDS)
+        org_table = connection.ops.quote_name(Organization._meta.db_table)
+        audit_table = connection.ops.quote_name(AuditEvent._meta.db_table)
+        audit_columns = ", ".join(
+            connection.ops.quote_name(AuditEvent._meta.get_field(c).column) for c in _AUDIT_COLUMNS
+        )
+        with connection.cursor() as cursor, connection.wrap_database_errors:
+            cursor.execute(f"TRUNCATE {self.table}")
+            with cursor.cursor.copy(f"COPY {self.table} ({self.columns}, audit_groups) FROM STDIN") as copy:
+                for row, group_ids in zip(rows, groups, strict=True):
+                    copy.write_row([*row, json.dumps(group_ids) if group_ids else "[]"])
+            cursor.execute(f"INSERT INTO {org_table} ({self.columns}) SELECT {self.columns} FROM {self.table}")
+            cursor.execute(
+                f"INSERT INTO {audit_table} ({audit_columns}) SELECT %s, broker_id, id, %s, %s, "
+                "'organization.created', 'organizations.organization', id::text, left(name, 255), NULL, "
+                f"jsonb_build_object({after}, 'groups', audit_groups), %s FROM {self.table}",
+                [now, actor.user_id, actor.label, request_id],
+            )
+
+
+def _write_chunk(
+    actor: Actor, run: ImportRun, outcomes: list[RowOutcome], new_organizations: _NewOrganizations | None = None
+) -> dict[str, int]:
     now = timezone.now()
     today = now.date()
     request_id = current_request_id()
-    new_rows, new_events, memberships, events, updates, regrouped = [], [], [], [], [], []
+    new_rows, new_groups, memberships, events, updates, regrouped = [], [], [], [], [], []
     through = OrganizationGroup.organizations.through
     counts = {"created": 0, "updated": 0, "skipped": 0, "failed": 0}
+    broker_id = actor.broker_id
     for o in outcomes:
         if o.action == RowAction.NEW:
             org_id = uuid.uuid4()
-            values = {**_ORG_DEFAULTS, **o.cleaned}
-            values["billing_start_date"] = values["billing_start_date"] or today
-            group_ids = sorted(str(g.pk) for g in o.groups or ())
-            new_rows.append([org_id, now, now, actor.broker_id, *(values[f] for f in ORGANIZATION_FIELDS)])
-            memberships += [through(organization_id=org_id, organizationgroup_id=g.pk) for g in o.groups or ()]
-            after = {f: _json_safe(values[f]) for f in ORGANIZATION_FIELDS}
-            new_events.append(
-                [
-                    now,
-                    actor.broker_id,
-                    org_id,
-                    actor.user_id,
-                    actor.label,
-                    "organization.created",
-                    "organizations.organization",
-                    str(org_id),
-                    values["name"][:255],
-                    None,
-                    {**after, "groups": group_ids},
-                    request_id,
-                ]
-            )
+            cleaned = o.cleaned
+            values = [cleaned[f] if f in cleaned else default for f, default in _DEFAULT_ITEMS]
+            if values[_BILLING_START] is None:
+                values[_BILLING_START] = today
+            new_rows.append([org_id, now, now, broker_id, *values])
+            if o.groups:
+                new_groups.append(sorted(str(g.pk) for g in o.groups))
+                memberships += [through(organization_id=org_id, organizationgroup_id=g.pk) for g in o.groups]
+            else:
+                new_groups.append([])
             counts["created"] += 1
         elif o.action == RowAction.UPDATE:
             org = o.target
@@ -299,7 +469,10 @@ def _write_chunk(actor: Actor, run: ImportRun, outcomes: list[RowOutcome]) -> di
             counts["skipped"] += 1
         else:
             counts["failed"] += 1
-    insert_rows(Organization, _ORG_COLUMNS, new_rows)
+    if new_organizations is not None:
+        new_organizations.write(new_rows, new_groups, now, actor, request_id)
+    else:
+        insert_rows(Organization, _ORG_COLUMNS, new_rows)
     fields_by_org: dict[tuple[str, ...], list[Organization]] = {}
     for org, fields in updates:
         fields_by_org.setdefault(tuple(sorted({*fields, "updated_at"})), []).append(org)
@@ -308,7 +481,12 @@ def _write_chunk(actor: Actor, run: ImportRun, outcomes: list[RowOutcome]) -> di
     if regrouped:
         through.objects.filter(organization_id__in=regrouped).delete()
     bulk_insert(through, memberships)
-    insert_rows(AuditEvent, _AUDIT_COLUMNS, new_events)
+    if new_organizations is None:
+        insert_rows(
+            AuditEvent,
+            _AUDIT_COLUMNS,
+            [_created_event(r, g, now, actor, request_id) for r, g in zip(new_rows, new_groups, strict=True)],
+        )
     audit = build_events(actor=actor, action="organization.updated", items=events)
     for event in audit:
         event.occurred_at = now
@@ -338,64 +516,46 @@ def _apply(ctx: JobContext, run: ImportRun) -> dict[str, Any]:
     if done:
         ctx.log(f"Resuming after row index {done}.")
     context = new_context(actor)
-    rows = _rows(run)
-    for index, raw in enumerate(rows):
-        if index >= done:
-            first = raw
-            break
-        _remember(context, raw)
-    else:
-        first = None
     ctx.progress(done, run.total_rows or None)
-
-    def remaining() -> Iterator[RawRow]:
-        if first is not None:
-            yield first
-            yield from rows
-
-    for chunk in _chunks(remaining(), CHUNK_ROWS):
-        for attempt in range(3):
-            try:
-                with transaction.atomic():
-                    outcomes = classify_rows(actor, chunk, _clone(context))
-                    counts = _write_chunk(actor, run, outcomes)
-                    for key, value in counts.items():
-                        totals[key] += value
-                    done += len(chunk)
-                    ctx.save_checkpoint(next_index=done, **totals)
-                    ImportRun.objects.filter(pk=run.pk).update(**totals, updated_at=timezone.now())
-                break
-            except IntegrityError:
-                # Someone created a conflicting organization meanwhile: classify the chunk again.
-                totals = {k: ctx.checkpoint.get(k, 0) for k in totals}
-                if attempt == 2:
-                    raise
-        _commit_context(context, outcomes)
-        ctx.progress(done)
+    # The preview's cleaned rows (with its in-file duplicate findings, which cannot have changed):
+    # only the matching against the current data is done again, chunk by chunk.
+    records = itertools.islice(_prepared_rows(run, actor), done, None)
+    staging = _NewOrganizations() if connection.vendor == "postgresql" else contextlib.nullcontext()
+    with _few_collections(), staging as new_organizations:
+        for chunk in _chunks(records, CHUNK_ROWS):
+            for attempt in range(3):
+                try:
+                    with transaction.atomic():
+                        pairs = [_outcome(record) for record in chunk]
+                        outcomes = [o for o, _ in pairs]
+                        # Rows the preview found new are not looked up (the unique constraints catch
+                        # an organization created since); after a conflict the whole chunk is.
+                        match = None if attempt else [o for o, r in zip(outcomes, chunk, strict=True) if r[-1] != "new"]
+                        classify(context, outcomes, [d for _, d in pairs], match=match)
+                        counts = _write_chunk(actor, run, outcomes, new_organizations)
+                        for key, value in counts.items():
+                            totals[key] += value
+                        done += len(chunk)
+                        ctx.save_checkpoint(next_index=done, **totals)
+                        ImportRun.objects.filter(pk=run.pk).update(**totals, updated_at=timezone.now())
+                    break
+                except IntegrityError:
+                    # Someone created a conflicting organization meanwhile: classify the chunk again,
+                    # every row against the database.
+                    totals = {k: ctx.checkpoint.get(k, 0) for k in totals}
+                    if attempt == 2:
+                        raise
+            ctx.progress(done)
     # The import's own findings replace the preview's: the data may have changed in between.
     ImportIssue.objects.filter(run=run, phase="preview").delete()
     ImportRun.objects.filter(pk=run.pk).update(status=ImportStatus.COMPLETED, **totals, updated_at=timezone.now())
+    _forget_prepared(run)
     ctx.log(
         "Import finished: {created} created, {updated} updated, {skipped} unchanged, {failed} with errors.".format(
             **totals
         )
     )
     return {"run_id": str(run.pk), **totals}
-
-
-def _clone(context):
-    clone = copy.copy(context)
-    clone.seen_numbers = dict(context.seen_numbers)
-    clone.seen_domains = dict(context.seen_domains)
-    return clone
-
-
-def _commit_context(context, outcomes: list[RowOutcome]) -> None:
-    for o in outcomes:
-        if o.cleaned.get("customer_number"):
-            context.seen_numbers.setdefault(o.cleaned["customer_number"], o.number)
-        if o.cleaned.get("primary_domain"):
-            context.seen_domains.setdefault(o.cleaned["primary_domain"], o.number)
 
 
 def resume_import(*, actor: Actor, run: ImportRun) -> Job:

@@ -8,11 +8,13 @@ chunk by chunk, inside transactions.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection
 from django.db.models.functions import Lower
 
 from cloudbroker.accounts.roles import Perm, Scope
@@ -22,7 +24,16 @@ from cloudbroker.core.imports import Column, ColumnKind, ImportSpec, RawRow
 from cloudbroker.organizations.models import Organization, OrganizationGroup
 from cloudbroker.organizations.validation import FIELD_LABELS, ORGANIZATION_FIELDS, clean_organization
 
-__all__ = ["ORGANIZATION_SPEC", "RowAction", "RowOutcome", "classify_rows"]
+__all__ = [
+    "ORGANIZATION_SPEC",
+    "RowAction",
+    "RowOutcome",
+    "SeenKeys",
+    "classify",
+    "classify_rows",
+    "clean_rows",
+    "find_duplicates",
+]
 
 _HELP = {
     "name": "Full customer name.",
@@ -151,48 +162,162 @@ def _split_groups(text: str) -> list[str]:
     return [part.strip() for part in text.replace(",", ";").split(";") if part.strip()]
 
 
+class SeenKeys:
+    """The first row of each customer number and domain met so far in a file (the "also on row N"
+    check). This one keeps them in memory; the import keeps them in a database table instead, so
+    its memory does not grow with the file (``cloudbroker.imports.seen``)."""
+
+    def __init__(self) -> None:
+        self._first: dict[str, dict[str, int]] = {label: {} for label in DUPLICATE_KEYS}
+
+    def claim(self, label: str, first_rows: dict[str, int]) -> dict[str, int]:
+        """Record each key of ``first_rows`` with its row unless it was met before; return the keys
+        met before, each with the row it was first met on."""
+        first = self._first[label]
+        earlier = {}
+        for key, row in first_rows.items():
+            if key in first:
+                earlier[key] = first[key]
+            else:
+                first[key] = row
+        return earlier
+
+
+DUPLICATE_KEYS = ("customer_number", "primary_domain")
+
+
 class _Context:
     """What classification needs from the database, loaded once per import."""
 
-    def __init__(self, actor: Actor) -> None:
+    def __init__(self, actor: Actor, seen: SeenKeys | None = None) -> None:
         self.actor = actor
         self.groups_by_name = {g.name.casefold(): g for g in OrganizationGroup.objects.visible_to(actor)}
-        self.seen_numbers: dict[str, int] = {}
-        self.seen_domains: dict[str, int] = {}
+        self.seen = seen if seen is not None else SeenKeys()
+
+
+def clean_rows(rows: Iterable[RawRow]) -> list[RowOutcome]:
+    """Clean each row with ``clean_organization``: no database access."""
+    outcomes: list[RowOutcome] = []
+    spec_keys, field_keys = _SPEC_KEYS, _FIELD_KEYS
+    for raw in rows:
+        values = {k: v for k, v in raw.values.items() if k in spec_keys}
+        data = {k: v for k, v in values.items() if k in field_keys}
+        cleaned, errors = clean_organization(data, row=raw.number, partial=False)
+        outcomes.append(RowOutcome(raw.number, RowAction.NEW, values, cleaned, errors))
+    return outcomes
+
+
+def find_duplicates(seen: SeenKeys, outcomes: Sequence[RowOutcome]) -> list[list[FieldError]]:
+    """Per outcome (in file order), the "also on row N" errors against every earlier row of the
+    file: the rows of this chunk, and those ``seen`` remembers. ``seen`` then has this chunk's keys."""
+    found: list[list[FieldError]] = [[] for _ in outcomes]
+    for label in DUPLICATE_KEYS:
+        keys = [o.cleaned.get(label) for o in outcomes]
+        first: dict[str, int] = {}
+        for outcome, key in zip(outcomes, keys, strict=True):
+            if key and key not in first:
+                first[key] = outcome.number
+        if not first:
+            continue
+        first.update(seen.claim(label, first))
+        for index, key in enumerate(keys):
+            if key and first[key] != outcomes[index].number:
+                found[index].append(
+                    FieldError(
+                        label,
+                        f"{FIELD_LABELS[label]} {key} is also on row {first[key]}.",
+                        "duplicate_in_file",
+                        outcomes[index].number,
+                    )
+                )
+    return found
 
 
 def classify_rows(actor: Actor, rows: Sequence[RawRow], context: _Context | None = None) -> list[RowOutcome]:
     """Clean, match and classify a chunk of rows. Reads the database; writes nothing."""
     ctx = context or _Context(actor)
-    outcomes: list[RowOutcome] = []
-    for raw in rows:
-        values = {k: v for k, v in raw.values.items() if k in _SPEC_KEYS}
-        data = {k: v for k, v in values.items() if k in _FIELD_KEYS}
-        cleaned, errors = clean_organization(data, row=raw.number, partial=False)
-        outcomes.append(RowOutcome(raw.number, RowAction.NEW, values, cleaned, list(errors)))
-    _match_existing(ctx, outcomes)
-    for outcome in outcomes:
-        _apply_rules(ctx, outcome)
+    outcomes = clean_rows(rows)
+    return classify(ctx, outcomes, find_duplicates(ctx.seen, outcomes))
+
+
+def classify(
+    ctx: _Context,
+    outcomes: list[RowOutcome],
+    duplicates: Sequence[list[FieldError]],
+    *,
+    match: Sequence[RowOutcome] | None = None,
+) -> list[RowOutcome]:
+    """Match cleaned rows against the broker's organizations and classify them: new, update,
+    unchanged or error. ``duplicates`` are the in-file duplicate errors of each outcome.
+
+    ``match`` limits the lookup to some of the outcomes (default: all); the others are taken as
+    matching no organization. The import job passes the rows its preview did not find new: for
+    the new ones, the unique constraints on customer number and domain refuse the insert if an
+    organization has appeared meanwhile, and the job then classifies the chunk again in full.
+    """
+    _match_existing(ctx, outcomes if match is None else list(match))
+    for outcome, found in zip(outcomes, duplicates, strict=True):
+        _apply_rules(ctx, outcome, found)
         if outcome.errors:
             outcome.action = RowAction.ERROR
     return outcomes
 
 
-def new_context(actor: Actor) -> _Context:
-    return _Context(actor)
+def new_context(actor: Actor, seen: SeenKeys | None = None) -> _Context:
+    return _Context(actor, seen)
+
+
+def _existing(broker_id, numbers: set[str], domains: set[str]) -> list[Organization]:
+    """The broker's organizations with one of ``numbers`` or (lower-cased) ``domains``.
+
+    One query with each set bound as a single parameter (an array on PostgreSQL, a JSON list on
+    SQLite): a chunk of 1,000 rows would otherwise send 2,000 placeholders to be parsed.
+    """
+    if not numbers and not domains:
+        return []
+    table = connection.ops.quote_name(Organization._meta.db_table)
+    broker = Organization._meta.get_field("broker").target_field.get_db_prep_value(broker_id, connection)
+    if connection.vendor == "postgresql":
+        sql = (
+            f"SELECT id FROM {table} WHERE broker_id = %s "
+            "AND (customer_number = ANY(%s) OR LOWER(primary_domain) = ANY(%s))"
+        )
+        params = [broker, list(numbers), list(domains)]
+    elif connection.vendor == "sqlite":
+        sql = (
+            f"SELECT id FROM {table} WHERE broker_id = %s AND (customer_number IN (SELECT value FROM json_each(%s)) "
+            "OR LOWER(primary_domain) IN (SELECT value FROM json_each(%s)))"
+        )
+        params = [broker, json.dumps(sorted(numbers)), json.dumps(sorted(domains))]
+    else:  # pragma: no cover - PostgreSQL and SQLite are the supported databases
+        found = Organization.objects.filter(broker_id=broker_id)
+        by_number = found.filter(customer_number__in=numbers)
+        by_domain = found.annotate(d=Lower("primary_domain")).filter(d__in=domains)
+        return list((by_number | by_domain).prefetch_related("groups"))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = [row[0] for row in cursor.fetchall()]
+    if not ids:
+        return []
+    return list(Organization.objects.filter(pk__in=ids).prefetch_related("groups"))
 
 
 def _match_existing(ctx: _Context, outcomes: list[RowOutcome]) -> None:
     numbers = {o.cleaned["customer_number"] for o in outcomes if o.cleaned.get("customer_number")}
     domains = {o.cleaned["primary_domain"] for o in outcomes if o.cleaned.get("primary_domain")}
-    broker_orgs = Organization.objects.filter(broker_id=ctx.actor.broker_id)
-    broker_orgs = broker_orgs.prefetch_related("groups")
-    by_number = {o.customer_number: o for o in broker_orgs.filter(customer_number__in=numbers)} if numbers else {}
-    by_domain = (
-        {o.d: o for o in broker_orgs.annotate(d=Lower("primary_domain")).filter(d__in=domains)} if domains else {}
-    )
+    by_number: dict[str, Organization] = {}
+    by_domain: dict[str, Organization] = {}
+    for org in _existing(ctx.actor.broker_id, numbers, domains):
+        if org.customer_number in numbers:
+            by_number[org.customer_number] = org
+        if org.primary_domain.lower() in domains:
+            by_domain[org.primary_domain.lower()] = org
     candidates = {o.pk for o in (*by_number.values(), *by_domain.values())}
-    visible = set(Organization.objects.visible_to(ctx.actor).filter(pk__in=candidates).values_list("pk", flat=True))
+    visible = (
+        set(Organization.objects.visible_to(ctx.actor).filter(pk__in=candidates).values_list("pk", flat=True))
+        if candidates
+        else set()
+    )
     for outcome in outcomes:
         number, domain = outcome.cleaned.get("customer_number"), outcome.cleaned.get("primary_domain")
         target = by_number.get(number) if number else by_domain.get(domain)
@@ -231,26 +356,9 @@ def _match_existing(ctx: _Context, outcomes: list[RowOutcome]) -> None:
         outcome.target = target
 
 
-def _apply_rules(ctx: _Context, outcome: RowOutcome) -> None:
+def _apply_rules(ctx: _Context, outcome: RowOutcome, duplicates: list[FieldError]) -> None:
     actor = ctx.actor
-    number = outcome.cleaned.get("customer_number")
-    domain = outcome.cleaned.get("primary_domain")
-    for key, seen, label in (
-        (number, ctx.seen_numbers, "customer_number"),
-        (domain, ctx.seen_domains, "primary_domain"),
-    ):
-        if key:
-            if key in seen:
-                outcome.errors.append(
-                    FieldError(
-                        label,
-                        f"{FIELD_LABELS[label]} {key} is also on row {seen[key]}.",
-                        "duplicate_in_file",
-                        outcome.number,
-                    )
-                )
-            else:
-                seen[key] = outcome.number
+    outcome.errors.extend(duplicates)
     # Groups, by name, among those the importer can see.
     names = _split_groups(outcome.values.get("groups", ""))
     groups = []
