@@ -31,7 +31,7 @@ run: demo
 	@echo "  API docs:   http://127.0.0.1:$${PORT:-8000}/api/v1/docs"
 	@echo "  Partner Center emulator: http://127.0.0.1:$${PC_EMULATOR_PORT:-8765}/"
 	@echo ""
-	@$(BIN)/honcho start -f Procfile
+	@$(BIN)/honcho start -f Procfile --port $${PORT:-8000}
 
 ## Run the whole test suite (PostgreSQL when DATABASE_URL is set, Redis jobs when REDIS_URL is set)
 test: install

@@ -228,7 +228,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": CONFIG.log_level.upper()},
-    "loggers": {"axes": {"level": "WARNING"}, "huey": {"level": "INFO"}},
+    # httpx logs every request at INFO: a sync makes thousands; the connector reports what matters.
+    "loggers": {"axes": {"level": "WARNING"}, "huey": {"level": "INFO"}, "httpx": {"level": "WARNING"}},
 }
 
 CLOUDBROKER_BASE_DIR = BASE_DIR
