@@ -4,9 +4,12 @@ and with which message, whatever the input came from."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cloudbroker.organizations.validation import (
     MANDATORY_FIELDS,
@@ -338,3 +341,51 @@ def test_unknown_keys_are_ignored():
     assert errors == []
     assert "broker_id" not in cleaned
     assert "id" not in cleaned
+
+
+# --- the fast paths of the import agree with the plain reading -------------------------------
+
+
+def _strptime_date(text):
+    text = text.strip()
+    if not text:
+        return None
+    for fmt in ("%d/%m/%Y", "%Y-%m-%d", "%d.%m.%Y", "%d-%m-%Y"):
+        try:
+            return dt.datetime.strptime(text, fmt).date()  # noqa: DTZ007
+        except ValueError:
+            continue
+    return "error"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(r"\A[0-9 ]{1,3}/[0-9]{1,3}/[0-9]{3,5}\Z") | st.text(max_size=12))
+def test_dates_are_read_exactly_as_strptime_reads_them(text):
+    cleaned, errors = clean(billing_start_date=text)
+    expected = _strptime_date(text)
+    assert (errors["billing_start_date"].message if errors else cleaned["billing_start_date"]) == (
+        "Enter the date as DD/MM/YYYY." if expected == "error" else expected
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(r"\A\+?[0-9 ()./-]{3,12}\Z") | st.text(max_size=12))
+def test_phones_need_five_digits_as_before(text):
+    _, errors = clean(contact_phone=text)
+    stripped = text.strip()
+    refused = bool(stripped) and (
+        not re.match(r"^\+?[0-9 ()./-]{5,40}$", stripped) or sum(ch.isdigit() for ch in stripped) < 5
+    )
+    assert ("contact_phone" in errors) == refused
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab.\u00a0\u2003\u200b\t \x1c"), min_size=1, max_size=8))
+def test_any_whitespace_in_a_domain_is_refused_as_before(text):
+    try:
+        clean_domain(f"x{text}y.com")
+    except ValueError as exc:
+        spaced = str(exc) == "A domain cannot contain spaces."
+    else:
+        spaced = False
+    assert spaced == any(ch.isspace() for ch in f"x{text}y.com")
