@@ -139,6 +139,7 @@ def main() -> int:
         type=int,
         help="the connection's requests per minute (default: 97%% of --rate-limit; unlimited when it is 0)",
     )
+    parser.add_argument("--runs", type=int, default=2, help="syncs in a row (the second should change nothing)")
     parser.add_argument("--postgres", help="PostgreSQL URL (a cloudbroker_bench_sync database is made beside it)")
     args = parser.parse_args()
 
@@ -192,7 +193,7 @@ def main() -> int:
         connection.save()
 
         runs = []
-        for label in ("first sync", "second sync"):
+        for label in ("first sync", "second sync", "third sync")[: args.runs]:
             control.delete("/stats")
             with client_for(broker.pk) as client:
                 started = time.perf_counter()
