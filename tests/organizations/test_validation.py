@@ -347,9 +347,9 @@ def test_unknown_keys_are_ignored():
 
 
 def _strptime_date(text):
-    text = text.strip()
-    if not text:
+    if text == "":
         return None
+    text = text.strip()
     for fmt in ("%d/%m/%Y", "%Y-%m-%d", "%d.%m.%Y", "%d-%m-%Y"):
         try:
             return dt.datetime.strptime(text, fmt).date()  # noqa: DTZ007

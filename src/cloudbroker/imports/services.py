@@ -31,7 +31,7 @@ from cloudbroker.core.audit import build_events, snapshot
 from cloudbroker.core.bulk import RawJSON, bulk_insert, insert_rows
 from cloudbroker.core.context import current_request_id
 from cloudbroker.core.errors import Conflict, FieldError, PermissionDenied
-from cloudbroker.core.imports import ImportFileRefused, ImportLimits, RawRow, read_rows
+from cloudbroker.core.imports import ImportFileRefused, ImportLimits, ParsedFile, RawRow, read_rows
 from cloudbroker.core.jobs import JobContext, enqueue_job, job_runner
 from cloudbroker.core.models import AuditEvent, Job
 from cloudbroker.imports.models import ImportIssue, ImportKind, ImportRun, ImportStatus
@@ -89,36 +89,45 @@ def start_import(
     """
     actor.require(Perm.ORGANIZATION_CREATE)
     limits = import_limits()
-    with read_rows(content, filename, ORGANIZATION_SPEC, limits) as parsed:  # raises ImportFileRefused
-        file_format = parsed.format.value
-    if isinstance(content, bytes | bytearray):
-        size, stored = len(content), ContentFile(bytes(content))
-    else:
-        content.seek(0, io.SEEK_END)
-        size = content.tell()
-        content.seek(0)
-        stored = File(content)
-    with transaction.atomic():
-        run = ImportRun(
-            broker_id=actor.broker_id,
-            created_by=actor.user,
-            kind=ImportKind.ORGANIZATIONS,
-            filename=filename[-255:],
-            file_format=file_format,
-            dry_run=dry_run,
-        )
-        run.file.save(filename.rsplit("/", 1)[-1][-100:] or "upload", stored, save=False)
-        run.save()
+    parsed = read_rows(content, filename, ORGANIZATION_SPEC, limits)  # raises ImportFileRefused
+    try:
+        if isinstance(content, bytes | bytearray):
+            size, stored, position = len(content), ContentFile(bytes(content)), None
+        else:
+            # The reader goes on from where it stopped after the header: keep the file, then put the
+            # position back, so that an inline preview reads the same open file (one parse, not two).
+            position = content.tell()
+            size = content.seek(0, io.SEEK_END)
+            content.seek(0)
+            stored = File(content)
         if inline is None:
             inline = size <= INLINE_PREVIEW_MAX_BYTES
-        if not inline:
-            run.preview_job = enqueue_job(
-                kind="imports.preview", broker_id=actor.broker_id, created_by=actor.user, params={"run_id": str(run.pk)}
+        with transaction.atomic():
+            run = ImportRun(
+                broker_id=actor.broker_id,
+                created_by=actor.user,
+                kind=ImportKind.ORGANIZATIONS,
+                filename=filename[-255:],
+                file_format=parsed.format.value,
+                dry_run=dry_run,
             )
-            run.save(update_fields=["preview_job", "updated_at"])
-    if inline:
-        run_preview(run)
-        run.refresh_from_db()
+            run.file.save(filename.rsplit("/", 1)[-1][-100:] or "upload", stored, save=False)
+            if position is not None:
+                content.seek(position)
+            run.save()
+            if not inline:
+                run.preview_job = enqueue_job(
+                    kind="imports.preview",
+                    broker_id=actor.broker_id,
+                    created_by=actor.user,
+                    params={"run_id": str(run.pk)},
+                )
+                run.save(update_fields=["preview_job", "updated_at"])
+        if inline:
+            run_preview(run, parsed=parsed)
+            run.refresh_from_db()
+    finally:
+        parsed.close()
     return run
 
 
@@ -195,18 +204,26 @@ def _outcome(record: list) -> tuple[RowOutcome, list[FieldError]]:
     return outcome, [FieldError(f, m, c, number) for f, m, c in duplicates]
 
 
-def _prepare(run: ImportRun, actor: Actor, on_chunk=None, ctx: JobContext | None = None, keep: bool = True) -> int:
-    """Read the stored file, clean every row, check in-file duplicates and classify each chunk.
+def _prepare(
+    run: ImportRun,
+    actor: Actor,
+    on_chunk=None,
+    ctx: JobContext | None = None,
+    keep: bool = True,
+    parsed: ParsedFile | None = None,
+) -> int:
+    """Read the stored file (or ``parsed``, the same file already open), clean every row, check
+    in-file duplicates and classify each chunk.
 
     With ``keep``, the cleaned rows (with their cleaning and duplicate errors) are stored beside the
     upload, so the import job does not read and clean the file again: it only matches the rows
     against the data as it is then. Memory stays that of one chunk: the duplicate check keeps its
-    keys in a temporary table.
+    keys in a temporary SQLite file (``DiskSeenKeys``).
     """
     context = new_context(actor)
     total = 0
     with _few_collections(), DiskSeenKeys() as seen, tempfile.TemporaryFile() as sink:
-        for chunk in _chunks(_rows(run), CHUNK_ROWS):
+        for chunk in _chunks(parsed.rows if parsed is not None else _rows(run), CHUNK_ROWS):
             outcomes = clean_rows(chunk)
             duplicates = find_duplicates(seen, outcomes)
             records = [_record(o, d) for o, d in zip(outcomes, duplicates, strict=True)] if keep else ()
@@ -249,8 +266,10 @@ def _forget_prepared(run: ImportRun) -> None:
         storage.delete(name)
 
 
-def run_preview(run: ImportRun, ctx: JobContext | None = None) -> ImportRun:
-    """Classify every row of the file (reads only) and store counts, the first rows and every issue."""
+def run_preview(run: ImportRun, ctx: JobContext | None = None, *, parsed: ParsedFile | None = None) -> ImportRun:
+    """Classify every row of the file (reads only) and store counts, the first rows and every issue.
+
+    ``parsed`` is the run's file already open (the upload whose header ``start_import`` checked)."""
     actor = _actor_for_run(run)
     counts = {RowAction.NEW: 0, RowAction.UPDATE: 0, RowAction.UNCHANGED: 0, RowAction.ERROR: 0}
     shown: list[dict[str, Any]] = []
@@ -273,7 +292,7 @@ def run_preview(run: ImportRun, ctx: JobContext | None = None) -> ImportRun:
         ImportIssue.objects.bulk_create(_issues(run, outcomes, "preview"), batch_size=1000)
 
     try:
-        total = _prepare(run, actor, on_chunk, ctx, keep=not run.dry_run)
+        total = _prepare(run, actor, on_chunk, ctx, keep=not run.dry_run, parsed=parsed)
     except ImportFileRefused as exc:
         ImportRun.objects.filter(pk=run.pk).update(status=ImportStatus.REFUSED, refused_message=exc.message)
         return run
