@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import pickle
 from pathlib import Path
 
 import pytest
@@ -455,3 +456,67 @@ def test_the_created_event_holds_every_imported_value(actor_of, make_staff, grou
         "contact_cell_phone": "",
         "groups": [str(north.pk)],
     }
+
+
+def test_unreadable_stored_rows_fail_the_job_with_nothing_written(
+    actor_of, make_staff, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Stored rows that cannot be read fail the job after the chunks before them; a re-run makes
+    them again from the upload."""
+    actor = actor_of(make_staff(StaffRole.GLOBAL_ADMIN))
+    monkeypatch.setattr(services, "CHUNK_ROWS", 2)
+    rows = [f"Org {i},org{i}.com,it@org{i}.com,U-{i},SE,," for i in range(5)]
+    run = services.start_import(actor=actor, content=csv_of(*rows), filename="five.csv")
+    name = services._prepared_name(run)
+    storage = run.file.storage
+    with storage.open(name, "rb") as handle:
+        truncated = handle.read()[:-40]  # the last chunk cut short: the first chunks still read
+    storage.delete(name)
+    storage.save(name, io.BytesIO(truncated))
+    with django_capture_on_commit_callbacks(execute=True):
+        job = services.confirm_import(actor=actor, run=run)
+    drain_jobs()
+    run.refresh_from_db()
+    job.refresh_from_db()
+    assert run.status == ImportStatus.FAILED
+    assert job.status == JobStatus.FAILED
+    # Chunks before the damaged one were committed with their checkpoint; nothing after it.
+    assert Organization.objects.count() == run.created < 5
+    assert sorted(Organization.objects.values_list("customer_number", flat=True)) == [
+        f"U-{i}" for i in range(run.created)
+    ]
+    assert "prepared rows cannot be read" in job.error
+    # Run again, the rows are made again from the upload and the import completes, nothing twice.
+    assert not storage.exists(name)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.resume_import(actor=actor, run=run)
+    drain_jobs()
+    run.refresh_from_db()
+    assert (run.status, run.created) == (ImportStatus.COMPLETED, 5)
+    assert sorted(Organization.objects.values_list("customer_number", flat=True)) == [f"U-{i}" for i in range(5)]
+
+
+def test_stored_rows_that_end_early_fail_the_job_instead_of_completing_it(
+    actor_of, make_staff, monkeypatch, django_capture_on_commit_callbacks
+):
+    actor = actor_of(make_staff(StaffRole.GLOBAL_ADMIN))
+    monkeypatch.setattr(services, "CHUNK_ROWS", 2)
+    rows = [f"Org {i},org{i}.com,it@org{i}.com,E-{i},SE,," for i in range(5)]
+    run = services.start_import(actor=actor, content=csv_of(*rows), filename="five.csv")
+    name, storage = services._prepared_name(run), run.file.storage
+    with storage.open(name, "rb") as handle:  # keep the first stored chunk only, cut where it ends
+        first = pickle.load(handle)
+    storage.delete(name)
+    storage.save(name, io.BytesIO(pickle.dumps(first, protocol=5)))
+    with django_capture_on_commit_callbacks(execute=True):
+        job = services.confirm_import(actor=actor, run=run)
+    drain_jobs()
+    run.refresh_from_db()
+    job.refresh_from_db()
+    assert (run.status, job.status) == (ImportStatus.FAILED, JobStatus.FAILED)
+    assert "end after 2 of 5 rows" in job.error
+    with django_capture_on_commit_callbacks(execute=True):
+        services.resume_import(actor=actor, run=run)
+    drain_jobs()
+    run.refresh_from_db()
+    assert (run.status, run.created, Organization.objects.count()) == (ImportStatus.COMPLETED, 5, 5)

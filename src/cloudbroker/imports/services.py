@@ -246,17 +246,27 @@ def _prepare(
     return total
 
 
-def _prepared_rows(run: ImportRun, actor: Actor) -> Iterator[list]:
-    """The preview's cleaned rows, in file order (made again from the file if they are missing)."""
-    storage, name = run.file.storage, _prepared_name(run)
-    if not storage.exists(name):
+def _ensure_prepared(run: ImportRun, actor: Actor) -> None:
+    """Make the preview's cleaned rows again from the file if they are missing."""
+    if not run.file.storage.exists(_prepared_name(run)):
         _prepare(run, actor)
+
+
+class PreparedRowsDamaged(RuntimeError):
+    """The preview's stored rows cannot be read to the end; they are made again on the next run."""
+
+
+def _stored_rows(run: ImportRun) -> Iterator[list]:
+    """The preview's stored cleaned rows, in file order."""
+    storage, name = run.file.storage, _prepared_name(run)
     with storage.open(name, "rb") as handle:
         while True:
             try:
                 records = pickle.load(handle)  # written by _prepare, never by a user
             except EOFError:
                 return
+            except (pickle.UnpicklingError, ValueError, TypeError, AttributeError, IndexError) as exc:
+                raise PreparedRowsDamaged(f"The import's prepared rows cannot be read: {exc}") from exc
             yield from records
 
 
@@ -522,6 +532,11 @@ def _apply_job(ctx: JobContext) -> dict[str, Any]:
     ImportRun.objects.filter(pk=run.pk).update(status=ImportStatus.IMPORTING)
     try:
         return _apply(ctx, run)
+    except PreparedRowsDamaged:
+        # Made again from the upload when the import is run again; chunks already written stay.
+        _forget_prepared(run)
+        ImportRun.objects.filter(pk=run.pk).update(status=ImportStatus.FAILED, updated_at=timezone.now())
+        raise
     except Exception:
         ImportRun.objects.filter(pk=run.pk).update(status=ImportStatus.FAILED, updated_at=timezone.now())
         raise
@@ -538,7 +553,8 @@ def _apply(ctx: JobContext, run: ImportRun) -> dict[str, Any]:
     ctx.progress(done, run.total_rows or None)
     # The preview's cleaned rows (with its in-file duplicate findings, which cannot have changed):
     # only the matching against the current data is done again, chunk by chunk.
-    records = itertools.islice(_prepared_rows(run, actor), done, None)
+    _ensure_prepared(run, actor)
+    records = itertools.islice(_stored_rows(run), done, None)
     staging = _NewOrganizations() if connection.vendor == "postgresql" else contextlib.nullcontext()
     with _few_collections(), staging as new_organizations:
         for chunk in _chunks(records, CHUNK_ROWS):
@@ -565,6 +581,8 @@ def _apply(ctx: JobContext, run: ImportRun) -> dict[str, Any]:
                     if attempt == 2:
                         raise
             ctx.progress(done)
+    if done != run.total_rows:
+        raise PreparedRowsDamaged(f"The import's prepared rows end after {done:,} of {run.total_rows:,} rows.")
     # The import's own findings replace the preview's: the data may have changed in between.
     ImportIssue.objects.filter(run=run, phase="preview").delete()
     ImportRun.objects.filter(pk=run.pk).update(status=ImportStatus.COMPLETED, **totals, updated_at=timezone.now())
