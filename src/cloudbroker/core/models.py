@@ -45,9 +45,7 @@ class AuditEvent(models.Model):
     id = models.BigAutoField(primary_key=True)
     occurred_at = models.DateTimeField(auto_now_add=True)
     # Indexed together with occurred_at below; a plain index on each would only slow down writing.
-    broker = models.ForeignKey(
-        "brokers.Broker", null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
-    )
+    broker = models.ForeignKey("brokers.Broker", null=True, on_delete=models.SET_NULL, related_name="+", db_index=False)
     organization_id = models.UUIDField(null=True, blank=True)
     # Not indexed: no page looks events up by actor, and staff users are deactivated, not deleted
     # (deleting one would scan the table once to clear the reference; actor_label keeps the name).

@@ -40,9 +40,7 @@ class Organization(BaseModel):
     """A customer of the broker: the record every service, user and bill hangs off."""
 
     # No index of its own: every index below starts with broker_id and serves it.
-    broker = models.ForeignKey(
-        "brokers.Broker", on_delete=models.CASCADE, related_name="organizations", db_index=False
-    )
+    broker = models.ForeignKey("brokers.Broker", on_delete=models.CASCADE, related_name="organizations", db_index=False)
     name = models.CharField(max_length=200)
     primary_domain = models.CharField(max_length=253, help_text="The customer's main domain, e.g. contoso.com.")
     registration_number = models.CharField(max_length=64, blank=True, help_text="Company ID or tax ID.")
