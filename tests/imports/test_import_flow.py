@@ -32,6 +32,25 @@ def csv_of(*rows: str) -> bytes:
     return (HEADER + "".join(r + "\n" for r in rows)).encode()
 
 
+def five_rows(prefix: str) -> bytes:
+    """Five new organizations, customer numbers ``{prefix}-0`` to ``{prefix}-4``."""
+    return csv_of(*(f"Org {i},org{i}.com,it@org{i}.com,{prefix}-{i},SE,," for i in range(5)))
+
+
+def issues_by_row(run: ImportRun) -> dict[int, list[str]]:
+    by_row: dict[int, list[str]] = {}
+    for issue in run.issues.all():
+        by_row.setdefault(issue.row, []).append(issue.message)
+    return by_row
+
+
+def replace_stored_rows(run: ImportRun, data: bytes) -> None:
+    """Put ``data`` in place of the cleaned rows the preview stored beside the upload."""
+    name, storage = services._prepared_name(run), run.file.storage
+    storage.delete(name)
+    assert storage.save(name, io.BytesIO(data)) == name
+
+
 @pytest.fixture(autouse=True)
 def _queue():
     flush_jobs()
@@ -155,9 +174,7 @@ def test_account_manager_imports_only_into_own_groups(actor_of, make_staff, org_
         ),
         filename="kam.csv",
     )
-    by_row = {}
-    for issue in run.issues.all():
-        by_row.setdefault(issue.row, []).append(issue.message)
+    by_row = issues_by_row(run)
     assert 2 not in by_row
     assert any("one of your organization groups" in m for m in by_row[3])
     assert any("no organization group named 'West'" in m for m in by_row[4])
@@ -182,9 +199,8 @@ def test_a_failing_chunk_leaves_earlier_chunks_and_resumes(
 ):
     actor = actor_of(make_staff(StaffRole.GLOBAL_ADMIN))
     monkeypatch.setattr(services, "CHUNK_ROWS", 2)
-    rows = [f"Org {i},org{i}.com,it@org{i}.com,N-{i},SE,," for i in range(5)]
     with django_capture_on_commit_callbacks(execute=True):
-        run = services.start_import(actor=actor, content=csv_of(*rows), filename="five.csv")
+        run = services.start_import(actor=actor, content=five_rows("N"), filename="five.csv")
         services.confirm_import(actor=actor, run=run)
     original = services._write_chunk
     calls = {"n": 0}
@@ -216,11 +232,10 @@ def test_a_killed_worker_is_resumed_by_the_sweeper(
 ):
     actor = actor_of(make_staff(StaffRole.GLOBAL_ADMIN))
     monkeypatch.setattr(services, "CHUNK_ROWS", 2)
-    rows = [f"Org {i},org{i}.com,it@org{i}.com,K-{i},SE,," for i in range(5)]
     start = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
     with time_machine.travel(start, tick=False):
         with django_capture_on_commit_callbacks(execute=True):
-            run = services.start_import(actor=actor, content=csv_of(*rows), filename="five.csv")
+            run = services.start_import(actor=actor, content=five_rows("K"), filename="five.csv")
             job = services.confirm_import(actor=actor, run=run)
         original = services._write_chunk
         calls = {"n": 0}
@@ -363,9 +378,7 @@ def test_duplicates_across_chunks_name_the_first_row(actor_of, make_staff, monke
         ),
         filename="d.csv",
     )
-    by_row = {}
-    for issue in run.issues.all():
-        by_row.setdefault(issue.row, []).append(issue.message)
+    by_row = issues_by_row(run)
     assert by_row == {
         4: ["Customer number A-1 is also on row 2."],
         5: ["Primary domain beta.com is also on row 3."],
@@ -458,21 +471,18 @@ def test_the_created_event_holds_every_imported_value(actor_of, make_staff, grou
     }
 
 
-def test_unreadable_stored_rows_fail_the_job_with_nothing_written(
+def test_unreadable_stored_rows_fail_the_job_and_a_rerun_completes_it(
     actor_of, make_staff, monkeypatch, django_capture_on_commit_callbacks
 ):
     """Stored rows that cannot be read fail the job after the chunks before them; a re-run makes
     them again from the upload."""
     actor = actor_of(make_staff(StaffRole.GLOBAL_ADMIN))
     monkeypatch.setattr(services, "CHUNK_ROWS", 2)
-    rows = [f"Org {i},org{i}.com,it@org{i}.com,U-{i},SE,," for i in range(5)]
-    run = services.start_import(actor=actor, content=csv_of(*rows), filename="five.csv")
-    name = services._prepared_name(run)
-    storage = run.file.storage
+    run = services.start_import(actor=actor, content=five_rows("U"), filename="five.csv")
+    name, storage = services._prepared_name(run), run.file.storage
     with storage.open(name, "rb") as handle:
         truncated = handle.read()[:-40]  # the last chunk cut short: the first chunks still read
-    storage.delete(name)
-    storage.save(name, io.BytesIO(truncated))
+    replace_stored_rows(run, truncated)
     with django_capture_on_commit_callbacks(execute=True):
         job = services.confirm_import(actor=actor, run=run)
     drain_jobs()
@@ -501,13 +511,10 @@ def test_stored_rows_that_end_early_fail_the_job_instead_of_completing_it(
 ):
     actor = actor_of(make_staff(StaffRole.GLOBAL_ADMIN))
     monkeypatch.setattr(services, "CHUNK_ROWS", 2)
-    rows = [f"Org {i},org{i}.com,it@org{i}.com,E-{i},SE,," for i in range(5)]
-    run = services.start_import(actor=actor, content=csv_of(*rows), filename="five.csv")
-    name, storage = services._prepared_name(run), run.file.storage
-    with storage.open(name, "rb") as handle:  # keep the first stored chunk only, cut where it ends
+    run = services.start_import(actor=actor, content=five_rows("E"), filename="five.csv")
+    with run.file.storage.open(services._prepared_name(run), "rb") as handle:
         first = pickle.load(handle)
-    storage.delete(name)
-    storage.save(name, io.BytesIO(pickle.dumps(first, protocol=5)))
+    replace_stored_rows(run, pickle.dumps(first, protocol=5))  # the first chunk only, cut where it ends
     with django_capture_on_commit_callbacks(execute=True):
         job = services.confirm_import(actor=actor, run=run)
     drain_jobs()

@@ -532,12 +532,9 @@ def _apply_job(ctx: JobContext) -> dict[str, Any]:
     ImportRun.objects.filter(pk=run.pk).update(status=ImportStatus.IMPORTING)
     try:
         return _apply(ctx, run)
-    except PreparedRowsDamaged:
-        # Made again from the upload when the import is run again; chunks already written stay.
-        _forget_prepared(run)
-        ImportRun.objects.filter(pk=run.pk).update(status=ImportStatus.FAILED, updated_at=timezone.now())
-        raise
-    except Exception:
+    except Exception as exc:
+        if isinstance(exc, PreparedRowsDamaged):
+            _forget_prepared(run)  # made again from the upload when the import is run again
         ImportRun.objects.filter(pk=run.pk).update(status=ImportStatus.FAILED, updated_at=timezone.now())
         raise
 
@@ -565,7 +562,11 @@ def _apply(ctx: JobContext, run: ImportRun) -> dict[str, Any]:
                         outcomes = [o for o, _ in pairs]
                         # Rows the preview found new are not looked up (the unique constraints catch
                         # an organization created since); after a conflict the whole chunk is.
-                        match = None if attempt else [o for o, r in zip(outcomes, chunk, strict=True) if r[-1] != "new"]
+                        match = (
+                            None
+                            if attempt
+                            else [o for o, r in zip(outcomes, chunk, strict=True) if r[-1] != RowAction.NEW]
+                        )
                         classify(context, outcomes, [d for _, d in pairs], match=match)
                         counts = _write_chunk(actor, run, outcomes, new_organizations)
                         for key, value in counts.items():

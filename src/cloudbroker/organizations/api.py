@@ -76,7 +76,8 @@ def bulk_create_organizations(request, payload: OrganizationBulkCreate):
     actor = actor_of(request)
     rows = [_fields(o, {"groups"}) for o in payload.organizations]
     orgs = services.create_organizations(actor=actor, rows=rows, group_ids=[o.groups for o in payload.organizations])
-    return Status(201, Organization.objects.filter(pk__in=[o.pk for o in orgs]).prefetch_related("groups"))
+    created = Organization.objects.visible_to(actor).filter(pk__in=[o.pk for o in orgs])
+    return Status(201, created.prefetch_related("groups"))
 
 
 @router.get("/{organization_id}", response=OrganizationOut, summary="Get an organization")

@@ -189,7 +189,7 @@ class OrganizationServicesView(ActorMixin, View):
         self.organization = get_visible_or_404(Organization.objects, self.actor, self.kwargs["pk"])
 
     def get(self, request, pk):
-        tenant = MicrosoftTenant.objects.filter(organization=self.organization).first()
+        tenant = MicrosoftTenant.objects.visible_to(self.actor).filter(organization=self.organization).first()
         return render(request, "tenants/organization_services.html", {"org": self.organization, "tenant": tenant})
 
 
