@@ -76,6 +76,20 @@ class JobContext:
         self.job.heartbeat_at = timezone.now()
         Job.objects.filter(pk=self.job.pk).update(result=self.job.result, heartbeat_at=self.job.heartbeat_at)
 
+    def merge_checkpoint(self, merge: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
+        """``save_checkpoint`` for a runner whose work commits from several connections at once.
+
+        Call it inside the transaction that did the work: the job's row is locked, the checkpoint as
+        committed so far is read and given to ``merge``, and what ``merge`` returns is stored. Two
+        transactions merging at once take turns, so neither loses what the other recorded.
+        """
+        result = Job.objects.select_for_update().values_list("result", flat=True).get(pk=self.job.pk) or {}
+        checkpoint = merge(dict(result.get("checkpoint", {})))
+        result = {**result, "checkpoint": checkpoint}
+        Job.objects.filter(pk=self.job.pk).update(result=result, heartbeat_at=timezone.now())
+        self.job.result = result
+        return checkpoint
+
 
 def enqueue_job(*, kind: str, broker_id, created_by=None, params: dict[str, Any] | None = None) -> Job:
     """Create the job row now; hand it to the worker only once the surrounding transaction commits."""

@@ -5,23 +5,27 @@ so a killed worker resumes where it stopped and a re-run never creates anything 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import datetime as dt
+import functools
 import gc
 import io
 import itertools
 import json
 import pickle
 import posixpath
+import queue
 import tempfile
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import IO, Any
 
 import structlog
 from django.conf import settings
 from django.core.files.base import ContentFile, File
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
 from cloudbroker.accounts.models import User
@@ -61,6 +65,7 @@ log = structlog.get_logger(__name__)
 
 PREVIEW_ROWS_SHOWN = 200
 CHUNK_ROWS = 1000
+WRITERS = 2  # connections writing an import at once on PostgreSQL
 INLINE_PREVIEW_MAX_BYTES = 1024 * 1024  # smaller files are previewed during the upload request
 
 
@@ -539,51 +544,190 @@ def _apply_job(ctx: JobContext) -> dict[str, Any]:
         raise
 
 
+_TOTALS = ("created", "updated", "skipped", "failed")
+
+
+def _merge_chunk(checkpoint: dict[str, Any], start: int, end: int, counts: dict[str, int]) -> dict[str, Any]:
+    """The checkpoint with the rows ``start`` to ``end`` committed.
+
+    ``next_index`` is where the rows not yet committed begin; chunks committed after it (by the other
+    writer, ahead of a chunk still being written) wait in ``committed`` (start → end) until the rows
+    before them are committed too. A resumed run skips both."""
+    committed = dict(checkpoint.get("committed", {}))
+    committed[str(start)] = end
+    index = checkpoint.get("next_index", 0)
+    while str(index) in committed:
+        index = committed.pop(str(index))
+    return {
+        **checkpoint,
+        **{key: checkpoint.get(key, 0) + counts[key] for key in _TOTALS},
+        "next_index": index,
+        "committed": committed,
+    }
+
+
+class _Writers:
+    """Writes the import's chunks, each in its own transaction, with ``count`` connections at once.
+
+    With ``count`` of 1 the chunks are written here, in order. With more, each writer is a thread
+    with its own database connection: PostgreSQL then maintains the organization table's indexes
+    on both cores while this thread reads the next chunks. ``submit(..., alone=True)`` waits until
+    no other chunk is being written, and makes the next wait for it: chunks that update existing
+    organizations are written alone, in file order. The first failure stops every writer and is
+    raised here; the chunks committed before it stay committed, with their checkpoint.
+    """
+
+    def __init__(self, count: int, write: Callable[[Any, list], None]) -> None:
+        self.count = count
+        self.write = write
+        self.error: BaseException | None = None
+        self.busy = 0
+        self.idle = threading.Condition()
+        self.queue: queue.Queue = queue.Queue(maxsize=max(count, 1))
+        self.threads: list[threading.Thread] = []
+        self.inline: contextlib.ExitStack | None = None
+        self.inline_staging: Any = None
+
+    def __enter__(self) -> _Writers:
+        if self.count == 1:
+            self.inline = contextlib.ExitStack()
+            self.inline_staging = self.inline.enter_context(_staging())
+            return self
+        for number in range(self.count):
+            context = contextvars.copy_context()  # the request id of the audit events
+            thread = threading.Thread(
+                target=context.run, args=(self._serve,), name=f"import-writer-{number}", daemon=True
+            )
+            thread.start()
+            self.threads.append(thread)
+        return self
+
+    def _serve(self) -> None:
+        try:
+            with _staging() as staging:
+                while (item := self.queue.get()) is not None:
+                    try:
+                        if self.error is None:
+                            self.write(staging, item)
+                    except BaseException as exc:
+                        self.error = self.error or exc
+                    finally:
+                        with self.idle:
+                            self.busy -= 1
+                            self.idle.notify_all()
+        except BaseException as exc:  # the staging table could not be made: nothing was written
+            self.error = self.error or exc
+            while self.queue.get() is not None:  # let the reader go on to its end
+                with self.idle:
+                    self.busy -= 1
+                    self.idle.notify_all()
+        finally:
+            connections.close_all()  # this thread's own connections
+
+    def _wait_idle(self) -> None:
+        with self.idle:
+            self.idle.wait_for(lambda: self.busy == 0)
+
+    def _raise_failure(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+    def submit(self, item: list, *, alone: bool = False) -> None:
+        self._raise_failure()
+        if self.inline is not None:
+            self.write(self.inline_staging, item)
+            return
+        if alone:
+            self._wait_idle()
+            self._raise_failure()
+        with self.idle:
+            self.busy += 1
+        self.queue.put(item)
+        if alone:
+            self._wait_idle()
+        self._raise_failure()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.inline is not None:
+            self.inline.close()
+            return
+        for _ in self.threads:
+            self.queue.put(None)
+        for thread in self.threads:
+            thread.join()
+        if exc[0] is None:
+            self._raise_failure()
+
+
+def _staging():
+    """PostgreSQL: the temporary table new organizations go through. None elsewhere."""
+    return _NewOrganizations() if connection.vendor == "postgresql" else contextlib.nullcontext()
+
+
+def _writer_count() -> int:
+    """Two writers on PostgreSQL when the job runs on its own (as in a worker); one otherwise: within
+    an outer transaction, another connection would not see its uncommitted rows."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return 1
+    return max(1, WRITERS)
+
+
 def _apply(ctx: JobContext, run: ImportRun) -> dict[str, Any]:
     actor = _actor_for_run(run)
     checkpoint = ctx.checkpoint
-    done = checkpoint.get("next_index", 0)
-    totals = {k: checkpoint.get(k, 0) for k in ("created", "updated", "skipped", "failed")}
-    if done:
-        ctx.log(f"Resuming after row index {done}.")
+    first = checkpoint.get("next_index", 0)
+    committed = {int(start): end for start, end in checkpoint.get("committed", {}).items()}
+    if first:
+        ctx.log(f"Resuming after row index {first}.")
     context = new_context(actor)
-    ctx.progress(done, run.total_rows or None)
+    progress = {"done": first + sum(end - start for start, end in committed.items())}
+    ctx.progress(progress["done"], run.total_rows or None)
+    lock = threading.Lock()
+
+    def write(staging, item: list) -> None:
+        start, chunk = item
+        for attempt in range(3):
+            try:
+                with transaction.atomic():
+                    pairs = [_outcome(record) for record in chunk]
+                    outcomes = [o for o, _ in pairs]
+                    # Rows the preview found new are not looked up (the unique constraints catch an
+                    # organization created since); after a conflict the whole chunk is.
+                    match = (
+                        None if attempt else [o for o, r in zip(outcomes, chunk, strict=True) if r[-1] != RowAction.NEW]
+                    )
+                    classify(context, outcomes, [d for _, d in pairs], match=match)
+                    counts = _write_chunk(actor, run, outcomes, staging)
+                    saved = ctx.merge_checkpoint(
+                        functools.partial(_merge_chunk, start=start, end=start + len(chunk), counts=counts)
+                    )
+                    ImportRun.objects.filter(pk=run.pk).update(
+                        **{key: saved[key] for key in _TOTALS}, updated_at=timezone.now()
+                    )
+                break
+            except IntegrityError:
+                # Someone created a conflicting organization meanwhile: classify the chunk again,
+                # every row against the database.
+                if attempt == 2:
+                    raise
+        with lock:
+            progress["done"] += len(chunk)
+            ctx.progress(progress["done"])
+
     # The preview's cleaned rows (with its in-file duplicate findings, which cannot have changed):
     # only the matching against the current data is done again, chunk by chunk.
     _ensure_prepared(run, actor)
-    records = itertools.islice(_stored_rows(run), done, None)
-    staging = _NewOrganizations() if connection.vendor == "postgresql" else contextlib.nullcontext()
-    with _few_collections(), staging as new_organizations:
-        for chunk in _chunks(records, CHUNK_ROWS):
-            for attempt in range(3):
-                try:
-                    with transaction.atomic():
-                        pairs = [_outcome(record) for record in chunk]
-                        outcomes = [o for o, _ in pairs]
-                        # Rows the preview found new are not looked up (the unique constraints catch
-                        # an organization created since); after a conflict the whole chunk is.
-                        match = (
-                            None
-                            if attempt
-                            else [o for o, r in zip(outcomes, chunk, strict=True) if r[-1] != RowAction.NEW]
-                        )
-                        classify(context, outcomes, [d for _, d in pairs], match=match)
-                        counts = _write_chunk(actor, run, outcomes, new_organizations)
-                        for key, value in counts.items():
-                            totals[key] += value
-                        done += len(chunk)
-                        ctx.save_checkpoint(next_index=done, **totals)
-                        ImportRun.objects.filter(pk=run.pk).update(**totals, updated_at=timezone.now())
-                    break
-                except IntegrityError:
-                    # Someone created a conflicting organization meanwhile: classify the chunk again,
-                    # every row against the database.
-                    totals = {k: ctx.checkpoint.get(k, 0) for k in totals}
-                    if attempt == 2:
-                        raise
-            ctx.progress(done)
-    if done != run.total_rows:
-        raise PreparedRowsDamaged(f"The import's prepared rows end after {done:,} of {run.total_rows:,} rows.")
+    read = first
+    with _few_collections(), _Writers(_writer_count(), write) as writers:
+        for chunk in _chunks(itertools.islice(_stored_rows(run), first, None), CHUNK_ROWS):
+            if read not in committed:
+                # A chunk with rows to update is written alone: two rows of a file that update the
+                # same organization are applied in file order.
+                writers.submit([read, chunk], alone=any(r[-1] == RowAction.UPDATE for r in chunk))
+            read += len(chunk)
+    if read != run.total_rows:
+        raise PreparedRowsDamaged(f"The import's prepared rows end after {read:,} of {run.total_rows:,} rows.")
+    totals = {key: ctx.checkpoint.get(key, 0) for key in _TOTALS}
     # The import's own findings replace the preview's: the data may have changed in between.
     ImportIssue.objects.filter(run=run, phase="preview").delete()
     ImportRun.objects.filter(pk=run.pk).update(status=ImportStatus.COMPLETED, **totals, updated_at=timezone.now())
