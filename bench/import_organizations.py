@@ -494,6 +494,18 @@ def memory_series(postgres: str | None) -> None:
     )
 
 
+def run_trio(path: Path, label: str, postgres: bool) -> tuple[dict[str, float], float, str]:
+    """Ours, the floor and (PostgreSQL) the floor into the table on one file, in turn; the last as
+    the table cells it adds."""
+    ours = run_ours(path, f"ours-{label}")
+    floor = run_floor(path)
+    into_table = ""
+    if postgres:
+        floor_table = run_floor_into_table(path, f"floor-{label}")
+        into_table = f"| {floor_table:.1f} | {ours['total'] / floor_table:.2f}× "
+    return ours, floor, into_table
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
@@ -507,6 +519,12 @@ def main() -> None:
         "scale its time linearly to --rows (0 = on all rows)",
     )
     parser.add_argument("--skip-import-export", action="store_true")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=0,
+        help="then run ours and the floors on the first file this many more times, in turn, and print each ratio",
+    )
     parser.add_argument("--profile", action="store_true", help="cProfile our preview and job (slower; separate run)")
     parser.add_argument("--memory", action="store_true", help="the memory series: 25k, 50k, 100k, 200k rows")
     parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
@@ -549,12 +567,7 @@ def main() -> None:
     same_n = []
     table_writes = None
     for fmt, path in files.items():
-        ours = run_ours(path, f"ours-{fmt}")
-        floor = run_floor(path)
-        into_table = ""
-        if postgres:
-            floor_table = run_floor_into_table(path, f"floor-{fmt}")
-            into_table = f"| {floor_table:.1f} | {ours['total'] / floor_table:.2f}× "
+        ours, floor, into_table = run_trio(path, fmt, postgres)
         if table_writes is None and postgres:
             table_writes = run_table_writes(path, f"writes-{fmt}")
         ie_text, ratio_text = "—", "—"
@@ -584,6 +597,20 @@ def main() -> None:
         print("\n| file | rows | django-import-export s | ours s | import-export ÷ ours |\n|---|---|---|---|---|")
         for fmt, count, ie_seconds, ours_seconds in same_n:
             print(f"| {fmt} | {count:,} | {ie_seconds:.1f} | {ours_seconds:.1f} | {ie_seconds / ours_seconds:.1f}× |")
+    if args.repeat:
+        fmt, path = next(iter(files.items()))
+        print(
+            f"\n{fmt}, {args.repeat} more runs in turn\n\n| run | ours s | floor s | ours ÷ floor "
+            + ("| floor into the table s | ours ÷ that floor " if postgres else "")
+            + "|\n|---|---|---|---|"
+            + ("---|---|" if postgres else "")
+        )
+        for number in range(1, args.repeat + 1):
+            ours, floor, into_table = run_trio(path, f"repeat-{number}-{fmt}", postgres)
+            print(
+                f"| {number} | {ours['total']:.1f} | {floor:.1f} | {ours['total'] / floor:.2f}× {into_table}|",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":
