@@ -11,8 +11,8 @@ import threading
 import time
 
 import pytest
+from django.db import OperationalError, transaction
 from django.db import connection as db_connection
-from django.db import transaction
 
 from cloudbroker.accounts.roles import StaffRole
 from cloudbroker.core.choices import JobStatus
@@ -62,7 +62,7 @@ def start(actor, content: bytes) -> tuple[ImportRun, Job]:
 
 def checkpoint_of(job: Job) -> dict:
     job.refresh_from_db()
-    return job.result["checkpoint"]
+    return job.result.get("checkpoint", {})
 
 
 def test_merging_chunks_out_of_order_keeps_the_committed_prefix():
@@ -216,3 +216,31 @@ def test_a_failing_writer_fails_the_job_and_the_rerun_completes_it(actor_of, mak
     assert (run.status, run.created) == (ImportStatus.COMPLETED, 7)
     assert sorted(Organization.objects.values_list("customer_number", flat=True)) == [f"F-{i}" for i in range(7)]
     assert AuditEvent.objects.filter(action="organization.created").count() == 7
+
+
+@on_postgres
+def test_a_writer_that_cannot_start_fails_the_job_and_the_rerun_completes_it(actor_of, make_staff, monkeypatch):
+    """A writer whose connection fails before it writes anything (its staging table cannot be
+    made): the job fails with that error instead of waiting for it, and a re-run completes."""
+    actor = actor_of(make_staff(StaffRole.GLOBAL_ADMIN))
+    run, job = start(actor, rows_of("S", 6))
+    original = services._staging
+
+    def second_writer_broken():
+        if threading.current_thread().name == "import-writer-1":
+            raise OperationalError("connection to server lost")
+        return original()
+
+    monkeypatch.setattr(services, "_staging", second_writer_broken)
+    drain_jobs()
+    run.refresh_from_db()
+    assert run.status == ImportStatus.FAILED
+    assert "connection to server lost" in Job.objects.get(pk=job.pk).error
+    assert run.created == Organization.objects.count() == checkpoint_of(job).get("created", 0)
+
+    monkeypatch.setattr(services, "_staging", original)
+    services.resume_import(actor=actor, run=run)
+    drain_jobs()
+    run.refresh_from_db()
+    assert (run.status, run.created) == (ImportStatus.COMPLETED, 6)
+    assert sorted(Organization.objects.values_list("customer_number", flat=True)) == [f"S-{i}" for i in range(6)]

@@ -25,7 +25,8 @@ from typing import IO, Any
 import structlog
 from django.conf import settings
 from django.core.files.base import ContentFile, File
-from django.db import DatabaseError, IntegrityError, connection, connections, transaction
+from django.db import Error as DbError  # every database error, the connection ones as well
+from django.db import IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
 from cloudbroker.accounts.models import User
@@ -435,7 +436,7 @@ class _NewOrganizations:
         try:
             with connection.cursor() as cursor:
                 cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
-        except DatabaseError:  # a broken transaction or connection: the table goes with the session
+        except DbError:  # a broken transaction or connection: the table goes with the session
             pass
 
     def write(self, rows: list[list], groups: list[list[str]], now, actor: Actor, request_id: str) -> None:
@@ -602,27 +603,33 @@ class _Writers:
             self.threads.append(thread)
         return self
 
-    def _serve(self) -> None:
-        try:
-            with _staging() as staging:
-                while (item := self.queue.get()) is not None:
-                    try:
-                        if self.error is None:
-                            self.write(staging, item)
-                    except BaseException as exc:
-                        self.error = self.error or exc
-                    finally:
-                        with self.idle:
-                            self.busy -= 1
-                            self.idle.notify_all()
-        except BaseException as exc:  # the staging table could not be made: nothing was written
+    def _fail(self, exc: BaseException) -> None:
+        with self.idle:
             self.error = self.error or exc
-            while self.queue.get() is not None:  # let the reader go on to its end
-                with self.idle:
-                    self.busy -= 1
-                    self.idle.notify_all()
+
+    def _serve(self) -> None:
+        staging: Any = None
+        tables = contextlib.ExitStack()
+        try:
+            try:
+                staging = tables.enter_context(_staging())
+            except BaseException as exc:  # nothing is written; the queue is still emptied below
+                self._fail(exc)
+            while (item := self.queue.get()) is not None:
+                try:
+                    if self.error is None:
+                        self.write(staging, item)
+                except BaseException as exc:
+                    self._fail(exc)
+                finally:
+                    with self.idle:
+                        self.busy -= 1
+                        self.idle.notify_all()
         finally:
-            connections.close_all()  # this thread's own connections
+            try:
+                tables.close()
+            finally:
+                connections.close_all()  # this thread's own connections
 
     def _wait_idle(self) -> None:
         with self.idle:
@@ -725,6 +732,8 @@ def _apply(ctx: JobContext, run: ImportRun) -> dict[str, Any]:
                 # same organization are applied in file order.
                 writers.submit([read, chunk], alone=any(r[-1] == RowAction.UPDATE for r in chunk))
             read += len(chunk)
+    # What the writers committed, as stored: their copies of the job's result may end in either order.
+    ctx.job.refresh_from_db(fields=["result"])
     if read != run.total_rows:
         raise PreparedRowsDamaged(f"The import's prepared rows end after {read:,} of {run.total_rows:,} rows.")
     totals = {key: ctx.checkpoint.get(key, 0) for key in _TOTALS}
