@@ -600,7 +600,8 @@ def main() -> None:
     if args.repeat:
         fmt, path = next(iter(files.items()))
         print(
-            f"\n{fmt}, {args.repeat} more run{'s' if args.repeat > 1 else ''} in turn\n\n| run | ours s | floor s | ours ÷ floor "
+            f"\n{fmt}, {args.repeat} more run{'s' if args.repeat > 1 else ''} in turn\n\n"
+            "| run | ours s | floor s | ours ÷ floor "
             + ("| floor into the table s | ours ÷ that floor " if postgres else "")
             + "|\n|---|---|---|---|"
             + ("---|---|" if postgres else "")
