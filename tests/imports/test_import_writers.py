@@ -60,6 +60,18 @@ def start(actor, content: bytes) -> tuple[ImportRun, Job]:
     return run, job
 
 
+def work(run: ImportRun) -> None:
+    """Let the worker run what is queued, then read the run again."""
+    drain_jobs()
+    run.refresh_from_db()
+
+
+def rerun(actor, run: ImportRun) -> None:
+    """Run a failed import again and let it finish."""
+    services.resume_import(actor=actor, run=run)
+    work(run)
+
+
 def checkpoint_of(job: Job) -> dict:
     job.refresh_from_db()
     return job.result.get("checkpoint", {})
@@ -92,8 +104,7 @@ def test_two_writers_write_at_once_and_create_everything_once(actor_of, make_sta
         return original(*args, **kwargs)
 
     monkeypatch.setattr(services, "_write_chunk", first_chunks_meet)
-    drain_jobs()
-    run.refresh_from_db()
+    work(run)
     assert (run.status, run.created, run.failed) == (ImportStatus.COMPLETED, 9, 0)
     assert writers == {"import-writer-0", "import-writer-1"}
     assert sorted(Organization.objects.values_list("customer_number", flat=True)) == [f"P-{i}" for i in range(9)]
@@ -125,8 +136,7 @@ def test_a_chunk_committed_ahead_of_a_failed_one_is_not_written_again(actor_of, 
         return result
 
     monkeypatch.setattr(services, "_write_chunk", chunk_zero_fails_late)
-    drain_jobs()
-    run.refresh_from_db()
+    work(run)
     assert run.status == ImportStatus.FAILED
     assert "database went away" in Job.objects.get(pk=job.pk).error
     written = set(Organization.objects.values_list("customer_number", flat=True))
@@ -144,9 +154,7 @@ def test_a_chunk_committed_ahead_of_a_failed_one_is_not_written_again(actor_of, 
         return original(actor_, run_, outcomes, staging)
 
     monkeypatch.setattr(services, "_write_chunk", record)
-    services.resume_import(actor=actor, run=run)
-    drain_jobs()
-    run.refresh_from_db()
+    rerun(actor, run)
     assert (run.status, run.created, run.skipped) == (ImportStatus.COMPLETED, 5, 0)
     assert {"A-0", "A-1"} in resumed
     assert not any("A-2" in numbers for numbers in resumed)
@@ -182,8 +190,7 @@ def test_chunks_that_update_are_written_alone(actor_of, make_staff, org_factory,
                     state["updating"] = False
 
     monkeypatch.setattr(services, "_write_chunk", watch)
-    drain_jobs()
-    run.refresh_from_db()
+    work(run)
     assert (run.status, run.created, run.updated) == (ImportStatus.COMPLETED, 6, 2)
     assert overlaps == []
     assert Organization.objects.get(customer_number="U-2").name == "Org 2"
@@ -201,8 +208,7 @@ def test_a_failing_writer_fails_the_job_and_the_rerun_completes_it(actor_of, mak
         return result
 
     monkeypatch.setattr(services, "_write_chunk", chunk_with_f4_fails)
-    drain_jobs()
-    run.refresh_from_db()
+    work(run)
     assert run.status == ImportStatus.FAILED
     assert Job.objects.get(pk=job.pk).status == JobStatus.FAILED
     written = set(Organization.objects.values_list("customer_number", flat=True))
@@ -210,9 +216,7 @@ def test_a_failing_writer_fails_the_job_and_the_rerun_completes_it(actor_of, mak
     assert run.created == len(written) == checkpoint_of(job)["created"]
 
     monkeypatch.setattr(services, "_write_chunk", original)
-    services.resume_import(actor=actor, run=run)
-    drain_jobs()
-    run.refresh_from_db()
+    rerun(actor, run)
     assert (run.status, run.created) == (ImportStatus.COMPLETED, 7)
     assert sorted(Organization.objects.values_list("customer_number", flat=True)) == [f"F-{i}" for i in range(7)]
     assert AuditEvent.objects.filter(action="organization.created").count() == 7
@@ -232,15 +236,12 @@ def test_a_writer_that_cannot_start_fails_the_job_and_the_rerun_completes_it(act
         return original()
 
     monkeypatch.setattr(services, "_staging", second_writer_broken)
-    drain_jobs()
-    run.refresh_from_db()
+    work(run)
     assert run.status == ImportStatus.FAILED
     assert "connection to server lost" in Job.objects.get(pk=job.pk).error
     assert run.created == Organization.objects.count() == checkpoint_of(job).get("created", 0)
 
     monkeypatch.setattr(services, "_staging", original)
-    services.resume_import(actor=actor, run=run)
-    drain_jobs()
-    run.refresh_from_db()
+    rerun(actor, run)
     assert (run.status, run.created) == (ImportStatus.COMPLETED, 6)
     assert sorted(Organization.objects.values_list("customer_number", flat=True)) == [f"S-{i}" for i in range(6)]
