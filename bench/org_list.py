@@ -38,8 +38,8 @@ def build(n: int):
     from django.core.management import call_command
 
     from cloudbroker.accounts.models import User
-    from cloudbroker.accounts.roles import StaffRole
     from cloudbroker.brokers.models import Broker
+    from cloudbroker.core.permissions import StaffRole
     from cloudbroker.organizations.models import Organization, OrganizationGroup
 
     call_command("migrate", verbosity=0)

@@ -2,7 +2,7 @@
 
 Starts the Partner Center emulator as its own process (the same command `make run` uses), fills it
 through its control endpoints (kept in a state file under var/bench so later runs start at once),
-sets its rate limit, then runs the product's sync (`cloudbroker.tenants.sync.sync_broker`, the
+sets its rate limit, then runs the product's sync (`cloudbroker.microsoft365.sync.sync_broker`, the
 code behind the periodic job and `manage.py sync_partner_center`) into a fresh database, twice:
 
     .venv/bin/python bench/sync_partner_center.py
@@ -170,9 +170,14 @@ def main() -> int:
 
         prepare_database(args.postgres)
         from cloudbroker.brokers.models import Broker
-        from cloudbroker.tenants.models import MicrosoftTenant, PartnerCenterConnection, TenantSubscription, TenantUser
-        from cloudbroker.tenants.partner_center import client_for
-        from cloudbroker.tenants.sync import sync_broker
+        from cloudbroker.microsoft365.models import (
+            MicrosoftTenant,
+            PartnerCenterConnection,
+            TenantSubscription,
+            TenantUser,
+        )
+        from cloudbroker.microsoft365.partner_center import client_for
+        from cloudbroker.microsoft365.sync import sync_broker
 
         client_rate = args.client_rate
         if client_rate is None:

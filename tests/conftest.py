@@ -9,8 +9,8 @@ import pytest
 from django.test import Client
 
 from cloudbroker.accounts import services as account_services
-from cloudbroker.accounts.roles import StaffRole
 from cloudbroker.core.actors import Actor, actor_for_user
+from cloudbroker.core.permissions import StaffRole
 from tests.factories import BrokerFactory, GroupFactory, OrganizationFactory, UserFactory
 from tests.partner_center import emulator, pc, pc_connection, smtp  # noqa: F401 (fixtures)
 

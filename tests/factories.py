@@ -7,8 +7,8 @@ import datetime as dt
 import factory
 
 from cloudbroker.accounts.models import User
-from cloudbroker.accounts.roles import StaffRole
 from cloudbroker.brokers.models import Broker
+from cloudbroker.core.permissions import StaffRole
 from cloudbroker.organizations.models import Organization, OrganizationGroup
 
 PASSWORD = "Correct-Horse-42!"

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from cloudbroker.tenants.models import PartnerCenterConnection
+from cloudbroker.microsoft365.models import PartnerCenterConnection
 from partner_center_emulator.server import free_port
 from partner_center_emulator.testing import RunningEmulator, running_emulator
 

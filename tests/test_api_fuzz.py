@@ -9,8 +9,8 @@ from django.core.wsgi import get_wsgi_application
 from hypothesis import HealthCheck, given, settings
 
 from cloudbroker.accounts import services as account_services
-from cloudbroker.accounts.roles import StaffRole
 from cloudbroker.core.actors import actor_for_user
+from cloudbroker.core.permissions import StaffRole
 from tests.factories import GroupFactory, OrganizationFactory, UserFactory
 
 

@@ -22,13 +22,13 @@ from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver
 
 from cloudbroker.accounts import services as account_services
-from cloudbroker.accounts.roles import GROUP_SCOPED_ROLES, STAFF_ROLE_PERMISSIONS, Perm, StaffRole
 from cloudbroker.core.actors import actor_for_user
 from cloudbroker.core.models import Job
+from cloudbroker.core.permissions import GROUP_SCOPED_ROLES, STAFF_ROLE_PERMISSIONS, Perm, StaffRole
 from cloudbroker.imports.models import ImportRun, ImportStatus
+from cloudbroker.microsoft365.choices import TenantStatus
+from cloudbroker.microsoft365.models import MicrosoftTenant, PartnerCenterConnection
 from cloudbroker.organizations.models import OrganizationDomain
-from cloudbroker.tenants.choices import TenantStatus
-from cloudbroker.tenants.models import MicrosoftTenant, PartnerCenterConnection
 from tests.factories import BrokerFactory, GroupFactory, OrganizationFactory, UserFactory
 
 MINE, OUTSIDE, FOREIGN = "mine", "outside my groups", "other broker"

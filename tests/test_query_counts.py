@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from cloudbroker.accounts.roles import StaffRole
+from cloudbroker.core.permissions import StaffRole
 
 # Pinned counts. If a change moves one of these, look at the queries (pytest -vv prints them)
 # and pin the new number only when every query is deliberate.

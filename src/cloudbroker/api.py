@@ -5,14 +5,15 @@ from __future__ import annotations
 from ninja import NinjaAPI
 
 from cloudbroker.accounts.api import staff_router, tokens_router
+from cloudbroker.accounts.auth import BearerTokenAuth, PortalSessionAuth
 from cloudbroker.brokers.api import router as broker_router
-from cloudbroker.core.api import BearerTokenAuth, PortalSessionAuth, install_error_handlers
+from cloudbroker.core.api import install_error_handlers
 from cloudbroker.core.jobs_api import router as jobs_router
 from cloudbroker.imports.api import router as imports_router
+from cloudbroker.microsoft365.api import router as partner_center_router
+from cloudbroker.microsoft365.api import tenants_router
 from cloudbroker.organizations.api import groups_router
 from cloudbroker.organizations.api import router as organizations_router
-from cloudbroker.tenants.api import router as partner_center_router
-from cloudbroker.tenants.api import tenants_router
 
 api = NinjaAPI(
     title="Cloudbroker API",

@@ -36,7 +36,7 @@ INSTALLED_APPS = [
     "cloudbroker.accounts",
     "cloudbroker.organizations",
     "cloudbroker.imports",
-    "cloudbroker.tenants",
+    "cloudbroker.microsoft365",
     "cloudbroker.portal",
 ]
 
@@ -131,7 +131,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_USERNAME_CALLABLE = "cloudbroker.accounts.passwords.login_name"  # failures count per address, any case
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "portal/locked_out.html"
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
 AXES_VERBOSE = False
 

@@ -9,8 +9,8 @@ import pytest
 from django.utils import timezone
 
 from cloudbroker.accounts.models import ApiToken, User
-from cloudbroker.accounts.roles import StaffRole
 from cloudbroker.core.models import AuditEvent
+from cloudbroker.core.permissions import StaffRole
 
 STAFF = "/api/v1/staff/"
 TOKENS = "/api/v1/tokens/"

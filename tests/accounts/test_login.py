@@ -7,7 +7,7 @@ from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.test import Client
 
-from cloudbroker.accounts.roles import StaffRole
+from cloudbroker.core.permissions import StaffRole
 from tests.factories import PASSWORD
 
 

@@ -3,7 +3,7 @@ from pathlib import Path
 from django.conf import settings
 
 from cloudbroker.accounts.management.commands.roles_doc import PERM_TEXT, render
-from cloudbroker.accounts.roles import STAFF_ROLE_PERMISSIONS, Perm, StaffRole
+from cloudbroker.core.permissions import STAFF_ROLE_PERMISSIONS, Perm, StaffRole
 
 
 def test_roles_doc_matches_the_permission_table():

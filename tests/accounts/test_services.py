@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from cloudbroker.accounts import services
 from cloudbroker.accounts.models import ApiToken, User, hash_token
-from cloudbroker.accounts.roles import StaffRole
 from cloudbroker.core.errors import Conflict, PermissionDenied, ValidationFailed
 from cloudbroker.core.models import AuditEvent
+from cloudbroker.core.permissions import StaffRole
 from tests.factories import PASSWORD
 
 GOOD_PASSWORD = "Tr0ub4dor&3-horse"

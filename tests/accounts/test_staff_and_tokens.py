@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from cloudbroker.accounts import services
 from cloudbroker.accounts.models import ApiToken, hash_token
-from cloudbroker.accounts.roles import StaffRole
 from cloudbroker.core.errors import Conflict, PermissionDenied, ValidationFailed
 from cloudbroker.core.models import AuditEvent
+from cloudbroker.core.permissions import StaffRole
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db

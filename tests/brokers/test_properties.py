@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from django.utils.html import escape
 
-from cloudbroker.accounts.roles import StaffRole
 from cloudbroker.brokers import services
 from cloudbroker.brokers.models import Broker
 from cloudbroker.core.errors import PermissionDenied, ValidationFailed
 from cloudbroker.core.models import AuditEvent
+from cloudbroker.core.permissions import StaffRole
 
 URL = "/api/v1/broker/"
 PAGE = "/reseller-properties/"

@@ -12,11 +12,11 @@ import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from cloudbroker.accounts.roles import StaffRole
 from cloudbroker.core import jobs
 from cloudbroker.core.choices import JobStatus
 from cloudbroker.core.imports import ImportFileRefused
 from cloudbroker.core.models import AuditEvent, Job
+from cloudbroker.core.permissions import StaffRole
 from cloudbroker.core.testing import drain_jobs, flush_jobs
 from cloudbroker.imports import services
 from cloudbroker.imports.models import ImportRun, ImportStatus
@@ -127,7 +127,7 @@ def test_import_creates_updates_and_reports(actor_of, make_staff, org_factory, g
 
 def _report_bytes(run):
     from cloudbroker.core.imports import iter_csv
-    from cloudbroker.imports.api import ERROR_REPORT_COLUMNS
+    from cloudbroker.imports.services import ERROR_REPORT_COLUMNS
 
     return iter_csv(ERROR_REPORT_COLUMNS, services.iter_error_report(run))
 

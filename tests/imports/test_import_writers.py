@@ -14,9 +14,9 @@ import pytest
 from django.db import OperationalError, transaction
 from django.db import connection as db_connection
 
-from cloudbroker.accounts.roles import StaffRole
 from cloudbroker.core.choices import JobStatus
 from cloudbroker.core.models import AuditEvent, Job
+from cloudbroker.core.permissions import StaffRole
 from cloudbroker.core.testing import drain_jobs, flush_jobs
 from cloudbroker.imports import services
 from cloudbroker.imports.models import ImportRun, ImportStatus

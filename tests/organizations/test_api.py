@@ -9,8 +9,8 @@ import uuid
 import pytest
 import time_machine
 
-from cloudbroker.accounts.roles import StaffRole
 from cloudbroker.core.models import AuditEvent
+from cloudbroker.core.permissions import StaffRole
 from cloudbroker.organizations.models import Organization, OrganizationDomain
 
 ORGS = "/api/v1/organizations/"

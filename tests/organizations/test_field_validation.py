@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 import time_machine
 
-from cloudbroker.accounts.roles import StaffRole
 from cloudbroker.core.errors import ValidationFailed
+from cloudbroker.core.permissions import StaffRole
 from cloudbroker.organizations import services
 from cloudbroker.organizations.models import Organization
 from cloudbroker.organizations.validation import clean_domain, clean_organization

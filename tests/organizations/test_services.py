@@ -9,9 +9,9 @@ from decimal import Decimal
 import pytest
 import time_machine
 
-from cloudbroker.accounts.roles import StaffRole
 from cloudbroker.core.errors import Conflict, PermissionDenied, ValidationFailed
 from cloudbroker.core.models import AuditEvent
+from cloudbroker.core.permissions import StaffRole
 from cloudbroker.organizations import services
 from cloudbroker.organizations.models import Organization, OrganizationDomain, OrganizationGroup
 

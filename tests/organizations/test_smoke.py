@@ -1,4 +1,4 @@
-from cloudbroker.accounts.roles import StaffRole
+from cloudbroker.core.permissions import StaffRole
 
 
 def test_global_admin_lists_only_own_broker(api, make_staff, org_factory, other_broker):

@@ -9,8 +9,8 @@ import pytest
 import time_machine
 from django.utils.html import escape
 
-from cloudbroker.accounts.roles import StaffRole
 from cloudbroker.core.models import AuditEvent
+from cloudbroker.core.permissions import StaffRole
 from cloudbroker.organizations import services
 from cloudbroker.organizations.models import Organization, OrganizationGroup
 from cloudbroker.organizations.validation import ORGANIZATION_FIELDS

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cloudbroker.accounts.roles import StaffRole
 from cloudbroker.core.models import AuditEvent
+from cloudbroker.core.permissions import StaffRole
 from cloudbroker.organizations.models import Organization
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cloudbroker.accounts.roles import StaffRole
+from cloudbroker.core.permissions import StaffRole
 from cloudbroker.core.testing import drain_jobs, flush_jobs
 from cloudbroker.organizations.models import Organization
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from cloudbroker.accounts.roles import StaffRole
+from cloudbroker.core.permissions import StaffRole
 from cloudbroker.core.testing import drain_jobs, flush_jobs
-from cloudbroker.tenants.choices import TenantStatus
-from cloudbroker.tenants.models import MicrosoftTenant
+from cloudbroker.microsoft365.choices import TenantStatus
+from cloudbroker.microsoft365.models import MicrosoftTenant
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -7,7 +7,6 @@ from ninja.pagination import paginate
 
 from cloudbroker.accounts import services
 from cloudbroker.accounts.models import ApiToken, User
-from cloudbroker.accounts.roles import Perm
 from cloudbroker.accounts.schemas import (
     ApiTokenCreate,
     ApiTokenCreated,
@@ -16,8 +15,10 @@ from cloudbroker.accounts.schemas import (
     StaffOut,
     StaffUpdate,
 )
-from cloudbroker.core.api import actor_of, get_visible
+from cloudbroker.core.api import actor_of
 from cloudbroker.core.pagination import Pagination
+from cloudbroker.core.permissions import Perm
+from cloudbroker.core.scoping import get_visible_or_404
 
 staff_router = Router(tags=["staff users"])
 tokens_router = Router(tags=["API tokens"])
@@ -55,19 +56,19 @@ def create_staff(request, payload: StaffCreate):
 @staff_router.get("/me", response=StaffOut, summary="The calling staff user")
 def me(request):
     actor = actor_of(request)
-    return get_visible(_staff(actor), actor, actor.user_id)
+    return get_visible_or_404(_staff(actor), actor, actor.user_id)
 
 
 @staff_router.get("/{user_id}", response=StaffOut, summary="Get a staff user")
 def get_staff(request, user_id: uuid.UUID):
     actor = actor_of(request)
-    return get_visible(_staff(actor), actor, user_id)
+    return get_visible_or_404(_staff(actor), actor, user_id)
 
 
 @staff_router.patch("/{user_id}", response=StaffOut, summary="Change role, groups or status")
 def update_staff(request, user_id: uuid.UUID, payload: StaffUpdate):
     actor = actor_of(request)
-    user = get_visible(User.objects, actor, user_id)
+    user = get_visible_or_404(User.objects, actor, user_id)
     data = payload.dict(exclude_unset=True)
     actor.require(Perm.STAFF_MANAGE)
     with transaction.atomic():
@@ -94,6 +95,6 @@ def create_token(request, payload: ApiTokenCreate):
 @tokens_router.delete("/{token_id}", response={204: None}, summary="Revoke an API token")
 def revoke_token(request, token_id: uuid.UUID):
     actor = actor_of(request)
-    token = get_visible(ApiToken.objects, actor, token_id)
+    token = get_visible_or_404(ApiToken.objects, actor, token_id)
     services.revoke_api_token(actor=actor, token=token)
     return Status(204, None)

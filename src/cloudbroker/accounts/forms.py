@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
-from cloudbroker.accounts.roles import GROUP_SCOPED_ROLES, StaffRole
+from cloudbroker.core.permissions import GROUP_SCOPED_ROLES, StaffRole
 
 
 class StaffForm(forms.Form):

@@ -7,8 +7,8 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 from django.db.models import Q
 
-from cloudbroker.accounts.roles import OrganizationRole, Perm, StaffRole
 from cloudbroker.core.models import BaseModel
+from cloudbroker.core.permissions import OrganizationRole, Perm, StaffRole
 
 __all__ = ["ApiToken", "User"]
 

@@ -3,7 +3,7 @@ import uuid
 
 from ninja import Field, Schema
 
-from cloudbroker.accounts.roles import StaffRole
+from cloudbroker.core.permissions import StaffRole
 
 __all__ = ["ApiTokenCreate", "ApiTokenCreated", "ApiTokenOut", "StaffCreate", "StaffOut", "StaffUpdate"]
 

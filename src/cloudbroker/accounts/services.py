@@ -12,11 +12,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cloudbroker.accounts.models import ApiToken, User, hash_token
-from cloudbroker.accounts.roles import GROUP_SCOPED_ROLES, Perm, StaffRole
 from cloudbroker.core.actors import Actor
 from cloudbroker.core.audit import record_event, snapshot
 from cloudbroker.core.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
+from cloudbroker.core.permissions import GROUP_SCOPED_ROLES, Perm, StaffRole
 from cloudbroker.core.validation import validate_model
+from cloudbroker.organizations.services import set_staff_groups, staff_group_ids
 
 __all__ = [
     "STAFF_FIELDS",
@@ -44,31 +45,6 @@ def _check_role_grant(actor: Actor, role: str) -> None:
         raise ValidationFailed([FieldError("staff_role", f"Unknown staff role {role!r}.", "invalid_choice")])
     if role == StaffRole.SUPER_ADMIN and actor.staff_role not in (StaffRole.SUPER_ADMIN, None):
         raise PermissionDenied("Only a Super Admin can make another Super Admin.")
-
-
-def _group_snapshot(user: User) -> list[str]:
-    return sorted(str(pk) for pk in user.assigned_groups.values_list("pk", flat=True))
-
-
-def _set_groups(actor: Actor, user: User, group_ids: Iterable) -> None:
-    from cloudbroker.organizations.models import OrganizationGroup
-
-    ids = {str(g) for g in group_ids}
-    if ids and user.staff_role not in GROUP_SCOPED_ROLES:
-        raise ValidationFailed(
-            [
-                FieldError(
-                    "groups",
-                    "Organization groups are assigned only to Key Account Managers, Key Account "
-                    "View Only Managers, Limited Key Account Managers and Sales Agents.",
-                    "not_group_role",
-                )
-            ]
-        )
-    groups = list(OrganizationGroup.objects.filter(broker_id=actor.broker_id, pk__in=ids))
-    if len(groups) != len(ids):
-        raise ValidationFailed([FieldError("groups", "One or more organization groups do not exist.", "not_found")])
-    user.assigned_groups.set(groups)
 
 
 def create_staff_user(
@@ -100,12 +76,12 @@ def create_staff_user(
                 user.save()
         except IntegrityError:
             raise taken from None
-        _set_groups(actor, user, group_ids)
+        set_staff_groups(actor=actor, user=user, group_ids=group_ids)
         record_event(
             actor=actor,
             action="staff.created",
             obj=user,
-            after={**snapshot(user, STAFF_FIELDS), "groups": _group_snapshot(user)},
+            after={**snapshot(user, STAFF_FIELDS), "groups": staff_group_ids(user)},
         )
     return user
 
@@ -116,7 +92,7 @@ def update_staff_user(*, actor: Actor, user: User, data: dict[str, Any], group_i
         user = User.objects.select_for_update().get(pk=user.pk)
         if user.staff_role == StaffRole.SUPER_ADMIN and actor.staff_role not in (StaffRole.SUPER_ADMIN, None):
             raise PermissionDenied("Only a Super Admin can change a Super Admin.")
-        before = {**snapshot(user, STAFF_FIELDS), "groups": _group_snapshot(user)}
+        before = {**snapshot(user, STAFF_FIELDS), "groups": staff_group_ids(user)}
         if "staff_role" in data and data["staff_role"] != user.staff_role:
             _check_role_grant(actor, data["staff_role"])
             if user.pk == actor.user_id:
@@ -129,10 +105,10 @@ def update_staff_user(*, actor: Actor, user: User, data: dict[str, Any], group_i
         validate_model(user, fields=("first_name", "last_name", "staff_role"), validate_unique=False)
         user.save()
         if group_ids is not None:
-            _set_groups(actor, user, group_ids)
+            set_staff_groups(actor=actor, user=user, group_ids=group_ids)
         elif user.staff_role not in GROUP_SCOPED_ROLES:
             user.assigned_groups.clear()
-        after = {**snapshot(user, STAFF_FIELDS), "groups": _group_snapshot(user)}
+        after = {**snapshot(user, STAFF_FIELDS), "groups": staff_group_ids(user)}
         if after != before:
             record_event(actor=actor, action="staff.updated", obj=user, before=before, after=after)
     return user

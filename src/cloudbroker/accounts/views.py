@@ -1,8 +1,10 @@
-"""Portal pages for the broker's staff users ("Administrators")."""
+"""Pages of accounts: signing in, the broker's staff users ("Administrators"), personal API tokens."""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import redirect, render
@@ -10,10 +12,27 @@ from django.views import View
 
 from cloudbroker.accounts import services
 from cloudbroker.accounts.forms import StaffForm
-from cloudbroker.accounts.models import User
-from cloudbroker.accounts.roles import Perm, StaffRole
+from cloudbroker.accounts.models import ApiToken, User
 from cloudbroker.core.errors import DomainError
-from cloudbroker.portal.mixins import ActorMixin, apply_errors, get_visible_or_404
+from cloudbroker.core.permissions import Perm, StaffRole
+from cloudbroker.core.scoping import get_visible_or_404
+from cloudbroker.core.views import ActorMixin, apply_errors
+
+
+class LoginForm(auth_views.AuthenticationForm):
+    username = forms.EmailField(
+        label="E-mail", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+    )
+
+    def clean_username(self) -> str:
+        # E-mails are stored lower-case; people type them as they like.
+        return self.cleaned_data["username"].strip().lower()
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
 
 
 class StaffObjectMixin(ActorMixin):
@@ -106,3 +125,31 @@ class StaffActiveView(StaffObjectMixin, View):
         else:
             messages.success(request, f"{self.staff_user.email} was {'enabled' if active else 'disabled'}.")
         return redirect("portal:staff_list")
+
+
+class TokenListView(ActorMixin, View):
+    template = "accounts/tokens.html"
+
+    def get(self, request):
+        return render(request, self.template, {"tokens": ApiToken.objects.visible_to(self.actor)})
+
+    def post(self, request):
+        try:
+            token, raw = services.create_api_token(actor=self.actor, name=request.POST.get("name", ""))
+        except DomainError as exc:
+            messages.error(request, exc.errors[0].message if hasattr(exc, "errors") else exc.message)
+            return redirect("portal:tokens")
+        return render(
+            request,
+            self.template,
+            {"tokens": ApiToken.objects.visible_to(self.actor), "new_token": raw, "new_token_name": token.name},
+            status=201,
+        )
+
+
+class TokenRevokeView(ActorMixin, View):
+    def post(self, request, pk):
+        token = get_visible_or_404(ApiToken.objects, self.actor, pk)
+        services.revoke_api_token(actor=self.actor, token=token)
+        messages.success(request, f"The token {token.name} was revoked.")
+        return redirect("portal:tokens")

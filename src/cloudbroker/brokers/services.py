@@ -6,10 +6,10 @@ from typing import Any
 
 from django.db import transaction
 
-from cloudbroker.accounts.roles import Perm
 from cloudbroker.brokers.models import Broker
 from cloudbroker.core.actors import Actor
 from cloudbroker.core.audit import record_event, snapshot
+from cloudbroker.core.permissions import Perm
 from cloudbroker.core.validation import validate_model
 
 __all__ = ["BROKER_PROPERTY_FIELDS", "update_broker_properties"]

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from cloudbroker.accounts.roles import (
+from cloudbroker.core.errors import PermissionDenied
+from cloudbroker.core.permissions import (
     ORGANIZATION_ROLE_PERMISSIONS,
     STAFF_ROLE_PERMISSIONS,
     OrganizationRole,
@@ -20,7 +21,6 @@ from cloudbroker.accounts.roles import (
     StaffRole,
     role_scope,
 )
-from cloudbroker.core.errors import PermissionDenied
 
 if TYPE_CHECKING:
     from cloudbroker.accounts.models import User
@@ -82,10 +82,6 @@ class Actor:
     def require(self, perm: Perm) -> None:
         if perm not in self.permissions:
             raise PermissionDenied(f"Your role does not allow this ({perm.value}).")
-
-    @property
-    def can_see_cost(self) -> bool:
-        return Perm.COST_VIEW in self.permissions
 
     # --- construction ------------------------------------------------------------------
     @classmethod

@@ -1,52 +1,20 @@
-"""API plumbing shared by every router: authentication to an actor, error rendering, scoping."""
+"""API plumbing shared by every router: the request's actor and one rendering of every error.
+
+Authentication (tokens, the session) belongs to ``accounts`` and is wired where the API is
+assembled (``cloudbroker/api.py``)."""
 
 from django.http import Http404, HttpRequest
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
-from ninja.security import HttpBearer
-from ninja.security.session import SessionAuth
 
-from cloudbroker.accounts.services import authenticate_token
-from cloudbroker.core.actors import Actor, actor_for_user
+from cloudbroker.core.actors import Actor
 from cloudbroker.core.errors import DomainError
 
-__all__ = ["BearerTokenAuth", "PortalSessionAuth", "actor_of", "get_visible", "install_error_handlers"]
-
-
-class BearerTokenAuth(HttpBearer):
-    """`Authorization: Bearer cb_…` personal API tokens, acting with their owner's scope."""
-
-    def authenticate(self, request: HttpRequest, token: str) -> Actor | None:
-        user = authenticate_token(token)
-        if user is None:
-            return None
-        actor = actor_for_user(user, via_token=True)
-        request.actor = actor
-        return actor
-
-
-class PortalSessionAuth(SessionAuth):
-    """The portal's own calls: the logged-in session, with CSRF checked by ninja."""
-
-    def authenticate(self, request: HttpRequest, key: str | None) -> Actor | None:
-        user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated:
-            return None
-        actor = actor_for_user(user)
-        request.actor = actor
-        return actor
+__all__ = ["actor_of", "install_error_handlers"]
 
 
 def actor_of(request: HttpRequest) -> Actor:
     return request.auth
-
-
-def get_visible(queryset, actor: Actor, pk):
-    """The object with ``pk`` among those the actor may see, else 404 (never 403: no existence leak)."""
-    obj = queryset.visible_to(actor).filter(pk=pk).first()
-    if obj is None:
-        raise Http404("Not found.")
-    return obj
 
 
 def install_error_handlers(api) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import structlog
 from django.db import transaction
 from django.utils import timezone
+from huey.contrib.djhuey import db_task
 
 from cloudbroker.core.choices import JobStatus
 from cloudbroker.core.models import Job
@@ -101,8 +102,6 @@ def enqueue_job(*, kind: str, broker_id, created_by=None, params: dict[str, Any]
 
 
 def _send(job_id) -> None:
-    from cloudbroker.core.tasks import run_job_task
-
     run_job_task(str(job_id))
 
 
@@ -136,6 +135,11 @@ def run_job(job_id, *, context_factory: Callable[[Job], JobContext] = JobContext
         )
     job.refresh_from_db()
     return job
+
+
+@db_task(name="core.run_job")
+def run_job_task(job_id: str) -> None:
+    run_job(job_id)
 
 
 def requeue_stale_jobs(now: dt.datetime | None = None) -> list[str]:

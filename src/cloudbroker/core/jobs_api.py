@@ -3,9 +3,10 @@ import uuid
 
 from ninja import Router, Schema
 
-from cloudbroker.accounts.roles import Perm
-from cloudbroker.core.api import actor_of, get_visible
+from cloudbroker.core.api import actor_of
 from cloudbroker.core.models import Job
+from cloudbroker.core.permissions import Perm
+from cloudbroker.core.scoping import get_visible_or_404
 
 router = Router(tags=["jobs"])
 
@@ -28,6 +29,6 @@ class JobOut(Schema):
 @router.get("/{job_id}", response=JobOut, summary="A background job's status, progress and result")
 def get_job(request, job_id: uuid.UUID):
     actor = actor_of(request)
-    job = get_visible(Job.objects, actor, job_id)
+    job = get_visible_or_404(Job.objects, actor, job_id)
     actor.require(Perm.JOB_VIEW)
     return job

@@ -31,12 +31,18 @@ class AuditEventQuerySet(models.QuerySet):
         raise TypeError("Audit events are append-only.")
 
     def visible_to(self, actor) -> AuditEventQuerySet:
-        from cloudbroker.organizations.models import Organization
+        """The broker's log, for roles that see the whole broker; nobody else reads it whole.
 
-        qs = self.filter(broker_id=actor.broker_id)
-        if actor.scope_is_broker:
-            return qs
-        return qs.filter(organization_id__in=Organization.objects.visible_to(actor).values("pk"))
+        An organization's history is asked for through the organization, once it has been found
+        through ``Organization.objects.visible_to`` (``for_organization``).
+        """
+        if not actor.scope_is_broker:
+            return self.none()
+        return self.filter(broker_id=actor.broker_id)
+
+    def for_organization(self, organization) -> AuditEventQuerySet:
+        """Everything that happened to one organization (already scope-checked by the caller)."""
+        return self.filter(broker_id=organization.broker_id, organization_id=organization.pk)
 
 
 class AuditEvent(models.Model):

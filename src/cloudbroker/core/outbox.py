@@ -18,6 +18,7 @@ from typing import Any
 import structlog
 from django.db import transaction
 from django.utils import timezone
+from huey.contrib.djhuey import db_task
 
 from cloudbroker.core.choices import OutboxStatus
 from cloudbroker.core.models import OutboxMessage
@@ -69,8 +70,6 @@ def enqueue(*, kind: str, broker_id, payload: dict[str, Any], request_id: uuid.U
 
 
 def _send(message_id) -> None:
-    from cloudbroker.core.tasks import deliver_outbox_task
-
     deliver_outbox_task(str(message_id))
 
 
@@ -153,9 +152,12 @@ def _fail(message: OutboxMessage, reason: str, code: str) -> None:
 
 
 def _schedule(message_id, delay: dt.timedelta) -> None:
-    from cloudbroker.core.tasks import deliver_outbox_task
-
     deliver_outbox_task.schedule(args=(str(message_id),), delay=max(1, int(delay.total_seconds())))
+
+
+@db_task(name="core.deliver_outbox")
+def deliver_outbox_task(message_id: str) -> None:
+    deliver(message_id)
 
 
 def resend_due(now: dt.datetime | None = None) -> list[str]:

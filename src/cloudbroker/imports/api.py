@@ -6,18 +6,17 @@ from ninja import File, Form, Router, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
-from cloudbroker.accounts.roles import Perm
-from cloudbroker.core.api import actor_of, get_visible
+from cloudbroker.core.api import actor_of
 from cloudbroker.core.imports import build_template, iter_csv
 from cloudbroker.core.pagination import Pagination
+from cloudbroker.core.permissions import Perm
+from cloudbroker.core.scoping import get_visible_or_404
 from cloudbroker.imports import services
 from cloudbroker.imports.models import ImportRun
 from cloudbroker.imports.schemas import ImportIssueOut, ImportRunOut, JobRef
 from cloudbroker.organizations.imports import ORGANIZATION_SPEC
 
 router = Router(tags=["imports"])
-
-ERROR_REPORT_COLUMNS = [("row", "Row"), ("column", "Column"), ("message", "Message"), ("phase", "Found during")]
 
 
 @router.get(
@@ -41,20 +40,20 @@ def upload_organizations(request, file: UploadedFile = File(...), dry_run: bool 
 
 @router.get("/{run_id}", response=ImportRunOut, summary="An import: preview, status and result")
 def get_import(request, run_id: uuid.UUID):
-    return get_visible(ImportRun.objects, actor_of(request), run_id)
+    return get_visible_or_404(ImportRun.objects, actor_of(request), run_id)
 
 
 @router.get("/{run_id}/issues", response=list[ImportIssueOut], summary="Every error, by row and column")
 @paginate(Pagination, page_size=100)
 def list_issues(request, run_id: uuid.UUID):
-    return get_visible(ImportRun.objects, actor_of(request), run_id).issues.all()
+    return get_visible_or_404(ImportRun.objects, actor_of(request), run_id).issues.all()
 
 
 @router.get("/{run_id}/errors.csv", response={200: None}, summary="The error report as CSV")
 def error_report(request, run_id: uuid.UUID):
-    run = get_visible(ImportRun.objects, actor_of(request), run_id)
+    run = get_visible_or_404(ImportRun.objects, actor_of(request), run_id)
     response = StreamingHttpResponse(
-        iter_csv(ERROR_REPORT_COLUMNS, services.iter_error_report(run)), content_type="text/csv; charset=utf-8"
+        iter_csv(services.ERROR_REPORT_COLUMNS, services.iter_error_report(run)), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = f'attachment; filename="import-errors-{run.pk}.csv"'
     return response
@@ -63,7 +62,7 @@ def error_report(request, run_id: uuid.UUID):
 @router.post("/{run_id}/confirm", response={202: JobRef}, summary="Import the previewed file (runs as a job)")
 def confirm(request, run_id: uuid.UUID):
     actor = actor_of(request)
-    run = get_visible(ImportRun.objects, actor, run_id)
+    run = get_visible_or_404(ImportRun.objects, actor, run_id)
     job = services.confirm_import(actor=actor, run=run)
     return Status(202, {"job_id": job.pk, "run_id": run.pk})
 
@@ -71,6 +70,6 @@ def confirm(request, run_id: uuid.UUID):
 @router.post("/{run_id}/resume", response={202: JobRef}, summary="Run a failed import again from where it stopped")
 def resume(request, run_id: uuid.UUID):
     actor = actor_of(request)
-    run = get_visible(ImportRun.objects, actor, run_id)
+    run = get_visible_or_404(ImportRun.objects, actor, run_id)
     job = services.resume_import(actor=actor, run=run)
     return Status(202, {"job_id": job.pk, "run_id": run.pk})

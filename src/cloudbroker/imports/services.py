@@ -30,7 +30,6 @@ from django.db import IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
 from cloudbroker.accounts.models import User
-from cloudbroker.accounts.roles import Perm
 from cloudbroker.core.actors import Actor, actor_for_user
 from cloudbroker.core.audit import build_events, snapshot
 from cloudbroker.core.bulk import RawJSON, bulk_insert, insert_rows
@@ -39,6 +38,7 @@ from cloudbroker.core.errors import Conflict, FieldError, PermissionDenied
 from cloudbroker.core.imports import ImportFileRefused, ImportLimits, ParsedFile, RawRow, read_rows
 from cloudbroker.core.jobs import JobContext, enqueue_job, job_runner
 from cloudbroker.core.models import AuditEvent, Job
+from cloudbroker.core.permissions import Perm
 from cloudbroker.imports.models import ImportIssue, ImportKind, ImportRun, ImportStatus
 from cloudbroker.imports.seen import DiskSeenKeys
 from cloudbroker.organizations.imports import (
@@ -766,6 +766,9 @@ def resume_import(*, actor: Actor, run: ImportRun) -> Job:
         run.status = ImportStatus.IMPORTING
         run.save(update_fields=["job", "status", "updated_at"])
     return job
+
+
+ERROR_REPORT_COLUMNS = [("row", "Row"), ("column", "Column"), ("message", "Message"), ("phase", "Found during")]
 
 
 def iter_error_report(run: ImportRun) -> Iterator[dict[str, Any]]:

@@ -7,14 +7,14 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views import View
 
-from cloudbroker.accounts.roles import Perm
 from cloudbroker.core.errors import DomainError
 from cloudbroker.core.imports import build_template, iter_csv
+from cloudbroker.core.permissions import Perm
+from cloudbroker.core.scoping import get_visible_or_404
+from cloudbroker.core.views import ActorMixin
 from cloudbroker.imports import services
-from cloudbroker.imports.api import ERROR_REPORT_COLUMNS
 from cloudbroker.imports.models import ImportRun, ImportStatus
 from cloudbroker.organizations.imports import ORGANIZATION_SPEC
-from cloudbroker.portal.mixins import ActorMixin, get_visible_or_404
 
 
 class ImportRunMixin(ActorMixin):
@@ -89,7 +89,8 @@ class ImportErrorReportView(ImportRunMixin, View):
 
     def get(self, request, pk):
         response = StreamingHttpResponse(
-            iter_csv(ERROR_REPORT_COLUMNS, services.iter_error_report(self.run)), content_type="text/csv; charset=utf-8"
+            iter_csv(services.ERROR_REPORT_COLUMNS, services.iter_error_report(self.run)),
+            content_type="text/csv; charset=utf-8",
         )
         response["Content-Disposition"] = f'attachment; filename="import-errors-{self.run.pk}.csv"'
         return response

@@ -1,17 +1,18 @@
 import uuid
-from typing import Literal
 
-from django.db.models import Count, Prefetch
+from django.db.models import Count
 from django.shortcuts import get_object_or_404
 from ninja import Router, Status
 from ninja.pagination import paginate
 
-from cloudbroker.accounts.roles import Perm
-from cloudbroker.core.api import actor_of, get_visible
+from cloudbroker.core.api import actor_of
 from cloudbroker.core.models import AuditEvent
 from cloudbroker.core.pagination import Pagination
+from cloudbroker.core.permissions import Perm
+from cloudbroker.core.scoping import get_visible_or_404
 from cloudbroker.organizations import services
 from cloudbroker.organizations.models import Organization, OrganizationDomain, OrganizationGroup
+from cloudbroker.organizations.querysets import SortKey, organization_list_queryset
 from cloudbroker.organizations.schemas import (
     AuditEventOut,
     DomainCreate,
@@ -29,29 +30,6 @@ from cloudbroker.organizations.schemas import (
 
 router = Router(tags=["organizations"])
 groups_router = Router(tags=["organization groups"])
-
-SORTS = {
-    "name": ("name", "id"),
-    "-name": ("-name", "-id"),
-    "customer_number": ("customer_number", "id"),
-    "-customer_number": ("-customer_number", "-id"),
-    "primary_domain": ("primary_domain", "id"),
-    "-primary_domain": ("-primary_domain", "-id"),
-    "created": ("created_at", "id"),
-    "-created": ("-created_at", "-id"),
-}
-SortKey = Literal[
-    "name", "-name", "customer_number", "-customer_number", "primary_domain", "-primary_domain", "created", "-created"
-]
-
-
-def organization_list_queryset(actor, *, q: str = "", group: uuid.UUID | None = None, sort: str = "name"):
-    """The organizations an actor sees, searched, filtered and sorted (portal and API share it)."""
-    qs = Organization.objects.visible_to(actor).search(q)
-    if group:
-        qs = qs.filter(groups__in=OrganizationGroup.objects.visible_to(actor).filter(pk=group))
-    groups = Prefetch("groups", queryset=OrganizationGroup.objects.only("id", "name"))
-    return qs.order_by(*SORTS.get(sort, SORTS["name"])).prefetch_related(groups)
 
 
 def _fields(payload, exclude=()) -> dict:
@@ -82,20 +60,20 @@ def bulk_create_organizations(request, payload: OrganizationBulkCreate):
 
 @router.get("/{organization_id}", response=OrganizationOut, summary="Get an organization")
 def get_organization(request, organization_id: uuid.UUID):
-    return get_visible(Organization.objects, actor_of(request), organization_id)
+    return get_visible_or_404(Organization.objects, actor_of(request), organization_id)
 
 
 @router.patch("/{organization_id}", response=OrganizationOut, summary="Change an organization")
 def update_organization(request, organization_id: uuid.UUID, payload: OrganizationUpdate):
     actor = actor_of(request)
-    org = get_visible(Organization.objects, actor, organization_id)
+    org = get_visible_or_404(Organization.objects, actor, organization_id)
     return services.update_organization(actor=actor, organization=org, data=_fields(payload))
 
 
 @router.delete("/{organization_id}", response={204: None}, summary="Delete an organization")
 def delete_organization(request, organization_id: uuid.UUID):
     actor = actor_of(request)
-    org = get_visible(Organization.objects, actor, organization_id)
+    org = get_visible_or_404(Organization.objects, actor, organization_id)
     services.delete_organization(actor=actor, organization=org)
     return Status(204, None)
 
@@ -104,28 +82,28 @@ def delete_organization(request, organization_id: uuid.UUID):
 @paginate(Pagination, page_size=50)
 def organization_history(request, organization_id: uuid.UUID):
     actor = actor_of(request)
-    org = get_visible(Organization.objects, actor, organization_id)
+    org = get_visible_or_404(Organization.objects, actor, organization_id)
     actor.require(Perm.AUDIT_VIEW)
-    return AuditEvent.objects.visible_to(actor).filter(organization_id=org.pk)
+    return AuditEvent.objects.for_organization(org)
 
 
 @router.get("/{organization_id}/domains", response=list[DomainOut], summary="Additional domains")
 def list_domains(request, organization_id: uuid.UUID):
-    org = get_visible(Organization.objects, actor_of(request), organization_id)
+    org = get_visible_or_404(Organization.objects, actor_of(request), organization_id)
     return org.domains.all()
 
 
 @router.post("/{organization_id}/domains", response={201: DomainOut}, summary="Add a domain")
 def add_domain(request, organization_id: uuid.UUID, payload: DomainCreate):
     actor = actor_of(request)
-    org = get_visible(Organization.objects, actor, organization_id)
+    org = get_visible_or_404(Organization.objects, actor, organization_id)
     return Status(201, services.add_domain(actor=actor, organization=org, domain=payload.domain))
 
 
 @router.delete("/{organization_id}/domains/{domain_id}", response={204: None}, summary="Remove a domain")
 def remove_domain(request, organization_id: uuid.UUID, domain_id: uuid.UUID):
     actor = actor_of(request)
-    org = get_visible(Organization.objects, actor, organization_id)
+    org = get_visible_or_404(Organization.objects, actor, organization_id)
     domain = get_object_or_404(OrganizationDomain, organization=org, pk=domain_id)
     services.remove_domain(actor=actor, domain=domain)
     return Status(204, None)
@@ -155,13 +133,13 @@ def create_group(request, payload: GroupCreate):
 @groups_router.get("/{group_id}", response=GroupOut, summary="Get an organization group")
 def get_group(request, group_id: uuid.UUID):
     actor = actor_of(request)
-    return get_visible(_groups(actor), actor, group_id)
+    return get_visible_or_404(_groups(actor), actor, group_id)
 
 
 @groups_router.patch("/{group_id}", response=GroupOut, summary="Change an organization group")
 def update_group(request, group_id: uuid.UUID, payload: GroupUpdate):
     actor = actor_of(request)
-    group = get_visible(OrganizationGroup.objects, actor, group_id)
+    group = get_visible_or_404(OrganizationGroup.objects, actor, group_id)
     services.update_group(actor=actor, group=group, data=payload.dict(exclude_unset=True))
     return _groups(actor).get(pk=group.pk)
 
@@ -169,7 +147,7 @@ def update_group(request, group_id: uuid.UUID, payload: GroupUpdate):
 @groups_router.delete("/{group_id}", response={204: None}, summary="Delete an organization group")
 def delete_group(request, group_id: uuid.UUID):
     actor = actor_of(request)
-    group = get_visible(OrganizationGroup.objects, actor, group_id)
+    group = get_visible_or_404(OrganizationGroup.objects, actor, group_id)
     services.delete_group(actor=actor, group=group)
     return Status(204, None)
 
@@ -178,14 +156,14 @@ def delete_group(request, group_id: uuid.UUID):
 @paginate(Pagination, page_size=50)
 def list_members(request, group_id: uuid.UUID, q: str = ""):
     actor = actor_of(request)
-    group = get_visible(OrganizationGroup.objects, actor, group_id)
+    group = get_visible_or_404(OrganizationGroup.objects, actor, group_id)
     return organization_list_queryset(actor, q=q, group=group.pk)
 
 
 @groups_router.post("/{group_id}/members", response=GroupOut, summary="Add, remove or set a group's members")
 def change_members(request, group_id: uuid.UUID, payload: GroupMembers):
     actor = actor_of(request)
-    group = get_visible(OrganizationGroup.objects, actor, group_id)
+    group = get_visible_or_404(OrganizationGroup.objects, actor, group_id)
     change = {
         "add": services.add_group_members,
         "remove": services.remove_group_members,
@@ -198,7 +176,7 @@ def change_members(request, group_id: uuid.UUID, payload: GroupMembers):
 @groups_router.put("/{group_id}/users", response=GroupOut, summary="Assign the group to staff users")
 def set_users(request, group_id: uuid.UUID, payload: GroupUsers):
     actor = actor_of(request)
-    group = get_visible(OrganizationGroup.objects, actor, group_id)
+    group = get_visible_or_404(OrganizationGroup.objects, actor, group_id)
     services.set_group_users(actor=actor, group=group, user_ids=payload.users)
     return _groups(actor).get(pk=group.pk)
 

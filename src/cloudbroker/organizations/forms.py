@@ -5,10 +5,10 @@ from __future__ import annotations
 from django import forms
 from django_countries import countries
 
-from cloudbroker.accounts.roles import Perm, Scope
+from cloudbroker.core.permissions import Perm, Scope
 from cloudbroker.organizations.validation import FIELD_LABELS, MANDATORY_FIELDS
 
-__all__ = ["BULK_ROW_CHOICES", "GROUP_FIELDS", "GroupForm", "OrganizationForm"]
+__all__ = ["BULK_ROW_CHOICES", "GroupForm", "OrganizationForm"]
 
 BULK_ROW_CHOICES = (1, 2, 3, 5, 10, 20, 50)
 MAIN_FIELDS = ("name", "primary_domain", "registration_number", "notification_email", "contact_phone")
@@ -80,9 +80,6 @@ class OrganizationForm(forms.Form):
     def group_ids(self) -> list[str]:
         value = self.cleaned_data.get("groups") or []
         return [value] if isinstance(value, str) else list(value)
-
-
-GROUP_FIELDS = ("name", "description")
 
 
 class GroupForm(forms.Form):

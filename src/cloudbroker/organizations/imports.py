@@ -17,10 +17,10 @@ from typing import Any
 from django.db import connection
 from django.db.models.functions import Lower
 
-from cloudbroker.accounts.roles import Perm, Scope
 from cloudbroker.core.actors import Actor
 from cloudbroker.core.errors import FieldError
 from cloudbroker.core.imports import Column, ColumnKind, ImportSpec, RawRow
+from cloudbroker.core.permissions import Perm, Scope
 from cloudbroker.organizations.models import Organization, OrganizationGroup
 from cloudbroker.organizations.validation import FIELD_LABELS, ORGANIZATION_FIELDS, clean_organization
 
@@ -30,7 +30,6 @@ __all__ = [
     "RowOutcome",
     "SeenKeys",
     "classify",
-    "classify_rows",
     "clean_rows",
     "find_duplicates",
 ]
@@ -231,13 +230,6 @@ def find_duplicates(seen: SeenKeys, outcomes: Sequence[RowOutcome]) -> list[list
                     )
                 )
     return found
-
-
-def classify_rows(actor: Actor, rows: Sequence[RawRow], context: _Context | None = None) -> list[RowOutcome]:
-    """Clean, match and classify a chunk of rows. Reads the database; writes nothing."""
-    ctx = context or _Context(actor)
-    outcomes = clean_rows(rows)
-    return classify(ctx, outcomes, find_duplicates(ctx.seen, outcomes))
 
 
 def classify(

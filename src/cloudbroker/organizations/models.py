@@ -14,7 +14,7 @@ __all__ = ["Organization", "OrganizationDomain", "OrganizationGroup"]
 class OrganizationQuerySet(models.QuerySet):
     def visible_to(self, actor) -> OrganizationQuerySet:
         """The one scoping choke point for organizations (and, through them, what hangs off them)."""
-        from cloudbroker.accounts.roles import Scope
+        from cloudbroker.core.permissions import Scope
 
         qs = self.filter(broker_id=actor.broker_id)
         scope = actor.scope
@@ -123,7 +123,7 @@ class OrganizationDomain(BaseModel):
 
 class OrganizationGroupQuerySet(models.QuerySet):
     def visible_to(self, actor) -> OrganizationGroupQuerySet:
-        from cloudbroker.accounts.roles import Scope
+        from cloudbroker.core.permissions import Scope
 
         qs = self.filter(broker_id=actor.broker_id)
         if actor.scope is Scope.BROKER:

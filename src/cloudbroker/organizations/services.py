@@ -6,16 +6,16 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from cloudbroker.accounts.models import User
-from cloudbroker.accounts.roles import GROUP_SCOPED_ROLES, Perm, Scope
 from cloudbroker.core.actors import Actor
 from cloudbroker.core.audit import build_events, record_event, snapshot
-from cloudbroker.core.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
+from cloudbroker.core.errors import Conflict, FieldError, ValidationFailed
 from cloudbroker.core.models import AuditEvent
+from cloudbroker.core.permissions import GROUP_SCOPED_ROLES, Perm, Scope
 from cloudbroker.organizations.models import Organization, OrganizationDomain, OrganizationGroup
 from cloudbroker.organizations.validation import ORGANIZATION_FIELDS, clean_domain, clean_organization
 
@@ -492,26 +492,51 @@ def set_group_members(*, actor: Actor, group: OrganizationGroup, organization_id
     return added, removed
 
 
+def _require_group_scoped(users, field: str) -> None:
+    """Groups are assigned only to the roles whose scope is their groups (the one statement of the rule)."""
+    wrong = [u.email for u in users if u.staff_role not in GROUP_SCOPED_ROLES]
+    if wrong:
+        raise ValidationFailed(
+            [
+                FieldError(
+                    field,
+                    "Organization groups are assigned only to Key Account Managers, Key Account View Only "
+                    "Managers, Limited Key Account Managers and Sales Agents: " + ", ".join(wrong),
+                    "not_group_role",
+                )
+            ]
+        )
+
+
+def staff_group_ids(user) -> list[str]:
+    """The ids of the groups assigned to a staff user, sorted (as audit events record them)."""
+    return sorted(str(pk) for pk in user.assigned_groups.values_list("pk", flat=True))
+
+
+def set_staff_groups(*, actor: Actor, user, group_ids: Iterable) -> None:
+    """Assign these groups to one staff user (replacing the current ones).
+
+    Called by the staff services inside their transaction; they record the change as part of the
+    user's own audit event. A role that is not group-scoped may hold no groups.
+    """
+    ids = {str(g) for g in group_ids}
+    if ids:
+        _require_group_scoped([user], "groups")
+    groups = list(OrganizationGroup.objects.filter(broker_id=actor.broker_id, pk__in=ids))
+    if len(groups) != len(ids):
+        raise ValidationFailed([FieldError("groups", "One or more organization groups do not exist.", "not_found")])
+    user.assigned_groups.set(groups)
+
+
 def set_group_users(*, actor: Actor, group: OrganizationGroup, user_ids: Iterable) -> None:
     """Assign the group to these account managers / Sales Agents (replacing the current ones)."""
     actor.require(Perm.GROUP_MANAGE)
     ids = {str(u) for u in user_ids}
     with transaction.atomic():
-        users = list(User.objects.visible_to(actor).filter(pk__in=ids))
+        users = list(get_user_model().objects.visible_to(actor).filter(pk__in=ids))
         if len(users) != len(ids):
             raise ValidationFailed([FieldError("users", "One or more users do not exist.", "not_found")])
-        wrong = [u.email for u in users if u.staff_role not in GROUP_SCOPED_ROLES]
-        if wrong:
-            raise ValidationFailed(
-                [
-                    FieldError(
-                        "users",
-                        "Groups are assigned only to Key Account Managers, Key Account View Only Managers, "
-                        "Limited Key Account Managers and Sales Agents: " + ", ".join(wrong),
-                        "not_group_role",
-                    )
-                ]
-            )
+        _require_group_scoped(users, "users")
         before = sorted(str(pk) for pk in group.users.values_list("pk", flat=True))
         group.users.set(users)
         after = sorted(str(u.pk) for u in users)
@@ -519,8 +544,3 @@ def set_group_users(*, actor: Actor, group: OrganizationGroup, user_ids: Iterabl
             record_event(
                 actor=actor, action="group.users_changed", obj=group, before={"users": before}, after={"users": after}
             )
-
-
-def ensure_visible(actor: Actor, organization: Organization) -> None:
-    if not Organization.objects.visible_to(actor).filter(pk=organization.pk).exists():
-        raise PermissionDenied("This organization is outside your scope.")

@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views import View
 
-from cloudbroker.accounts.models import User
-from cloudbroker.accounts.roles import GROUP_SCOPED_ROLES, Perm
 from cloudbroker.core.errors import DomainError, ValidationFailed
 from cloudbroker.core.models import AuditEvent
+from cloudbroker.core.permissions import GROUP_SCOPED_ROLES, Perm
+from cloudbroker.core.scoping import get_visible_or_404
+from cloudbroker.core.views import ActorMixin, apply_errors
 from cloudbroker.organizations import services
-from cloudbroker.organizations.api import SORTS, organization_list_queryset
 from cloudbroker.organizations.forms import BULK_ROW_CHOICES, GroupForm, OrganizationForm
 from cloudbroker.organizations.models import Organization, OrganizationDomain, OrganizationGroup
+from cloudbroker.organizations.querysets import SORTS, organization_list_queryset
 from cloudbroker.organizations.validation import FIELD_LABELS, MANDATORY_FIELDS, ORGANIZATION_FIELDS
-from cloudbroker.portal.mixins import ActorMixin, apply_errors, get_visible_or_404
 
 PAGE_SIZE = 50
 
@@ -169,7 +170,7 @@ class OrganizationDetailView(OrganizationObjectMixin, View):
         org = self.organization
         history = []
         if self.actor.has(Perm.AUDIT_VIEW):
-            history = list(AuditEvent.objects.visible_to(self.actor).filter(organization_id=org.pk)[:50])
+            history = list(AuditEvent.objects.for_organization(org)[:50])
         return render(
             request,
             "organizations/organization_detail.html",
@@ -316,7 +317,9 @@ class GroupEditView(GroupObjectMixin, View):
         )
 
     def _users_context(self):
-        candidates = User.objects.visible_to(self.actor).filter(staff_role__in=GROUP_SCOPED_ROLES, is_active=True)
+        candidates = (
+            get_user_model().objects.visible_to(self.actor).filter(staff_role__in=GROUP_SCOPED_ROLES, is_active=True)
+        )
         assigned = set(self.group.users.values_list("pk", flat=True))
         return [(u, u.pk in assigned) for u in candidates]
 

@@ -1,4 +1,4 @@
-from cloudbroker.accounts.roles import Perm
+from cloudbroker.core.permissions import Perm
 
 
 def portal(request):

@@ -1,0 +1,15 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from cloudbroker.accounts import views
+
+urlpatterns = [
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("administrators/", views.StaffListView.as_view(), name="staff_list"),
+    path("administrators/new/", views.StaffCreateView.as_view(), name="staff_create"),
+    path("administrators/<uuid:pk>/edit/", views.StaffEditView.as_view(), name="staff_edit"),
+    path("administrators/<uuid:pk>/active/", views.StaffActiveView.as_view(), name="staff_active"),
+    path("api-tokens/", views.TokenListView.as_view(), name="tokens"),
+    path("api-tokens/<uuid:pk>/revoke/", views.TokenRevokeView.as_view(), name="token_revoke"),
+]

@@ -1,0 +1,201 @@
+"""Creating a Microsoft 365 tenant for an organization ("Add service → Microsoft 365 CSP Direct").
+
+The request is checked here (Microsoft's mandatory address and contact fields, the domain's
+availability), then written as a pending tenant plus an outbox message in one transaction. The
+outbox delivers it to Partner Center with a fixed MS-RequestId, so however often it is retried —
+after a timeout, a lost response, a killed worker or Partner Center being down — exactly one
+customer is created. The contact then gets the admin login by e-mail. No charge is made.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from cloudbroker.connectors.partner_center.retry import RetryPolicy
+from cloudbroker.core import outbox
+from cloudbroker.core.actors import Actor
+from cloudbroker.core.audit import record_event
+from cloudbroker.core.crypto import decrypt, encrypt
+from cloudbroker.core.errors import Conflict, ExternalServiceError, FieldError, ValidationFailed
+from cloudbroker.core.models import OutboxMessage
+from cloudbroker.core.permissions import Perm
+from cloudbroker.microsoft365.choices import TenantStatus
+from cloudbroker.microsoft365.models import MicrosoftTenant
+from cloudbroker.microsoft365.partner_center import WORKER_RETRY, client_for
+from cloudbroker.microsoft365.validation import clean_tenant_request, customer_body, onmicrosoft_domain
+from cloudbroker.organizations.models import Organization
+
+__all__ = ["check_domain", "request_tenant"]
+
+CREATE_CUSTOMER = "partner_center.create_customer"
+SEND_CREDENTIALS = "email.tenant_credentials"
+
+
+def _retryable(exc: Exception) -> bool:
+    return bool(getattr(exc, "retryable", False) or getattr(exc, "outcome_unknown", False))
+
+
+def check_domain(*, actor: Actor, prefix: str) -> tuple[str, bool]:
+    """Whether ``<prefix>.onmicrosoft.com`` is free in Microsoft's directory."""
+    actor.require(Perm.TENANT_MANAGE)
+    cleaned, errors = clean_tenant_request({"domain_prefix": prefix})
+    errors = [e for e in errors if e.field == "domain_prefix"]
+    if not cleaned["domain_prefix"]:
+        errors.append(FieldError("domain_prefix", "Enter the domain to check.", "required"))
+    if errors:
+        raise ValidationFailed(errors)
+    domain = onmicrosoft_domain(cleaned["domain_prefix"])
+    try:
+        with client_for(actor.broker_id, timeout=10.0, retry=RetryPolicy(attempts=2, total_time=5.0)) as client:
+            return domain, client.domain_available(domain)
+    except ExternalServiceError as exc:
+        error = ExternalServiceError(f"Partner Center could not check the domain now: {exc.message}")
+        error.retryable = _retryable(exc)
+        raise error from exc
+
+
+def request_tenant(*, actor: Actor, organization: Organization, data: dict[str, Any]) -> MicrosoftTenant:
+    actor.require(Perm.TENANT_MANAGE)
+    cleaned, errors = clean_tenant_request(data)
+    if errors:
+        raise ValidationFailed(errors)
+    domain = onmicrosoft_domain(cleaned["domain_prefix"])
+    with transaction.atomic():
+        org = Organization.objects.select_for_update().get(pk=organization.pk)
+        existing = MicrosoftTenant.objects.select_for_update().filter(organization=org).first()
+        if existing is not None and existing.status != TenantStatus.FAILED:
+            raise Conflict(
+                f"{org.name} already has a Microsoft 365 tenant ({existing}, {existing.get_status_display().lower()})."
+            )
+    waiting = "Waiting for Partner Center."
+    try:
+        domain, available = check_domain(actor=actor, prefix=cleaned["domain_prefix"])
+    except ExternalServiceError as exc:
+        if not getattr(exc, "retryable", False):
+            raise
+        # Partner Center is down or throttling: take the request and send it when it is back. A
+        # domain taken meanwhile is refused then, and the tenant shows why.
+        available = True
+        waiting = f"Waiting for Partner Center (the domain could not be checked yet: {exc.message})"
+    if not available:
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "domain_prefix",
+                    f"{domain} is already taken. Choose another name; if the customer already has this Microsoft 365 "
+                    "tenant, send them a reseller relationship request and link the tenant instead.",
+                    "domain_taken",
+                )
+            ]
+        )
+    with transaction.atomic():
+        org = Organization.objects.select_for_update().get(pk=organization.pk)
+        tenant = MicrosoftTenant.objects.select_for_update().filter(organization=org).first()
+        if tenant is not None and tenant.status != TenantStatus.FAILED:
+            raise Conflict(f"{org.name} already has a Microsoft 365 tenant ({tenant}).")
+        tenant = tenant or MicrosoftTenant(broker_id=actor.broker_id, organization=org)
+        tenant.company_name = cleaned["company_name"]
+        tenant.default_domain = domain
+        tenant.status = TenantStatus.PENDING
+        tenant.status_message = waiting
+        tenant.linked_at = timezone.now()
+        tenant.save()
+        message = outbox.enqueue(
+            kind=CREATE_CUSTOMER,
+            broker_id=actor.broker_id,
+            payload={"tenant": str(tenant.pk), "body": customer_body(cleaned), "notify": cleaned["email"]},
+        )
+        tenant.outbox_message = message
+        tenant.save(update_fields=["outbox_message", "updated_at"])
+        record_event(
+            actor=actor,
+            action="tenant.requested",
+            obj=tenant,
+            organization_id=org.pk,
+            after={"domain": domain, "company_name": tenant.company_name, "request_id": str(message.request_id)},
+        )
+    return tenant
+
+
+def _tenant_failed(message: OutboxMessage) -> None:
+    MicrosoftTenant.objects.filter(pk=message.payload["tenant"]).update(
+        status=TenantStatus.FAILED,
+        status_message=f"Partner Center refused the tenant: {message.last_error}",
+        updated_at=timezone.now(),
+    )
+
+
+@outbox.outbox_handler(CREATE_CUSTOMER, on_failure=_tenant_failed)
+def _create_customer(message: OutboxMessage) -> dict[str, Any]:
+    tenant = MicrosoftTenant.objects.get(pk=message.payload["tenant"])
+    if tenant.status == TenantStatus.ACTIVE:
+        return {"customer_id": tenant.customer_id}
+    try:
+        with client_for(message.broker_id, retry=WORKER_RETRY) as client:
+            customer = client.create_customer(message.payload["body"], request_id=message.request_id)
+    except ExternalServiceError as exc:
+        if _retryable(exc):
+            MicrosoftTenant.objects.filter(pk=tenant.pk).update(
+                status_message=f"Waiting for Partner Center: {exc.message}", updated_at=timezone.now()
+            )
+            raise outbox.RetryLater(exc.message, after=getattr(exc, "retry_after", None), code=exc.code) from exc
+        raise
+    data = customer.model_dump(by_alias=True, mode="json") if hasattr(customer, "model_dump") else dict(customer)
+    credentials = data.pop("userCredentials", None) or {}
+    company = data.get("companyProfile") or {}
+    with transaction.atomic():
+        tenant = MicrosoftTenant.objects.select_for_update().get(pk=tenant.pk)
+        tenant.customer_id = data.get("id") or company.get("tenantId") or ""
+        tenant.default_domain = company.get("domain") or tenant.default_domain
+        tenant.profile = data
+        tenant.status = TenantStatus.ACTIVE
+        tenant.status_message = ""
+        if credentials.get("userName"):
+            tenant.admin_user = f"{credentials['userName']}@{tenant.default_domain}"
+        tenant.save()
+        record_event(
+            actor=Actor.system(tenant.broker_id),
+            action="tenant.created",
+            obj=tenant,
+            organization_id=tenant.organization_id,
+            after={"customer_id": tenant.customer_id, "domain": tenant.default_domain},
+        )
+        if credentials.get("password") and message.payload.get("notify"):
+            outbox.enqueue(
+                kind=SEND_CREDENTIALS,
+                broker_id=tenant.broker_id,
+                payload={
+                    "tenant": str(tenant.pk),
+                    "to": message.payload["notify"],
+                    "user": tenant.admin_user,
+                    "password": encrypt(credentials["password"]),
+                },
+            )
+    return {"customer_id": tenant.customer_id, "domain": tenant.default_domain}
+
+
+@outbox.outbox_handler(SEND_CREDENTIALS)
+def _send_credentials(message: OutboxMessage) -> dict[str, Any]:
+    payload = message.payload
+    if not payload.get("password"):
+        return {"sent": True}
+    tenant = MicrosoftTenant.objects.select_related("organization").get(pk=payload["tenant"])
+    send_mail(
+        subject=f"Your Microsoft 365 tenant {tenant.default_domain} is ready",
+        message=(
+            f"Hello,\n\nthe Microsoft 365 tenant for {tenant.company_name} has been created.\n\n"
+            f"Sign in at https://portal.office.com with\n  user name: {payload['user']}\n"
+            f"  temporary password: {decrypt(payload['password'])}\n\n"
+            "You will be asked to choose a new password at the first sign-in.\n"
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[payload["to"]],
+    )
+    # The password leaves the database once it is sent.
+    OutboxMessage.objects.filter(pk=message.pk).update(payload={**payload, "password": ""})
+    return {"sent": True}

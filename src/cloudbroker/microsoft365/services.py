@@ -1,0 +1,217 @@
+"""Linking Microsoft 365 tenants to organizations, and the broker's Partner Center connection."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from cloudbroker.core.actors import Actor
+from cloudbroker.core.audit import record_event
+from cloudbroker.core.errors import Conflict, FieldError, ValidationFailed
+from cloudbroker.core.permissions import Perm
+from cloudbroker.core.validation import validate_model
+from cloudbroker.microsoft365.choices import TenantStatus
+from cloudbroker.microsoft365.models import MicrosoftTenant, PartnerCenterConnection
+from cloudbroker.organizations import services as organization_services
+from cloudbroker.organizations.models import Organization
+from cloudbroker.organizations.validation import clean_domain
+
+__all__ = [
+    "AutoLinkReport",
+    "auto_create_and_link",
+    "create_organization_and_link",
+    "link_tenant",
+    "organization_data_from_tenant",
+    "save_connection",
+    "unlink_tenant",
+]
+
+CONNECTION_FIELDS = (
+    "tenant_id",
+    "client_id",
+    "authority_base",
+    "api_base_url",
+    "scope",
+    "requests_per_minute",
+    "sync_enabled",
+    "sync_interval_minutes",
+)
+
+
+def save_connection(*, actor: Actor, data: dict[str, Any]) -> PartnerCenterConnection:
+    """Create or change the broker's Partner Center credentials. An empty secret keeps the stored one."""
+    actor.require(Perm.PARTNER_CENTER_MANAGE)
+    errors = [
+        FieldError(k, "This field is mandatory.", "required")
+        for k in ("tenant_id", "client_id")
+        if not str(data.get(k) or "").strip()
+    ]
+    with transaction.atomic():
+        connection = PartnerCenterConnection.objects.select_for_update().filter(broker_id=actor.broker_id).first()
+        if connection is None:
+            connection = PartnerCenterConnection(broker_id=actor.broker_id)
+            if not data.get("client_secret"):
+                errors.append(FieldError("client_secret", "Enter the client secret.", "required"))
+        if errors:
+            raise ValidationFailed(errors)
+        for key in CONNECTION_FIELDS:
+            if key in data and data[key] is not None:
+                setattr(connection, key, data[key].strip() if isinstance(data[key], str) else data[key])
+        if data.get("client_secret"):
+            connection.client_secret = data["client_secret"]
+            connection.last_check_ok = None
+        validate_model(connection, fields=[*CONNECTION_FIELDS, "client_secret_encrypted"], validate_unique=False)
+        connection.save()
+        record_event(
+            actor=actor,
+            action="partner_center.connection_saved",
+            obj=connection,
+            after={k: str(getattr(connection, k)) for k in CONNECTION_FIELDS},
+        )
+    return connection
+
+
+def link_tenant(*, actor: Actor, tenant: MicrosoftTenant, organization: Organization) -> MicrosoftTenant:
+    actor.require(Perm.TENANT_LINK)
+    with transaction.atomic():
+        tenant = MicrosoftTenant.objects.select_for_update().get(pk=tenant.pk)
+        if tenant.organization_id is not None:
+            raise Conflict("This tenant is already linked to an organization.")
+        if MicrosoftTenant.objects.filter(organization=organization).exists():
+            raise Conflict(f"{organization.name} already has a Microsoft 365 tenant.")
+        tenant.organization = organization
+        tenant.linked_at = timezone.now()
+        tenant.save(update_fields=["organization", "linked_at", "updated_at"])
+        record_event(
+            actor=actor,
+            action="tenant.linked",
+            obj=tenant,
+            organization_id=organization.pk,
+            after={"customer_id": tenant.customer_id, "organization": str(organization.pk)},
+        )
+    return tenant
+
+
+def unlink_tenant(*, actor: Actor, tenant: MicrosoftTenant) -> MicrosoftTenant:
+    """Sever the link in Cloudbroker only; Partner Center is not touched."""
+    actor.require(Perm.TENANT_LINK)
+    with transaction.atomic():
+        tenant = MicrosoftTenant.objects.select_for_update().get(pk=tenant.pk)
+        if tenant.organization_id is None:
+            return tenant
+        organization_id = tenant.organization_id
+        tenant.organization = None
+        tenant.linked_at = None
+        tenant.save(update_fields=["organization", "linked_at", "updated_at"])
+        record_event(
+            actor=actor,
+            action="tenant.unlinked",
+            obj=tenant,
+            organization_id=organization_id,
+            before={"organization": str(organization_id)},
+        )
+    return tenant
+
+
+def organization_data_from_tenant(tenant: MicrosoftTenant) -> dict[str, str]:
+    """Organization fields pre-filled from what Partner Center knows about the customer."""
+    profile = tenant.profile or {}
+    billing = profile.get("billingProfile") or {}
+    address = billing.get("defaultAddress") or (profile.get("companyProfile") or {}).get("address") or {}
+    contact = " ".join(
+        p
+        for p in (
+            address.get("firstName") or billing.get("firstName"),
+            address.get("lastName") or billing.get("lastName"),
+        )
+        if p
+    )
+    custom_domains = [d for d in profile.get("customDomains") or [] if not d.endswith(".onmicrosoft.com")]
+    domain = custom_domains[0] if custom_domains else ""
+    return {
+        "name": billing.get("companyName") or tenant.company_name,
+        "primary_domain": domain,
+        "notification_email": billing.get("email") or "",
+        "street_address": address.get("addressLine1") or "",
+        "postal_code": address.get("postalCode") or "",
+        "city": address.get("city") or "",
+        "state": address.get("state") or address.get("region") or "",
+        "country": address.get("country") or "",
+        "contact_name": contact,
+        "contact_phone": address.get("phoneNumber") or "",
+        "contact_email": billing.get("email") or "",
+    }
+
+
+def create_organization_and_link(
+    *, actor: Actor, tenant: MicrosoftTenant, data: dict[str, Any], group_ids=()
+) -> Organization:
+    """'Create organization and link': the organization from the completed form, linked at once."""
+    actor.require(Perm.TENANT_LINK)
+    with transaction.atomic():
+        organization = organization_services.create_organization(actor=actor, data=data, group_ids=group_ids)
+        link_tenant(actor=actor, tenant=tenant, organization=organization)
+    return organization
+
+
+@dataclass
+class AutoLinkReport:
+    created: list[tuple[MicrosoftTenant, Organization]] = field(default_factory=list)
+    skipped: list[tuple[MicrosoftTenant, str]] = field(default_factory=list)
+
+
+def auto_create_and_link(*, actor: Actor) -> AutoLinkReport:
+    """An organization for every unlinked tenant whose Partner Center data fills the mandatory fields;
+    every tenant skipped is listed with the reason."""
+    actor.require(Perm.TENANT_LINK)
+    actor.require(Perm.ORGANIZATION_CREATE)
+    report = AutoLinkReport()
+    unlinked = MicrosoftTenant.objects.visible_to(actor).filter(organization__isnull=True, status=TenantStatus.ACTIVE)
+    for tenant in unlinked.order_by("company_name"):
+        data = organization_data_from_tenant(tenant)
+        if not data["primary_domain"]:
+            report.skipped.append((tenant, "Partner Center has no custom domain for it: enter the primary domain."))
+            continue
+        try:
+            clean_domain(data["primary_domain"])
+            organization = create_organization_and_link(actor=actor, tenant=tenant, data=data)
+        except ValidationFailed as exc:
+            report.skipped.append((tenant, "; ".join(str(e) for e in exc.errors)))
+        except (ValueError, Conflict) as exc:
+            report.skipped.append((tenant, str(exc)))
+        else:
+            report.created.append((tenant, organization))
+    return report
+
+
+def connection_required(actor: Actor) -> PartnerCenterConnection:
+    connection = PartnerCenterConnection.objects.filter(broker_id=actor.broker_id).first()
+    if connection is None:
+        raise Conflict("Enter the Partner Center credentials first.")
+    return connection
+
+
+def test_connection(*, actor: Actor) -> tuple[bool, str]:
+    """Get a token and read one page of customers; remember and return the outcome."""
+    from cloudbroker.connectors.partner_center.retry import RetryPolicy
+    from cloudbroker.core.errors import DomainError
+    from cloudbroker.microsoft365.partner_center import client_for
+
+    actor.require(Perm.PARTNER_CENTER_SYNC)
+    connection = connection_required(actor)
+    try:
+        with client_for(actor.broker_id, retry=RetryPolicy(attempts=1), timeout=10.0) as client:
+            first = next(iter(client.list_customers()), None)
+    except DomainError as exc:
+        ok, message = False, f"Partner Center refused: {exc.message}"
+    except Exception as exc:
+        ok, message = False, f"Could not reach Partner Center: {exc}"
+    else:
+        ok, message = True, "Connected." + ("" if first is not None else " No customers yet.")
+    PartnerCenterConnection.objects.filter(pk=connection.pk).update(
+        last_checked_at=timezone.now(), last_check_ok=ok, last_check_message=message
+    )
+    return ok, message

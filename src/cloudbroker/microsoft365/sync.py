@@ -1,0 +1,231 @@
+"""Bi-directional sync, the pulling half: Partner Center's customers, subscriptions and users become
+MicrosoftTenant, TenantSubscription and TenantUser rows. Changes made directly in Partner Center
+appear here; rows are only written when something differs, so a second sync in a row changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import structlog
+from django.db import transaction
+from django.utils import timezone
+
+from cloudbroker.core.errors import ExternalServiceError
+from cloudbroker.core.jobs import JobContext, job_runner
+from cloudbroker.microsoft365.choices import TenantStatus
+from cloudbroker.microsoft365.models import MicrosoftTenant, PartnerCenterConnection, TenantSubscription, TenantUser
+from cloudbroker.microsoft365.partner_center import client_for
+
+__all__ = ["SyncResult", "sync_broker"]
+
+log = structlog.get_logger(__name__)
+
+FETCH_THREADS = 8
+
+
+def _dump(obj: Any) -> dict[str, Any]:
+    if hasattr(obj, "model_dump"):
+        return obj.model_dump(by_alias=True, mode="json", exclude_none=True)
+    return dict(obj)
+
+
+def _date(value: Any) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+class SyncResult(dict):
+    """Counts of what the sync created, changed and marked removed, per kind."""
+
+    def bump(self, key: str, n: int = 1) -> None:
+        self[key] = self.get(key, 0) + n
+
+    def summary(self) -> str:
+        """ "customers 3, users_created 60, ..." (the failures are listed on their own)."""
+        return ", ".join(f"{k} {v}" for k, v in sorted(self.items()) if k != "failures")
+
+
+def _customer_fields(data: dict[str, Any]) -> dict[str, Any]:
+    company = data.get("companyProfile") or {}
+    billing = data.get("billingProfile") or {}
+    return {
+        "company_name": company.get("companyName") or billing.get("companyName") or "",
+        "default_domain": company.get("domain") or "",
+        "profile": data,
+    }
+
+
+def _subscription_fields(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "offer_id": data.get("offerId") or "",
+        "offer_name": data.get("offerName") or "",
+        "friendly_name": data.get("friendlyName") or "",
+        "quantity": int(data.get("quantity") or 0),
+        "status": data.get("status") or "",
+        "billing_cycle": data.get("billingCycle") or "",
+        "term_duration": data.get("termDuration") or "",
+        "auto_renew": data.get("autoRenewEnabled"),
+        "commitment_end_date": _date(data.get("commitmentEndDate")),
+        "raw": data,
+        "removed": False,
+    }
+
+
+def _user_fields(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "user_principal_name": data.get("userPrincipalName") or "",
+        "display_name": data.get("displayName") or "",
+        "usage_location": data.get("usageLocation") or "",
+        "state": data.get("state") or "",
+        "raw": data,
+        "removed": False,
+    }
+
+
+def _apply(obj, fields: dict[str, Any]) -> bool:
+    changed = False
+    for key, value in fields.items():
+        if getattr(obj, key) != value:
+            setattr(obj, key, value)
+            changed = True
+    return changed
+
+
+def _upsert_children(
+    model,
+    tenant: MicrosoftTenant,
+    key: str,
+    items: list[dict[str, Any]],
+    fields_of: Callable[[dict[str, Any]], dict[str, Any]],
+    result: SyncResult,
+    label: str,
+) -> None:
+    existing = {getattr(o, key): o for o in model.objects.filter(tenant=tenant)}
+    seen = set()
+    new, changed = [], []
+    for data in items:
+        ident = data.get("id")
+        if not ident:
+            continue
+        seen.add(ident)
+        fields = fields_of(data)
+        obj = existing.get(ident)
+        if obj is None:
+            new.append(model(tenant=tenant, **{key: ident}, **fields))
+        elif _apply(obj, fields):
+            changed.append(obj)
+    gone = [o for ident, o in existing.items() if ident not in seen and not o.removed]
+    for obj in gone:
+        obj.removed = True
+    model.objects.bulk_create(new, batch_size=500)
+    update_fields = [*fields_of({}).keys(), "updated_at"]
+    now = timezone.now()
+    for obj in changed + gone:
+        obj.updated_at = now
+    if changed or gone:
+        model.objects.bulk_update(changed + gone, update_fields, batch_size=500)
+    result.bump(f"{label}_created", len(new))
+    result.bump(f"{label}_changed", len(changed))
+    result.bump(f"{label}_removed", len(gone))
+
+
+def sync_broker(
+    broker_id, *, progress: Callable[[int, int], None] | None = None, client=None, threads: int = FETCH_THREADS
+) -> SyncResult:
+    if client is None:
+        with client_for(broker_id) as own:
+            return sync_broker(broker_id, progress=progress, client=own, threads=threads)
+    result = SyncResult()
+    customers = [_dump(c) for c in client.list_customers()]
+    result["customers"] = len(customers)
+    tenants = {t.customer_id: t for t in MicrosoftTenant.objects.filter(broker_id=broker_id).exclude(customer_id="")}
+    seen = set()
+    with transaction.atomic():
+        for data in customers:
+            customer_id = data.get("id")
+            seen.add(customer_id)
+            fields = _customer_fields(data)
+            tenant = tenants.get(customer_id)
+            if tenant is None:
+                tenant = MicrosoftTenant.objects.create(
+                    broker_id=broker_id,
+                    customer_id=customer_id,
+                    status=TenantStatus.ACTIVE,
+                    synced_at=timezone.now(),
+                    **fields,
+                )
+                tenants[customer_id] = tenant
+                result.bump("tenants_created")
+            else:
+                # Keep Partner Center's richer get-by-id profile when the list gives less.
+                fields["profile"] = {**(tenant.profile or {}), **fields["profile"]}
+                if tenant.status in (TenantStatus.REMOVED, TenantStatus.PENDING):
+                    fields["status"] = TenantStatus.ACTIVE
+                if _apply(tenant, fields):
+                    tenant.save()
+                    result.bump("tenants_changed")
+        for customer_id, tenant in tenants.items():
+            if customer_id not in seen and tenant.status == TenantStatus.ACTIVE:
+                tenant.status = TenantStatus.REMOVED
+                tenant.status_message = "No longer found in Partner Center."
+                tenant.save(update_fields=["status", "status_message", "updated_at"])
+                result.bump("tenants_removed")
+
+    active = [tenants[c] for c in tenants if c in seen]
+
+    def fetch(tenant: MicrosoftTenant):
+        try:
+            subscriptions = [_dump(s) for s in client.list_subscriptions(tenant.customer_id)]
+            users = [_dump(u) for u in client.list_users(tenant.customer_id)]
+        except ExternalServiceError as exc:
+            return tenant, exc, None
+        return tenant, subscriptions, users
+
+    done = 0
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+        for tenant, subscriptions, users in pool.map(fetch, active):
+            if isinstance(subscriptions, ExternalServiceError):
+                # One customer Partner Center cannot answer for now does not stop the others; its
+                # rows stay as they were and the next sync tries again.
+                log.warning(
+                    "partner_center.sync_customer_failed", customer_id=tenant.customer_id, error=str(subscriptions)
+                )
+                result.bump("customers_failed")
+                result.setdefault("failures", []).append(f"{tenant.customer_id}: {subscriptions.message}")
+                done += 1
+                if progress is not None:
+                    progress(done, len(active))
+                continue
+            with transaction.atomic():
+                _upsert_children(
+                    TenantSubscription,
+                    tenant,
+                    "subscription_id",
+                    subscriptions,
+                    _subscription_fields,
+                    result,
+                    "subscriptions",
+                )
+                _upsert_children(TenantUser, tenant, "user_id", users, _user_fields, result, "users")
+            done += 1
+            if progress is not None:
+                progress(done, len(active))
+    PartnerCenterConnection.objects.filter(broker_id=broker_id).update(last_synced_at=timezone.now())
+    return result
+
+
+@job_runner("partner_center.sync")
+def _sync_job(ctx: JobContext) -> dict[str, Any]:
+    result = sync_broker(ctx.job.broker_id, progress=lambda done, total: ctx.progress(done, total))
+    ctx.log("Sync finished: " + result.summary())
+    for failure in result.get("failures", []):
+        ctx.log(f"Not synced this time: {failure}")
+    return dict(result)
