@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from cloudbroker.core.errors import PermissionDenied
 from cloudbroker.core.permissions import (
@@ -22,11 +22,21 @@ from cloudbroker.core.permissions import (
     role_scope,
 )
 
-if TYPE_CHECKING:
-    from cloudbroker.accounts.models import User
-    from cloudbroker.brokers.models import Broker
 
-__all__ = ["Actor", "ActorKind", "actor_for_user"]
+class ActingUser(Protocol):
+    """What an actor needs of a user (``accounts.User`` is one; core names no app)."""
+
+    pk: Any
+    email: str
+    is_active: bool
+    broker_id: uuid.UUID | None
+    staff_role: str
+    organization_id: uuid.UUID | None
+    organization_role: str
+    assigned_groups: Any
+
+
+__all__ = ["ActingUser", "Actor", "ActorKind", "actor_for_user"]
 
 
 class ActorKind(StrEnum):
@@ -39,7 +49,7 @@ class ActorKind(StrEnum):
 class Actor:
     kind: ActorKind
     broker_id: uuid.UUID
-    user: User | None = None
+    user: ActingUser | None = None
     staff_role: StaffRole | None = None
     organization_role: OrganizationRole | None = None
     organization_id: uuid.UUID | None = None
@@ -85,38 +95,39 @@ class Actor:
 
     # --- construction ------------------------------------------------------------------
     @classmethod
-    def system(cls, broker: Broker | uuid.UUID) -> Actor:
+    def system(cls, broker: Any) -> Actor:
+        """The actor of commands and jobs: the whole broker (a ``Broker`` or its id), every permission."""
         broker_id = broker if isinstance(broker, uuid.UUID) else broker.pk
         return cls(kind=ActorKind.SYSTEM, broker_id=broker_id, permissions=frozenset(Perm))
 
 
-def actor_for_user(user: User, *, via_token: bool = False) -> Actor | None:
+def actor_for_user(user: ActingUser, *, via_token: bool = False) -> Actor | None:
     """The actor for an authenticated, active user; ``None`` when the user may not act at all."""
     if not user.is_active or user.broker_id is None:
         return None
     if user.staff_role:
-        role = StaffRole(user.staff_role)
+        staff_role = StaffRole(user.staff_role)
         group_ids: frozenset[uuid.UUID] = frozenset()
-        if role_scope(role) is Scope.GROUPS:
+        if role_scope(staff_role) is Scope.GROUPS:
             group_ids = frozenset(user.assigned_groups.values_list("pk", flat=True))
         return Actor(
             kind=ActorKind.STAFF,
             broker_id=user.broker_id,
             user=user,
-            staff_role=role,
+            staff_role=staff_role,
             group_ids=group_ids,
-            permissions=STAFF_ROLE_PERMISSIONS[role],
+            permissions=STAFF_ROLE_PERMISSIONS[staff_role],
             via_token=via_token,
         )
     if user.organization_id and user.organization_role:
-        role = OrganizationRole(user.organization_role)
+        organization_role = OrganizationRole(user.organization_role)
         return Actor(
             kind=ActorKind.ORGANIZATION,
             broker_id=user.broker_id,
             user=user,
-            organization_role=role,
+            organization_role=organization_role,
             organization_id=user.organization_id,
-            permissions=ORGANIZATION_ROLE_PERMISSIONS[role],
+            permissions=ORGANIZATION_ROLE_PERMISSIONS[organization_role],
             via_token=via_token,
         )
     return None

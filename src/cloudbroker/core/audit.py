@@ -54,7 +54,7 @@ def record_event(
     return AuditEvent.objects.create(
         broker_id=actor.broker_id,
         organization_id=organization_id,
-        actor=actor.user,
+        actor_id=actor.user_id,
         actor_label=actor.label,
         action=action,
         object_type=obj._meta.label_lower,
@@ -75,7 +75,7 @@ def build_events(
         AuditEvent(
             broker_id=actor.broker_id,
             organization_id=org_id,
-            actor=actor.user,
+            actor_id=actor.user_id,
             actor_label=actor.label,
             action=action,
             object_type=obj._meta.label_lower,

@@ -18,6 +18,13 @@ DEMO_EMAIL = "admin@demo.cloudbroker.test"
 DEMO_PASSWORD = "Broker-Demo-2026!"
 KAM_EMAIL = "kam@demo.cloudbroker.test"
 
+# The emulator's fixed development app registration (docs/emulator.md; not a secret). The product
+# never imports the emulator, so the demo carries these values; a test holds them equal to the
+# emulator's own (tests/portal/test_seed_demo.py).
+DEV_TENANT_ID = "0e195b37-4574-4539-bc42-0e539b9684c0"
+DEV_CLIENT_ID = "7b1d6d2c-5a8e-4c4e-9c39-3f3f1c2e8a11"
+DEV_CLIENT_SECRET = "emulator-dev-secret"
+
 DEMO_ORGANIZATIONS = [
     ("Contoso Ltd", "contoso.com", "C-1001", "Stockholm", "SE", "North"),
     ("Fabrikam AB", "fabrikam.se", "C-1002", "Göteborg", "SE", "North"),
@@ -84,7 +91,6 @@ class Command(BaseCommand):
             org_services.set_group_users(actor=actor, group=groups["North"], user_ids=[kam.pk])
             # `make run` starts the Partner Center emulator beside the product; the demo broker talks to it.
             from cloudbroker.microsoft365.models import PartnerCenterConnection
-            from partner_center_emulator.config import DEV_CLIENT_ID, DEV_CLIENT_SECRET, DEV_TENANT_ID
 
             emulator = f"http://127.0.0.1:{os.environ.get('PC_EMULATOR_PORT', '8765')}"
             connection = PartnerCenterConnection(
