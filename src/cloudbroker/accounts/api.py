@@ -1,6 +1,5 @@
 import uuid
 
-from django.db import transaction
 from django.db.models import Q
 from ninja import Router, Status
 from ninja.pagination import paginate
@@ -15,7 +14,7 @@ from cloudbroker.accounts.schemas import (
     StaffOut,
     StaffUpdate,
 )
-from cloudbroker.core.api import actor_of
+from cloudbroker.core.api import OWN_THINGS, actor_of, requires
 from cloudbroker.core.pagination import Pagination
 from cloudbroker.core.permissions import Perm
 from cloudbroker.core.scoping import get_visible_or_404
@@ -30,9 +29,9 @@ def _staff(actor):
 
 @staff_router.get("/", response=list[StaffOut], summary="List staff users (administrators)")
 @paginate(Pagination, page_size=100)
+@requires(Perm.STAFF_VIEW)
 def list_staff(request, q: str = "", role: str = ""):
     actor = actor_of(request)
-    actor.require(Perm.STAFF_VIEW)
     qs = _staff(actor)
     if q:
         qs = qs.filter(Q(email__icontains=q) | Q(last_name__icontains=q) | Q(first_name__icontains=q))
@@ -42,6 +41,7 @@ def list_staff(request, q: str = "", role: str = ""):
 
 
 @staff_router.post("/", response={201: StaffOut}, summary="Create a staff user")
+@requires(Perm.STAFF_MANAGE)
 def create_staff(request, payload: StaffCreate):
     actor = actor_of(request)
     user = services.create_staff_user(
@@ -54,38 +54,36 @@ def create_staff(request, payload: StaffCreate):
 
 
 @staff_router.get("/me", response=StaffOut, summary="The calling staff user")
+@requires(OWN_THINGS)
 def me(request):
     actor = actor_of(request)
     return get_visible_or_404(_staff(actor), actor, actor.user_id)
 
 
 @staff_router.get("/{user_id}", response=StaffOut, summary="Get a staff user")
+@requires(OWN_THINGS)  # visible_to: every staff user for roles with staff.view, else only oneself
 def get_staff(request, user_id: uuid.UUID):
     actor = actor_of(request)
     return get_visible_or_404(_staff(actor), actor, user_id)
 
 
 @staff_router.patch("/{user_id}", response=StaffOut, summary="Change role, groups or status")
+@requires(Perm.STAFF_MANAGE, lookup=(User.objects, "user_id"))
 def update_staff(request, user_id: uuid.UUID, payload: StaffUpdate):
     actor = actor_of(request)
     user = get_visible_or_404(User.objects, actor, user_id)
-    data = payload.dict(exclude_unset=True)
-    actor.require(Perm.STAFF_MANAGE)
-    with transaction.atomic():
-        if "is_active" in data:
-            user = services.set_staff_active(actor=actor, user=user, active=data.pop("is_active"))
-        groups = data.pop("groups", None)
-        if data or groups is not None:
-            user = services.update_staff_user(actor=actor, user=user, data=data, group_ids=groups)
+    user = services.change_staff_user(actor=actor, user=user, data=payload.dict(exclude_unset=True))
     return _staff(actor).get(pk=user.pk)
 
 
 @tokens_router.get("/", response=list[ApiTokenOut], summary="My API tokens")
+@requires(OWN_THINGS)
 def list_tokens(request):
     return ApiToken.objects.visible_to(actor_of(request))
 
 
 @tokens_router.post("/", response={201: ApiTokenCreated}, summary="Create an API token (shown once)")
+@requires(OWN_THINGS)
 def create_token(request, payload: ApiTokenCreate):
     token, raw = services.create_api_token(actor=actor_of(request), name=payload.name, expires_at=payload.expires_at)
     out = ApiTokenOut.from_orm(token).dict()
@@ -93,6 +91,7 @@ def create_token(request, payload: ApiTokenCreate):
 
 
 @tokens_router.delete("/{token_id}", response={204: None}, summary="Revoke an API token")
+@requires(OWN_THINGS)
 def revoke_token(request, token_id: uuid.UUID):
     actor = actor_of(request)
     token = get_visible_or_404(ApiToken.objects, actor, token_id)

@@ -148,6 +148,24 @@ def set_staff_active(*, actor: Actor, user: User, active: bool) -> User:
     return user
 
 
+def change_staff_user(*, actor: Actor, user: User, data: dict[str, Any]) -> User:
+    """One change to a staff user from the API: status, role, names and groups, in one transaction.
+
+    ``data`` holds only what the caller sent; ``groups`` replaces the assigned groups.
+    """
+    actor.require(Perm.STAFF_MANAGE)
+    data = dict(data)
+    if "is_active" in data and not isinstance(data["is_active"], bool):
+        raise ValidationFailed([FieldError("is_active", "Send true or false.", "invalid")])
+    with transaction.atomic():
+        if "is_active" in data:
+            user = set_staff_active(actor=actor, user=user, active=data.pop("is_active"))
+        groups = data.pop("groups", None)
+        if data or groups is not None:
+            user = update_staff_user(actor=actor, user=user, data=data, group_ids=groups)
+    return user
+
+
 def change_password(*, actor: Actor, user: User, password: str) -> User:
     if user.pk != actor.user_id:
         actor.require(Perm.STAFF_MANAGE)

@@ -3,7 +3,7 @@ import uuid
 
 from ninja import Router, Schema
 
-from cloudbroker.core.api import actor_of
+from cloudbroker.core.api import actor_of, requires
 from cloudbroker.core.models import Job
 from cloudbroker.core.permissions import Perm
 from cloudbroker.core.scoping import get_visible_or_404
@@ -27,8 +27,6 @@ class JobOut(Schema):
 
 
 @router.get("/{job_id}", response=JobOut, summary="A background job's status, progress and result")
+@requires(Perm.JOB_VIEW, lookup=(Job.objects, "job_id"))
 def get_job(request, job_id: uuid.UUID):
-    actor = actor_of(request)
-    job = get_visible_or_404(Job.objects, actor, job_id)
-    actor.require(Perm.JOB_VIEW)
-    return job
+    return get_visible_or_404(Job.objects, actor_of(request), job_id)

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 
 from cloudbroker.core.choices import JobStatus, OutboxStatus
+from cloudbroker.core.scoping import ScopedQuerySet
 
 __all__ = ["AuditEvent", "BaseModel", "Job", "OutboxMessage"]
 
@@ -23,22 +24,16 @@ class BaseModel(models.Model):
         abstract = True
 
 
-class AuditEventQuerySet(models.QuerySet):
+class AuditEventQuerySet(ScopedQuerySet):
+    """Whole-broker roles read the broker's log; others the history of organizations they see."""
+
+    scope_organization = "organization_id"
+
     def update(self, **kwargs):
         raise TypeError("Audit events are append-only.")
 
     def delete(self):
         raise TypeError("Audit events are append-only.")
-
-    def visible_to(self, actor) -> AuditEventQuerySet:
-        """The broker's log, for roles that see the whole broker; nobody else reads it whole.
-
-        An organization's history is asked for through the organization, once it has been found
-        through ``Organization.objects.visible_to`` (``for_organization``).
-        """
-        if not actor.scope_is_broker:
-            return self.none()
-        return self.filter(broker_id=actor.broker_id)
 
     def for_organization(self, organization) -> AuditEventQuerySet:
         """Everything that happened to one organization (already scope-checked by the caller)."""
@@ -98,12 +93,10 @@ class AuditEvent(models.Model):
         return [(k, before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)]
 
 
-class JobQuerySet(models.QuerySet):
-    def visible_to(self, actor) -> JobQuerySet:
-        qs = self.filter(broker_id=actor.broker_id)
-        if actor.scope_is_broker:
-            return qs
-        return qs.filter(created_by_id=actor.user_id)
+class JobQuerySet(ScopedQuerySet):
+    """Whole-broker roles see every job of the broker; others the jobs they started."""
+
+    scope_owner = "created_by_id"
 
 
 class Job(BaseModel):

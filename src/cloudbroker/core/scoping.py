@@ -6,13 +6,60 @@ from another broker, organization or group tells nothing about whether it exists
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
+from django.db import models
 from django.http import Http404
 
 from cloudbroker.core.actors import Actor
 
-__all__ = ["get_visible_or_404"]
+__all__ = ["ScopedQuerySet", "get_visible_or_404", "register_organization_scope", "visible_organization_ids"]
+
+_organization_scope: Callable[[Actor], Any] | None = None
+
+
+def register_organization_scope(scope: Callable[[Actor], Any]) -> None:
+    """Called once by the organizations app: ``scope(actor)`` is a queryset of the ids
+    (``values("pk")``) of the organizations ``actor`` sees. Core names no app, so the rule of
+    who sees which organization is handed to it rather than imported."""
+    global _organization_scope
+    _organization_scope = scope
+
+
+def visible_organization_ids(actor: Actor) -> Any:
+    """A subquery of the ids of the organizations ``actor`` sees (the organizations app's rule)."""
+    if _organization_scope is None:
+        raise RuntimeError("The organizations app has not registered its scope (is it installed?).")
+    return _organization_scope(actor)
+
+
+class ScopedQuerySet(models.QuerySet):
+    """``visible_to(actor)`` from what the model declares, instead of a hand-written branch per model.
+
+    Every row belongs to a broker (``scope_broker``, the broker's id field). Roles that see the
+    whole broker see every row of it. Other actors (account managers, organization users) see:
+
+    * ``scope_organization``: rows hanging off an organization (a path to it, e.g.
+      ``"organization"`` or ``"organization_id"``) follow that organization's visibility;
+    * ``scope_owner``: rows without an organization (a job, an import) only when they made them
+      (the path to the user id, e.g. ``"created_by_id"``);
+    * neither: nothing.
+    """
+
+    scope_broker: ClassVar[str] = "broker_id"
+    scope_organization: ClassVar[str | None] = None
+    scope_owner: ClassVar[str | None] = None
+
+    def visible_to(self, actor: Actor) -> Any:
+        qs = self.filter(**{self.scope_broker: actor.broker_id})
+        if actor.scope_is_broker:
+            return qs
+        if self.scope_organization is not None:
+            return qs.filter(**{f"{self.scope_organization}__in": visible_organization_ids(actor)})
+        if self.scope_owner is not None and actor.user_id is not None:
+            return qs.filter(**{self.scope_owner: actor.user_id})
+        return qs.none()
 
 
 def get_visible_or_404(queryset: Any, actor: Actor, pk: Any) -> Any:
