@@ -10,14 +10,17 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 .PHONY: run test install lint format migrate demo worker bench clean
 
 $(STAMP): requirements/base.txt requirements/dev.txt requirements/lock.txt pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/python || { echo "Creating the virtual environment in $(VENV) with $(PYTHON)…"; $(PYTHON) -m venv $(VENV); }
+	@echo "Installing the pinned dependencies into $(VENV) (the first time takes a minute or two)…"
 	@$(BIN)/pip install -q -r requirements/dev.txt -c requirements/lock.txt 2> >(grep -v '^WARNING: Location' >&2)
 	@$(BIN)/pip install -q --no-deps -e . 2> >(grep -v '^WARNING: Location' >&2)
 	@touch $(STAMP)
+	@echo "Dependencies installed."
 
 install: $(STAMP)
 
 migrate: install
+	@echo "Migrating the database…"
 	@$(BIN)/python manage.py migrate --no-input -v 0
 
 demo: migrate

@@ -29,6 +29,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    # The API docs page serves django-ninja's bundled Swagger UI from our static files (no CDN).
+    "ninja",
     "axes",
     "huey.contrib.djhuey",
     "cloudbroker.core",
@@ -226,10 +228,20 @@ structlog.configure(
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"worker": {"format": "[%(asctime)s] %(levelname)s:%(name)s:%(threadName)s:%(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "worker": {"class": "logging.StreamHandler", "formatter": "worker"},
+    },
     "root": {"handlers": ["console"], "level": CONFIG.log_level.upper()},
-    # httpx logs every request at INFO: a sync makes thousands; the connector reports what matters.
-    "loggers": {"axes": {"level": "WARNING"}, "huey": {"level": "INFO"}, "httpx": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # huey's consumer adds a handler of its own to "huey" unless it has one; with ours it does
+        # not, and without propagation each worker line is written once, not twice.
+        "huey": {"level": "INFO", "handlers": ["worker"], "propagate": False},
+        # httpx logs every request at INFO: a sync makes thousands; the connector reports what matters.
+        "httpx": {"level": "WARNING"},
+    },
 }
 
 CLOUDBROKER_BASE_DIR = BASE_DIR

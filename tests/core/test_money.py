@@ -103,8 +103,8 @@ def test_cancellation_and_upgrade_examples_truncate_the_unit_price(unit, cycle_d
 
 
 @given(
-    st.decimals(min_value=-10**9, max_value=10**9, places=4, allow_nan=False, allow_infinity=False),
-    st.decimals(min_value=-10**9, max_value=10**9, places=4, allow_nan=False, allow_infinity=False),
+    st.decimals(min_value=-(10**9), max_value=10**9, places=4, allow_nan=False, allow_infinity=False),
+    st.decimals(min_value=-(10**9), max_value=10**9, places=4, allow_nan=False, allow_infinity=False),
 )
 def test_addition_is_exact(a, b):
     assert (Money(a, EUR) + Money(b, EUR)).amount == a + b
