@@ -142,8 +142,8 @@ def visible(role: StaffRole, kind: str, scope: str) -> bool:
         return broker_wide and Perm.TENANT_LINK in perms
     if kind == "staff":
         return Perm.STAFF_VIEW in perms
-    if kind == "token":
-        return scope == MINE
+    if kind == "token":  # one's own; roles that manage staff also a colleague's
+        return scope == MINE or (scope == OUTSIDE and Perm.STAFF_MANAGE in perms)
     return True  # broker, none
 
 
@@ -211,6 +211,7 @@ API_ROUTES = [
         lambda w, o: f"/api/v1/staff/{o.pk}",
         lambda w, o: {"first_name": "Renamed"},
     ),
+    Route("api staff tokens", "GET", "staff", Perm.STAFF_MANAGE, lambda w, o: f"/api/v1/staff/{o.pk}/tokens"),
     Route("api tokens list", "GET", "none", None, lambda w, o: "/api/v1/tokens/"),
     Route(
         "api tokens create", "POST", "none", None, lambda w, o: "/api/v1/tokens/", lambda w, o: {"name": "ci"}, (201,)

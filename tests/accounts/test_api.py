@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from cloudbroker.accounts.models import ApiToken, User
@@ -174,9 +175,21 @@ def test_revoked_token_gets_401(client, api):
 
 
 def test_expired_token_gets_401(client, api):
-    past = (timezone.now() - dt.timedelta(minutes=1)).isoformat()
-    raw = client.post(TOKENS, {"name": "old", "expires_at": past}).json()["token"]
-    assert _bearer(api, raw).get("/api/v1/organizations/").status_code == 401
+    soon = (timezone.now() + dt.timedelta(minutes=1)).isoformat()
+    raw = client.post(TOKENS, {"name": "old", "expires_at": soon}).json()["token"]
+    assert _bearer(api, raw).get("/api/v1/organizations/").status_code == 200
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=2)):
+        assert _bearer(api, raw).get("/api/v1/organizations/").status_code == 401
+
+
+@pytest.mark.parametrize(
+    "expires_at",
+    ["2020-01-01T00:00:00Z", "9999-12-31T23:59:59-14:00", "2026-06-30T12:00:00", "2999-01-01T00:00:00Z"],
+)
+def test_a_token_cannot_be_created_expired_naive_or_for_ever(client, expires_at):
+    response = client.post(TOKENS, {"name": "odd", "expires_at": expires_at})
+    assert response.status_code == 422, response.content
+    assert response.json()["errors"][0]["field"] == "expires_at"
 
 
 def test_disabled_users_token_gets_401(api, make_staff):

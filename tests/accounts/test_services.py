@@ -311,7 +311,10 @@ def test_revoked_expired_disabled_and_unknown_tokens_do_not_authenticate(ga, ga_
     revoked, raw_revoked = services.create_api_token(actor=ga, name="a")
     services.revoke_api_token(actor=ga, token=revoked)
     assert services.authenticate_token(raw_revoked) is None
-    _, raw_expired = services.create_api_token(actor=ga, name="b", expires_at=timezone.now() - dt.timedelta(seconds=1))
+    expiring, raw_expired = services.create_api_token(
+        actor=ga, name="b", expires_at=timezone.now() + dt.timedelta(days=1)
+    )
+    ApiToken.objects.filter(pk=expiring.pk).update(expires_at=timezone.now() - dt.timedelta(seconds=1))
     assert services.authenticate_token(raw_expired) is None
     _, raw_future = services.create_api_token(actor=ga, name="c", expires_at=timezone.now() + dt.timedelta(days=1))
     assert services.authenticate_token(raw_future) == ga_user

@@ -110,9 +110,10 @@ def test_tokens_are_shown_once_stored_hashed_and_revocable(make_staff, actor_of,
 
 def test_expired_and_garbage_tokens_are_refused(make_staff, actor_of):
     user = make_staff(StaffRole.GLOBAL_ADMIN)
-    _, raw = services.create_api_token(
-        actor=actor_of(user), name="old", expires_at=timezone.now() - dt.timedelta(seconds=1)
+    token, raw = services.create_api_token(
+        actor=actor_of(user), name="old", expires_at=timezone.now() + dt.timedelta(seconds=30)
     )
+    ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - dt.timedelta(seconds=1))
     for value in (raw, "cb_not-a-token", "Basic abc", ""):
         response = Client(headers={"Authorization": f"Bearer {value}"}).get("/api/v1/organizations/")
         assert response.status_code == 401

@@ -67,6 +67,14 @@ def get_staff(request, user_id: uuid.UUID):
     return get_visible_or_404(_staff(actor), actor, user_id)
 
 
+@staff_router.get("/{user_id}/tokens", response=list[ApiTokenOut], summary="A staff user's API tokens")
+@requires(Perm.STAFF_MANAGE, lookup=(User.objects, "user_id"))
+def list_staff_tokens(request, user_id: uuid.UUID):
+    actor = actor_of(request)
+    user = get_visible_or_404(User.objects, actor, user_id)
+    return ApiToken.objects.visible_to(actor).filter(user=user)
+
+
 @staff_router.patch("/{user_id}", response=StaffOut, summary="Change role, groups or status")
 @requires(Perm.STAFF_MANAGE, lookup=(User.objects, "user_id"))
 def update_staff(request, user_id: uuid.UUID, payload: StaffUpdate):
@@ -79,7 +87,7 @@ def update_staff(request, user_id: uuid.UUID, payload: StaffUpdate):
 @tokens_router.get("/", response=list[ApiTokenOut], summary="My API tokens")
 @requires(OWN_THINGS)
 def list_tokens(request):
-    return ApiToken.objects.visible_to(actor_of(request))
+    return ApiToken.objects.owned_by(actor_of(request))
 
 
 @tokens_router.post("/", response={201: ApiTokenCreated}, summary="Create an API token (shown once)")
@@ -90,7 +98,9 @@ def create_token(request, payload: ApiTokenCreate):
     return Status(201, {**out, "token": raw})
 
 
-@tokens_router.delete("/{token_id}", response={204: None}, summary="Revoke an API token")
+@tokens_router.delete(
+    "/{token_id}", response={204: None}, summary="Revoke an API token (one's own; staff managers also others')"
+)
 @requires(OWN_THINGS)
 def revoke_token(request, token_id: uuid.UUID):
     actor = actor_of(request)

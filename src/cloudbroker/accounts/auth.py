@@ -6,8 +6,23 @@ from ninja.security.session import SessionAuth
 
 from cloudbroker.accounts.services import authenticate_token
 from cloudbroker.core.actors import Actor, actor_for_user
+from cloudbroker.core.errors import PermissionDenied
 
-__all__ = ["BearerTokenAuth", "PortalSessionAuth"]
+__all__ = ["BearerTokenAuth", "PortalSessionAuth", "staff_actor"]
+
+NOT_STAFF = "This account belongs to an organization; the broker's API is for the broker's staff."
+
+
+def staff_actor(request: HttpRequest, user, *, via_token: bool = False) -> Actor | None:
+    """The actor for a staff user of the broker API; organization users are refused here, at
+    authentication, so no staff operation ever sees them (their own surface comes later)."""
+    actor = actor_for_user(user, via_token=via_token)
+    if actor is None:
+        return None
+    if not actor.is_staff:
+        raise PermissionDenied(NOT_STAFF)
+    request.actor = actor  # type: ignore[attr-defined]
+    return actor
 
 
 class BearerTokenAuth(HttpBearer):
@@ -17,9 +32,7 @@ class BearerTokenAuth(HttpBearer):
         user = authenticate_token(token)
         if user is None:
             return None
-        actor = actor_for_user(user, via_token=True)
-        request.actor = actor
-        return actor
+        return staff_actor(request, user, via_token=True)
 
 
 class PortalSessionAuth(SessionAuth):
@@ -29,6 +42,4 @@ class PortalSessionAuth(SessionAuth):
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return None
-        actor = actor_for_user(user)
-        request.actor = actor
-        return actor
+        return staff_actor(request, user)

@@ -89,6 +89,12 @@ def hash_token(raw: str) -> str:
 
 class ApiTokenQuerySet(models.QuerySet):
     def visible_to(self, actor) -> ApiTokenQuerySet:
+        """One's own tokens; for roles that manage staff, also the tokens of the broker's staff."""
+        if actor.user_id is not None and not actor.has(Perm.STAFF_MANAGE):
+            return self.filter(user_id=actor.user_id)
+        return self.filter(user__broker_id=actor.broker_id).exclude(user__staff_role="")
+
+    def owned_by(self, actor) -> ApiTokenQuerySet:
         return self.filter(user_id=actor.user_id)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from collections.abc import Iterable
 from typing import Any
@@ -177,13 +178,41 @@ def change_password(*, actor: Actor, user: User, password: str) -> User:
     return user
 
 
-def create_api_token(*, actor: Actor, name: str, expires_at=None) -> tuple[ApiToken, str]:
-    """A new token for the acting user. The raw key is returned once and never stored."""
+#: The longest an API token may be valid for; a token without an expiry date stays valid until revoked.
+TOKEN_MAX_LIFETIME = dt.timedelta(days=5 * 366)
+
+
+def _clean_token_expiry(expires_at: dt.datetime | None) -> dt.datetime | None:
+    if expires_at is None:
+        return None
+    error = None
+    try:
+        if timezone.is_naive(expires_at):
+            raise ValueError
+        expires_at = expires_at.astimezone(dt.UTC)
+    except (ValueError, OverflowError):
+        error = "Give the expiry date with its time zone, e.g. 2027-06-30T23:59:59+02:00."
+    else:
+        now = timezone.now()
+        if expires_at <= now:
+            error = "The expiry date must be in the future."
+        elif expires_at > now + TOKEN_MAX_LIFETIME:
+            error = "A token can be valid for at most five years; leave the date empty for no expiry."
+    if error:
+        raise ValidationFailed([FieldError("expires_at", error, "invalid")])
+    return expires_at
+
+
+def create_api_token(*, actor: Actor, name: str, expires_at: dt.datetime | None = None) -> tuple[ApiToken, str]:
+    """A new token for the acting staff member. The raw key is returned once and never stored."""
     if actor.user is None:
         raise PermissionDenied("Only a person can own an API token.")
+    if not actor.is_staff:
+        raise PermissionDenied("API tokens are for the broker's staff.")
     name = (name or "").strip()
     if not name:
         raise ValidationFailed([FieldError("name", "Give the token a name.", "required")])
+    expires_at = _clean_token_expiry(expires_at)
     raw = ApiToken.PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
         token = ApiToken.objects.create(
@@ -194,13 +223,24 @@ def create_api_token(*, actor: Actor, name: str, expires_at=None) -> tuple[ApiTo
 
 
 def revoke_api_token(*, actor: Actor, token: ApiToken) -> ApiToken:
-    if token.user_id != actor.user_id:
-        actor.require(Perm.STAFF_MANAGE)
+    """Revoke one's own token, or (roles that manage staff) another staff member's."""
     with transaction.atomic():
+        token = ApiToken.objects.select_for_update().select_related("user").get(pk=token.pk)
+        if token.user_id != actor.user_id:
+            actor.require(Perm.STAFF_MANAGE)
+            if token.user.broker_id != actor.broker_id:
+                raise PermissionDenied("This token belongs to another broker.")
+            if token.user.staff_role == StaffRole.SUPER_ADMIN and actor.staff_role not in (StaffRole.SUPER_ADMIN, None):
+                raise PermissionDenied("Only a Super Admin can revoke a Super Admin's token.")
         if token.revoked_at is None:
             token.revoked_at = timezone.now()
             token.save(update_fields=["revoked_at", "updated_at"])
-            record_event(actor=actor, action="api_token.revoked", obj=token)
+            record_event(
+                actor=actor,
+                action="api_token.revoked",
+                obj=token,
+                after={"name": token.name, "owner": token.user.email},
+            )
     return token
 
 

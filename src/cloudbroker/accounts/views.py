@@ -20,6 +20,7 @@ from cloudbroker.core.views import ActorMixin, apply_errors
 
 
 class LoginForm(auth_views.AuthenticationForm):
+    not_staff = False
     username = forms.EmailField(
         label="E-mail", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
     )
@@ -27,6 +28,13 @@ class LoginForm(auth_views.AuthenticationForm):
     def clean_username(self) -> str:
         # E-mails are stored lower-case; people type them as they like.
         return self.cleaned_data["username"].strip().lower()
+
+    def confirm_login_allowed(self, user) -> None:
+        super().confirm_login_allowed(user)
+        if not user.is_staff_user:
+            self.not_staff = True
+            # Organization users get their own portal later; the broker portal is for staff only.
+            raise forms.ValidationError("This account cannot use the broker portal.", code="not_staff")
 
 
 class LoginView(auth_views.LoginView):
@@ -131,7 +139,7 @@ class TokenListView(ActorMixin, View):
     template = "accounts/tokens.html"
 
     def get(self, request):
-        return render(request, self.template, {"tokens": ApiToken.objects.visible_to(self.actor)})
+        return render(request, self.template, {"tokens": ApiToken.objects.owned_by(self.actor)})
 
     def post(self, request):
         try:
@@ -142,7 +150,7 @@ class TokenListView(ActorMixin, View):
         return render(
             request,
             self.template,
-            {"tokens": ApiToken.objects.visible_to(self.actor), "new_token": raw, "new_token_name": token.name},
+            {"tokens": ApiToken.objects.owned_by(self.actor), "new_token": raw, "new_token_name": token.name},
             status=201,
         )
 
