@@ -114,8 +114,9 @@ def test_an_organization_user_cannot_use_the_broker_portal(broker, org_factory):
     org = org_factory()
     person = UserFactory(broker=broker, staff_role="", organization=org, organization_role="admin")
     client = Client()
-    log_in(client, person.email, PASSWORD)
+    refused = log_in(client, person.email, PASSWORD)
+    assert "This account cannot use the broker portal." in refused.content.decode()
     resp = client.get("/")
     assert resp.status_code == 302
-    assert resp["Location"] == "/login/"
+    assert resp["Location"].startswith("/login/")
     assert "_auth_user_id" not in client.session
