@@ -212,6 +212,7 @@ API_ROUTES = [
         lambda w, o: {"first_name": "Renamed"},
     ),
     Route("api staff tokens", "GET", "staff", Perm.STAFF_MANAGE, lambda w, o: f"/api/v1/staff/{o.pk}/tokens"),
+    Route("api staff unlock", "POST", "staff", Perm.ACCOUNT_UNLOCK, lambda w, o: f"/api/v1/staff/{o.pk}/unlock"),
     Route("api tokens list", "GET", "none", None, lambda w, o: "/api/v1/tokens/"),
     Route(
         "api tokens create", "POST", "none", None, lambda w, o: "/api/v1/tokens/", lambda w, o: {"name": "ci"}, (201,)

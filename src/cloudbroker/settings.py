@@ -129,7 +129,9 @@ LOGOUT_REDIRECT_URL = "portal:login"
 
 AXES_FAILURE_LIMIT = CONFIG.login_failure_limit
 AXES_COOLOFF_TIME = CONFIG.login_cooloff_minutes / 60  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
+# Failures lock one client out of one account, never the account for everyone (accounts/signin.py
+# slows an account down across clients instead).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_USERNAME_CALLABLE = "cloudbroker.accounts.passwords.login_name"  # failures count per address, any case
 AXES_RESET_ON_SUCCESS = True

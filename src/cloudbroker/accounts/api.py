@@ -4,7 +4,7 @@ from django.db.models import Q
 from ninja import Router, Status
 from ninja.pagination import paginate
 
-from cloudbroker.accounts import services
+from cloudbroker.accounts import services, signin
 from cloudbroker.accounts.models import ApiToken, User
 from cloudbroker.accounts.schemas import (
     ApiTokenCreate,
@@ -13,6 +13,7 @@ from cloudbroker.accounts.schemas import (
     StaffCreate,
     StaffOut,
     StaffUpdate,
+    UnlockOut,
 )
 from cloudbroker.core.api import OWN_THINGS, actor_of, requires
 from cloudbroker.core.pagination import Pagination
@@ -73,6 +74,14 @@ def list_staff_tokens(request, user_id: uuid.UUID):
     actor = actor_of(request)
     user = get_visible_or_404(User.objects, actor, user_id)
     return ApiToken.objects.visible_to(actor).filter(user=user)
+
+
+@staff_router.post("/{user_id}/unlock", response=UnlockOut, summary="Unlock an account locked by failed log-ins")
+@requires(Perm.ACCOUNT_UNLOCK, lookup=(User.objects, "user_id"))
+def unlock_staff(request, user_id: uuid.UUID):
+    actor = actor_of(request)
+    user = get_visible_or_404(User.objects, actor, user_id)
+    return {"cleared_attempts": signin.unlock_account(actor=actor, user=user)}
 
 
 @staff_router.patch("/{user_id}", response=StaffOut, summary="Change role, groups or status")

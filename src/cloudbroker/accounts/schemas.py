@@ -68,3 +68,7 @@ class ApiTokenOut(Schema):
 
 class ApiTokenCreated(ApiTokenOut):
     token: str = Field(description="Shown only once. Send it as 'Authorization: Bearer <token>'.")
+
+
+class UnlockOut(Schema):
+    cleared_attempts: int = Field(description="Failed log-ins cleared, over every client.")

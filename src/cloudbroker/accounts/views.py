@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.views import View
 
-from cloudbroker.accounts import services
+from cloudbroker.accounts import services, signin
 from cloudbroker.accounts.forms import StaffForm
 from cloudbroker.accounts.models import ApiToken, User
 from cloudbroker.core.errors import DomainError
@@ -21,6 +21,20 @@ from cloudbroker.core.views import ActorMixin, apply_errors
 
 class LoginForm(auth_views.AuthenticationForm):
     not_staff = False
+    refusal = ""  # shown instead of the generic message when set
+
+    def clean(self):
+        email = (self.cleaned_data.get("username") or "").strip().lower()
+        if email and self.request is not None and signin.should_slow_down(self.request, email):
+            wait = signin.slow_down_seconds(email)
+            if wait:
+                self.refusal = (
+                    f"Too many failed log-ins for this account from elsewhere. Try again in {wait} seconds, "
+                    "or from a browser you have logged in with before."
+                )
+                raise forms.ValidationError(self.refusal, code="slowed_down")
+        return super().clean()
+
     username = forms.EmailField(
         label="E-mail", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
     )
@@ -41,6 +55,11 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        signin.remember_device(self.request, response, form.get_user().email)
+        return response
 
 
 class StaffObjectMixin(ActorMixin):

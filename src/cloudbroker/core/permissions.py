@@ -55,6 +55,7 @@ class Perm(StrEnum):
     BROKER_CHANGE = "broker.change"
     STAFF_VIEW = "staff.view"
     STAFF_MANAGE = "staff.manage"
+    ACCOUNT_UNLOCK = "account.unlock"
     GROUP_VIEW = "group.view"
     GROUP_MANAGE = "group.manage"
     ORGANIZATION_VIEW = "organization.view"
@@ -109,8 +110,8 @@ _LIMITED_KAM = _KAM - {Perm.APPROVAL_SETTINGS_CHANGE, Perm.ORGANIZATION_DELETE}
 STAFF_ROLE_PERMISSIONS: dict[StaffRole, frozenset[Perm]] = {
     # Everything, including reseller properties and other administrators.
     StaffRole.SUPER_ADMIN: _ALL,
-    # Everything but the reseller properties and the Partner Center credentials.
-    StaffRole.GLOBAL_ADMIN: _ALL - {Perm.BROKER_CHANGE, Perm.PARTNER_CENTER_MANAGE},
+    # Everything but the reseller properties, the Partner Center credentials and unlocking accounts.
+    StaffRole.GLOBAL_ADMIN: _ALL - {Perm.BROKER_CHANGE, Perm.PARTNER_CENTER_MANAGE, Perm.ACCOUNT_UNLOCK},
     # Sees all that a Global Admin sees; changes nothing.
     StaffRole.GLOBAL_VIEW_ONLY_ADMIN: _READ | {Perm.STAFF_VIEW},
     # Serves every customer, but no pricing, cost or billing.
