@@ -29,6 +29,8 @@ class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
     use_in_migrations = True
 
     def get_by_natural_key(self, username: str) -> User:
+        """The one user with this address (management commands); sign-in goes through
+        ``accounts.backends.EmailBackend``, which also handles one address at several brokers."""
         return self.get(email=(username or "").strip().lower())
 
     def create_user(self, email: str, password: str | None = None, **extra) -> User:
@@ -42,7 +44,8 @@ class User(AbstractBaseUser):
     """A person who logs in: a broker's staff member (staff_role) or an organization's user."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    email = models.EmailField("e-mail", unique=True)
+    # Unique per broker, not across brokers (ADR 0007): one broker learns nothing of another's users.
+    email = models.EmailField("e-mail", db_index=True)
     first_name = models.CharField(max_length=150, blank=True)
     last_name = models.CharField(max_length=150, blank=True)
     broker = models.ForeignKey("brokers.Broker", on_delete=models.CASCADE, related_name="users", null=True)
@@ -68,7 +71,15 @@ class User(AbstractBaseUser):
                 condition=Q(staff_role="") | Q(organization__isnull=True),
                 name="user_staff_or_organization",
                 violation_error_message="A user is either broker staff or an organization user, not both.",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["broker", "email"],
+                name="user_email_unique_per_broker",
+                violation_error_message="A user with this e-mail address already exists.",
+            ),
+            models.UniqueConstraint(
+                fields=["email"], condition=Q(broker__isnull=True), name="user_email_unique_without_broker"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -70,7 +70,7 @@ def create_staff_user(
         user.set_unusable_password()
     with transaction.atomic():
         taken = ValidationFailed([FieldError("email", "A user with this e-mail address already exists.", "unique")])
-        if User.objects.filter(email=email).exists():
+        if User.objects.filter(broker_id=actor.broker_id, email=email).exists():
             raise taken
         try:
             with transaction.atomic():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth import authenticate
 from django.contrib.auth import views as auth_views
 from django.core.paginator import Paginator
 from django.db.models import Q
@@ -20,11 +21,24 @@ from cloudbroker.core.views import ActorMixin, apply_errors
 
 
 class LoginForm(auth_views.AuthenticationForm):
+    """E-mail and password; the broker only when that address and password open several accounts."""
+
+    username = forms.EmailField(
+        label="E-mail", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+    )
+    broker = forms.CharField(required=False, widget=forms.HiddenInput)
+
     not_staff = False
     refusal = ""  # shown instead of the generic message when set
+    brokers_to_choose: list[tuple[str, str]] = []
+
+    def clean_username(self) -> str:
+        # E-mails are stored lower-case; people type them as they like.
+        return self.cleaned_data["username"].strip().lower()
 
     def clean(self):
-        email = (self.cleaned_data.get("username") or "").strip().lower()
+        email = self.cleaned_data.get("username") or ""
+        password = self.cleaned_data.get("password")
         if email and self.request is not None and signin.should_slow_down(self.request, email):
             wait = signin.slow_down_seconds(email)
             if wait:
@@ -33,15 +47,18 @@ class LoginForm(auth_views.AuthenticationForm):
                     "or from a browser you have logged in with before."
                 )
                 raise forms.ValidationError(self.refusal, code="slowed_down")
-        return super().clean()
-
-    username = forms.EmailField(
-        label="E-mail", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
-    )
-
-    def clean_username(self) -> str:
-        # E-mails are stored lower-case; people type them as they like.
-        return self.cleaned_data["username"].strip().lower()
+        if email and password:
+            broker = self.cleaned_data.get("broker") or None
+            self.user_cache = authenticate(self.request, username=email, password=password, broker=broker)
+            if self.user_cache is None:
+                choices = getattr(self.request, "brokers_to_choose", None)
+                if choices:
+                    self.brokers_to_choose = choices
+                    self.refusal = "This address and password open accounts at more than one broker: choose one."
+                    raise forms.ValidationError(self.refusal, code="choose_broker")
+                raise self.get_invalid_login_error()
+            self.confirm_login_allowed(self.user_cache)
+        return self.cleaned_data
 
     def confirm_login_allowed(self, user) -> None:
         super().confirm_login_allowed(user)

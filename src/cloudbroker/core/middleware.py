@@ -101,5 +101,8 @@ class UnstorableTextMiddleware:
         if request.path.startswith("/api/"):
             return JsonResponse(error.as_dict(), status=error.status)
         return render(
-            request, "portal/error.html", {"title": "Could not complete", "message": error.errors[0].message}, status=400
+            request,
+            "portal/error.html",
+            {"title": "Could not complete", "message": error.errors[0].message},
+            status=400,
         )
