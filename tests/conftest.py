@@ -130,7 +130,7 @@ def portal():
 
     def make(user) -> Client:
         client = Client(enforce_csrf_checks=False)
-        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        client.force_login(user, backend="cloudbroker.accounts.backends.EmailBackend")
         return client
 
     return make

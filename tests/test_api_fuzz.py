@@ -66,7 +66,7 @@ def test_session_auth_needs_csrf_for_writes(make_staff):
     from django.test import Client
 
     client = Client(enforce_csrf_checks=True)
-    client.force_login(make_staff(StaffRole.SUPER_ADMIN), backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(make_staff(StaffRole.SUPER_ADMIN), backend="cloudbroker.accounts.backends.EmailBackend")
     assert client.get("/api/v1/organizations/").status_code == 200
     response = client.post("/api/v1/groups/", {"name": "x"}, content_type="application/json")
     assert response.status_code in (401, 403)

@@ -32,6 +32,9 @@ INSTALLED_APPS = [
     # The API docs page serves django-ninja's bundled Swagger UI from our static files (no CDN).
     "ninja",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "huey.contrib.djhuey",
     "cloudbroker.core",
     "cloudbroker.brokers",
@@ -51,6 +54,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "cloudbroker.core.middleware.UnstorableTextMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "cloudbroker.accounts.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -116,6 +121,7 @@ AUTHENTICATION_BACKENDS = [
 ]
 # E-mail addresses are unique per broker, not globally (ADR 0007); EmailBackend signs people in.
 SILENCED_SYSTEM_CHECKS = ["auth.W004"]
+OTP_TOTP_ISSUER = "Cloudbroker"
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",

@@ -4,7 +4,7 @@ from django.db.models import Q
 from ninja import Router, Status
 from ninja.pagination import paginate
 
-from cloudbroker.accounts import services, signin
+from cloudbroker.accounts import mfa, services, signin
 from cloudbroker.accounts.models import ApiToken, User
 from cloudbroker.accounts.schemas import (
     ApiTokenCreate,
@@ -82,6 +82,14 @@ def unlock_staff(request, user_id: uuid.UUID):
     actor = actor_of(request)
     user = get_visible_or_404(User.objects, actor, user_id)
     return {"cleared_attempts": signin.unlock_account(actor=actor, user=user)}
+
+
+@staff_router.post("/{user_id}/reset-two-factor", response={204: None}, summary="Remove a staff user's second factor")
+@requires(Perm.ACCOUNT_UNLOCK, lookup=(User.objects, "user_id"))
+def reset_staff_two_factor(request, user_id: uuid.UUID):
+    actor = actor_of(request)
+    mfa.reset_for(actor=actor, user=get_visible_or_404(User.objects, actor, user_id))
+    return Status(204, None)
 
 
 @staff_router.patch("/{user_id}", response=StaffOut, summary="Change role, groups or status")

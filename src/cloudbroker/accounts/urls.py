@@ -10,6 +10,8 @@ urlpatterns = [
     path("administrators/new/", views.StaffCreateView.as_view(), name="staff_create"),
     path("administrators/<uuid:pk>/edit/", views.StaffEditView.as_view(), name="staff_edit"),
     path("administrators/<uuid:pk>/active/", views.StaffActiveView.as_view(), name="staff_active"),
+    path("account/two-factor/", views.TwoFactorView.as_view(), name="two_factor"),
+    path("account/two-factor/verify/", views.TwoFactorVerifyView.as_view(), name="two_factor_verify"),
     path("api-tokens/", views.TokenListView.as_view(), name="tokens"),
     path("api-tokens/<uuid:pk>/revoke/", views.TokenRevokeView.as_view(), name="token_revoke"),
 ]

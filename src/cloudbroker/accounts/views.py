@@ -9,9 +9,10 @@ from django.contrib.auth import views as auth_views
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
-from cloudbroker.accounts import services, signin
+from cloudbroker.accounts import mfa, services, signin
 from cloudbroker.accounts.forms import StaffForm
 from cloudbroker.accounts.models import ApiToken, User
 from cloudbroker.core.errors import DomainError
@@ -197,3 +198,71 @@ class TokenRevokeView(ActorMixin, View):
         services.revoke_api_token(actor=self.actor, token=token)
         messages.success(request, f"The token {token.name} was revoked.")
         return redirect("portal:tokens")
+
+
+def _safe_next(request, default: str = "/") -> str:
+    target = request.POST.get("next") or request.GET.get("next") or default
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return default
+    return target
+
+
+class TwoFactorView(ActorMixin, View):
+    """Set up, see and remove one's second factor (an authenticator app and recovery codes)."""
+
+    template = "accounts/two_factor.html"
+
+    def context(self, **extra):
+        user = self.request.user
+        enabled = mfa.has_two_factor(user)
+        data = {"enabled": enabled, "required": mfa.required_for(user), "next": _safe_next(self.request, "")}
+        # Someone who only knows the password must not replace the owner's authenticator.
+        if not enabled:
+            _device, key, qr = mfa.pending_setup(user)
+            data.update(key=key, qr=qr)
+        return {**data, **extra}
+
+    def get(self, request):
+        if mfa.has_two_factor(request.user) and not request.user.is_verified():
+            return redirect("portal:two_factor_verify")
+        return render(request, self.template, self.context())
+
+    def post(self, request):
+        if mfa.has_two_factor(request.user) and not request.user.is_verified():
+            return redirect("portal:two_factor_verify")
+        action = request.POST.get("action", "confirm")
+        try:
+            if action == "disable":
+                mfa.disable(actor=self.actor, code=request.POST.get("code", ""))
+                messages.success(request, "The second factor was removed from your account.")
+                return redirect("portal:two_factor")
+            codes = mfa.confirm_setup(actor=self.actor, request=request, code=request.POST.get("code", ""))
+        except DomainError as exc:
+            return render(request, self.template, self.context(error=_message_of(exc)), status=422)
+        return render(request, self.template, self.context(recovery_codes=codes, next=_safe_next(request, "/")))
+
+
+class TwoFactorVerifyView(View):
+    """After the password: a code from the authenticator app, or a recovery code."""
+
+    template = "accounts/two_factor_verify.html"
+
+    def get(self, request):
+        if not request.user.is_authenticated:
+            return redirect("portal:login")
+        return render(request, self.template, {"next": _safe_next(request)})
+
+    def post(self, request):
+        if not request.user.is_authenticated:
+            return redirect("portal:login")
+        if mfa.verify(request, request.POST.get("code", "")):
+            return redirect(_safe_next(request))
+        error = "That code is not right. Type the six digits your app shows now, or one of your recovery codes."
+        return render(request, self.template, {"next": _safe_next(request), "error": error}, status=422)
+
+
+def _message_of(exc: DomainError) -> str:
+    errors = getattr(exc, "errors", None)
+    return errors[0].message if errors else exc.message

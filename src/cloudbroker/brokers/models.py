@@ -21,6 +21,11 @@ class Broker(BaseModel):
     notification_email = models.EmailField(help_text="Approval requests and other broker notifications are sent here.")
     support_email = models.EmailField(help_text="Support requests from organizations are sent here.")
     currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.EUR)
+    staff_two_factor_required = models.BooleanField(
+        "second factor required for staff",
+        default=False,
+        help_text="Every staff member signs in with an authenticator app code as well as the password.",
+    )
 
     objects = BrokerQuerySet.as_manager()
 

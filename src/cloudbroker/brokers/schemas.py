@@ -12,6 +12,7 @@ class BrokerOut(Schema):
     notification_email: str
     support_email: str
     currency: Currency
+    staff_two_factor_required: bool
 
 
 class BrokerUpdate(Schema):
@@ -19,3 +20,4 @@ class BrokerUpdate(Schema):
     notification_email: str | None = None
     support_email: str | None = None
     currency: Currency | None = None
+    staff_two_factor_required: bool | None = None

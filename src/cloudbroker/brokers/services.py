@@ -14,7 +14,7 @@ from cloudbroker.core.validation import validate_model
 
 __all__ = ["BROKER_PROPERTY_FIELDS", "update_broker_properties"]
 
-BROKER_PROPERTY_FIELDS = ("name", "notification_email", "support_email", "currency")
+BROKER_PROPERTY_FIELDS = ("name", "notification_email", "support_email", "currency", "staff_two_factor_required")
 
 
 def update_broker_properties(*, actor: Actor, broker: Broker, data: dict[str, Any]) -> Broker:

@@ -31,7 +31,7 @@ PERM_TEXT = {
     Perm.TENANT_LINK: "See and link Partner Center tenants not linked to any organization",
     Perm.PARTNER_CENTER_MANAGE: "Enter and test the Partner Center credentials",
     Perm.PARTNER_CENTER_SYNC: "Start a Partner Center sync",
-    Perm.ACCOUNT_UNLOCK: "Unlock an account locked by failed log-ins",
+    Perm.ACCOUNT_UNLOCK: "Unlock an account locked by failed log-ins, reset a lost second factor",
 }
 
 
