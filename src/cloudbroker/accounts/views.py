@@ -5,18 +5,20 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Prefetch
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views import View
 
 from cloudbroker.accounts import services
-from cloudbroker.accounts.forms import StaffForm
+from cloudbroker.accounts.forms import StaffFilterSet, StaffForm
 from cloudbroker.accounts.models import ApiToken, User
+from cloudbroker.accounts.tables import StaffTable
 from cloudbroker.core.errors import DomainError
-from cloudbroker.core.permissions import Perm, StaffRole
+from cloudbroker.core.permissions import Perm
 from cloudbroker.core.scoping import get_visible_or_404
-from cloudbroker.core.views import ActorMixin, apply_errors
+from cloudbroker.core.views import ActorMixin, Button, ObjectConfirmView, ObjectListView, apply_errors
+from cloudbroker.organizations.models import OrganizationGroup
 
 
 class LoginForm(auth_views.AuthenticationForm):
@@ -40,21 +42,19 @@ class StaffObjectMixin(ActorMixin):
         self.staff_user = get_visible_or_404(User.objects, self.actor, self.kwargs["pk"])
 
 
-class StaffListView(ActorMixin, View):
+class StaffListView(ObjectListView):
     required_perm = Perm.STAFF_VIEW
+    title = "Administrators"
+    table = StaffTable
+    filterset = StaffFilterSet
+    default_sort = "email"
+    empty_text = "No administrators yet."
+    empty_filtered_text = "No administrators match."
+    buttons = (Button("New administrator", "portal:staff_create", Perm.STAFF_MANAGE, primary=True, icon="plus"),)
 
-    def get(self, request):
-        q = request.GET.get("q", "").strip()
-        role = request.GET.get("role", "")
-        qs = User.objects.visible_to(self.actor).prefetch_related("assigned_groups")
-        if q:
-            qs = qs.filter(Q(email__icontains=q) | Q(first_name__icontains=q) | Q(last_name__icontains=q))
-        if role in StaffRole.values:
-            qs = qs.filter(staff_role=role)
-        page = Paginator(qs, 50).get_page(request.GET.get("page"))
-        return render(
-            request, "accounts/staff_list.html", {"page": page, "q": q, "role": role, "roles": StaffRole.choices}
-        )
+    def get_queryset(self):
+        groups = Prefetch("assigned_groups", queryset=OrganizationGroup.objects.only("id", "name").order_by("name"))
+        return User.objects.visible_to(self.actor).prefetch_related(groups)
 
 
 class StaffCreateView(ActorMixin, View):
@@ -111,20 +111,44 @@ class StaffEditView(StaffObjectMixin, View):
         return render(request, "accounts/staff_form.html", {"form": form, "staff_user": self.staff_user}, status=422)
 
 
-class StaffActiveView(StaffObjectMixin, View):
-    """Disable or enable an account (POST active=0/1)."""
+class StaffActiveView(StaffObjectMixin, ObjectConfirmView):
+    """Disable or enable an account: GET asks (``?active=0`` or ``1``), POST does it."""
 
     required_perm = Perm.STAFF_MANAGE
 
-    def post(self, request, pk):
-        active = request.POST.get("active") == "1"
-        try:
-            services.set_staff_active(actor=self.actor, user=self.staff_user, active=active)
-        except DomainError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, f"{self.staff_user.email} was {'enabled' if active else 'disabled'}.")
-        return redirect("portal:staff_list")
+    def check_object_scope(self) -> None:
+        super().check_object_scope()
+        self.object = self.staff_user
+        source = self.request.POST if self.request.method == "POST" else self.request.GET
+        self.activate = source.get("active") == "1"
+
+    def get_question(self) -> str:
+        return f"{'Enable' if self.activate else 'Disable'} {self.object.email}?"
+
+    def get_warning(self) -> str:
+        if self.activate:
+            return "They can sign in again with their password and use their API tokens."
+        return "They are signed out at their next request and cannot sign in or use their API tokens until enabled."
+
+    @property
+    def button_label(self) -> str:
+        return "Enable" if self.activate else "Disable"
+
+    @property
+    def danger(self) -> bool:
+        return not self.activate
+
+    def get_done_message(self) -> str:
+        return f"{self.object.email} was {'enabled' if self.activate else 'disabled'}."
+
+    def get_fields(self) -> dict:
+        return {"active": "1" if self.activate else "0"}
+
+    def perform(self, obj) -> None:
+        services.set_staff_active(actor=self.actor, user=obj, active=self.activate)
+
+    def get_success_url(self) -> str:
+        return reverse("portal:staff_list")
 
 
 class TokenListView(ActorMixin, View):
