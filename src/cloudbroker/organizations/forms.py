@@ -23,7 +23,13 @@ class OrganizationForm(forms.Form):
     contact_phone = forms.CharField(max_length=40)
     approval_required = forms.BooleanField(help_text="All self-service transactions need approval.")
     approval_limit = forms.CharField(max_length=20, help_text="Annual amount; monthly amounts count x12.")
-    billing_start_date = forms.CharField(widget=forms.DateInput(attrs={"type": "date"}), help_text="Defaults to today.")
+    billing_start_date = forms.CharField(
+        max_length=10,
+        # A text field in the product's own format: a browser's date input shows the format of the
+        # browser's locale (mm/dd/yyyy in en-US) whatever the page says.
+        widget=forms.TextInput(attrs={"placeholder": "DD/MM/YYYY", "inputmode": "numeric", "autocomplete": "off"}),
+        help_text="DD/MM/YYYY. Defaults to today.",
+    )
     customer_number = forms.CharField(max_length=64)
     street_address = forms.CharField(max_length=200)
     postal_code = forms.CharField(max_length=20)

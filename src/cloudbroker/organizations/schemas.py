@@ -88,8 +88,12 @@ class OrganizationOut(Schema):
         return obj.country.code or ""
 
     @staticmethod
-    def resolve_groups(obj) -> list:
-        return list(obj.groups.all())
+    def resolve_groups(obj, context) -> list:
+        # Only the groups the caller may see (an organization can also sit in others' groups).
+        from cloudbroker.organizations.querysets import visible_groups
+
+        request = (context or {}).get("request")
+        return visible_groups(getattr(request, "auth", None), obj.groups.all())
 
 
 class DomainCreate(Schema):

@@ -417,7 +417,7 @@ class GroupMembersView(GroupObjectMixin, View):
         return render(
             request,
             "organizations/group_members.html",
-            {"group": self.group, "page": page, "q": q, "candidates": candidates},
+            {"group": self.group, "page": page, "q": q, "candidates": candidates, "page_size": PAGE_SIZE},
         )
 
     def post(self, request, pk):
