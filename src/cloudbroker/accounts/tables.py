@@ -5,7 +5,7 @@ from __future__ import annotations
 import django_tables2 as tables
 
 from cloudbroker.core.permissions import Perm
-from cloudbroker.core.tables import Action, ActionsColumn, Table, TagsColumn
+from cloudbroker.core.tables import Action, ActionsColumn, DateColumn, Table, TagsColumn
 from cloudbroker.organizations.querysets import visible_groups
 
 __all__ = ["StaffTable"]
@@ -21,7 +21,7 @@ class StaffTable(Table):
     staff_role = tables.Column(verbose_name="Role")
     assigned_groups = TagsColumn(verbose_name="Organization groups", filter_items=visible_groups)
     status = tables.Column(accessor="is_active", verbose_name="Status", order_by=("-is_active", "email"))
-    last_login = tables.DateTimeColumn(format="d/m/Y H:i", orderable=True)
+    last_login = DateColumn(format="%d/%m/%Y %H:%M")
     actions = ActionsColumn(
         Action("Manage", "portal:staff_edit", icon="pencil-square", perm=Perm.STAFF_MANAGE, inline=True),
         Action(

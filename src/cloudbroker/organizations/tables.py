@@ -6,7 +6,7 @@ import django_tables2 as tables
 from django.template.defaultfilters import truncatechars
 
 from cloudbroker.core.permissions import Perm
-from cloudbroker.core.tables import Action, ActionsColumn, Table, TagsColumn
+from cloudbroker.core.tables import Action, ActionsColumn, DateColumn, Table, TagsColumn
 from cloudbroker.organizations.querysets import visible_groups
 
 __all__ = ["GroupTable", "OrganizationTable"]
@@ -16,9 +16,7 @@ class OrganizationTable(Table):
     name = tables.Column(linkify=("portal:organization_detail", [tables.A("pk")]), order_by=("name", "id"))
     primary_domain = tables.Column(order_by=("primary_domain", "id"))
     customer_number = tables.Column(order_by=("customer_number", "id"))
-    created = tables.DateColumn(
-        accessor="created_at", verbose_name="Created", format="d/m/Y", order_by=("created_at", "id")
-    )
+    created = DateColumn(accessor="created_at", verbose_name="Created", order_by=("created_at", "id"))
     groups = TagsColumn(verbose_name="Groups", filter_items=visible_groups)
     country = tables.Column(accessor="country__code", verbose_name="Country", orderable=False)
     registration_number = tables.Column(orderable=False)
@@ -27,7 +25,7 @@ class OrganizationTable(Table):
     contact_name = tables.Column(orderable=False)
     contact_email = tables.Column(orderable=False)
     contact_phone = tables.Column(orderable=False)
-    billing_start_date = tables.DateColumn(format="d/m/Y", orderable=False)
+    billing_start_date = DateColumn(orderable=False)
     actions = ActionsColumn(
         Action("Edit", "portal:organization_edit", icon="pencil-square", perm=Perm.ORGANIZATION_CHANGE, inline=True),
         Action("E-store", "portal:organization_services", icon="shopping-cart"),
