@@ -163,3 +163,23 @@ def test_an_organizations_groups_show_only_the_groups_the_viewer_may_see(
     }
     assert names == {"North", "Secret West"}
     assert Organization.objects.get(pk=org.pk).groups.count() == 2
+
+
+def test_managing_an_administrator_changes_the_role_and_refuses_what_the_role_may_not_grant(
+    portal, admin, make_staff, group_factory
+):
+    group = group_factory(name="North")
+    kam = make_staff(StaffRole.KEY_ACCOUNT_MANAGER, groups=[group])
+    client = portal(admin)
+    form = client.get(f"/administrators/{kam.pk}/edit/").context["form"]
+    assert form.initial["staff_role"] == StaffRole.KEY_ACCOUNT_MANAGER
+    assert form.initial["groups"] == [str(group.pk)]
+    resp = client.post(f"/administrators/{kam.pk}/edit/", {"staff_role": "super_admin", "groups": [str(group.pk)]})
+    assert resp.status_code == 422  # a Global Admin is not offered Super Admin
+    assert "staff_role" in resp.context["form"].errors
+    resp = client.post(
+        f"/administrators/{kam.pk}/edit/", {"staff_role": "sales_agent", "groups": [str(group.pk)], "first_name": "K"}
+    )
+    assert resp.status_code == 302
+    kam.refresh_from_db()
+    assert (kam.staff_role, kam.first_name) == (StaffRole.SALES_AGENT, "K")

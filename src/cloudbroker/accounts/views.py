@@ -17,7 +17,7 @@ from cloudbroker.accounts.tables import StaffTable
 from cloudbroker.core.errors import DomainError
 from cloudbroker.core.permissions import Perm
 from cloudbroker.core.scoping import get_visible_or_404
-from cloudbroker.core.views import ActorMixin, Button, ObjectConfirmView, ObjectListView, apply_errors
+from cloudbroker.core.views import ActorMixin, Button, ObjectConfirmView, ObjectEditView, ObjectListView
 from cloudbroker.organizations.models import OrganizationGroup
 
 
@@ -57,32 +57,31 @@ class StaffListView(ObjectListView):
         return User.objects.visible_to(self.actor).prefetch_related(groups)
 
 
-class StaffCreateView(ActorMixin, View):
+class StaffCreateView(ObjectEditView):
     required_perm = Perm.STAFF_MANAGE
+    form_class = StaffForm
+    template_name = "accounts/staff_form.html"
 
-    def get(self, request):
-        return render(request, "accounts/staff_form.html", {"form": StaffForm(actor=self.actor)})
+    def get_form_kwargs(self) -> dict:
+        return {"actor": self.actor}
 
-    def post(self, request):
-        form = StaffForm(request.POST, actor=self.actor)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                user = services.create_staff_user(
-                    actor=self.actor, data=data, password=data.get("password"), group_ids=data.get("groups") or []
-                )
-            except DomainError as exc:
-                apply_errors(form, exc)
-            else:
-                messages.success(request, f"{user.email} was added as {user.get_staff_role_display()}.")
-                return redirect("portal:staff_list")
-        return render(request, "accounts/staff_form.html", {"form": form}, status=422)
+    def save(self, form):
+        data = form.cleaned_data
+        return services.create_staff_user(
+            actor=self.actor, data=data, password=data.get("password"), group_ids=data.get("groups") or []
+        )
+
+    def success(self, user):
+        messages.success(self.request, f"{user.email} was added as {user.get_staff_role_display()}.")
+        return redirect("portal:staff_list")
 
 
-class StaffEditView(StaffObjectMixin, View):
+class StaffEditView(StaffObjectMixin, ObjectEditView):
     required_perm = Perm.STAFF_MANAGE
+    form_class = StaffForm
+    template_name = "accounts/staff_form.html"
 
-    def initial(self):
+    def get_initial(self) -> dict:
         u = self.staff_user
         return {
             "first_name": u.first_name,
@@ -91,24 +90,21 @@ class StaffEditView(StaffObjectMixin, View):
             "groups": [str(pk) for pk in u.assigned_groups.values_list("pk", flat=True)],
         }
 
-    def get(self, request, pk):
-        form = StaffForm(initial=self.initial(), actor=self.actor, editing=True)
-        return render(request, "accounts/staff_form.html", {"form": form, "staff_user": self.staff_user})
+    def get_form_kwargs(self) -> dict:
+        return {"actor": self.actor, "editing": True}
 
-    def post(self, request, pk):
-        form = StaffForm(request.POST, actor=self.actor, editing=True)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                services.update_staff_user(
-                    actor=self.actor, user=self.staff_user, data=data, group_ids=data.get("groups") or []
-                )
-            except DomainError as exc:
-                apply_errors(form, exc)
-            else:
-                messages.success(request, f"{self.staff_user.email} was updated.")
-                return redirect("portal:staff_list")
-        return render(request, "accounts/staff_form.html", {"form": form, "staff_user": self.staff_user}, status=422)
+    def get_context_data(self, form) -> dict:
+        return {"form": form, "staff_user": self.staff_user}
+
+    def save(self, form):
+        data = form.cleaned_data
+        return services.update_staff_user(
+            actor=self.actor, user=self.staff_user, data=data, group_ids=data.get("groups") or []
+        )
+
+    def success(self, user):
+        messages.success(self.request, f"{self.staff_user.email} was updated.")
+        return redirect("portal:staff_list")
 
 
 class StaffActiveView(StaffObjectMixin, ObjectConfirmView):

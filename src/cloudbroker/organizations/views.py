@@ -14,7 +14,14 @@ from cloudbroker.core.errors import DomainError, ValidationFailed
 from cloudbroker.core.models import AuditEvent
 from cloudbroker.core.permissions import GROUP_SCOPED_ROLES, Perm
 from cloudbroker.core.scoping import get_visible_or_404
-from cloudbroker.core.views import ActorMixin, Button, ObjectDeleteView, ObjectListView, apply_errors
+from cloudbroker.core.views import (
+    ActorMixin,
+    Button,
+    ObjectDeleteView,
+    ObjectEditView,
+    ObjectListView,
+    apply_errors,
+)
 from cloudbroker.organizations import services
 from cloudbroker.organizations.forms import (
     BULK_ROW_CHOICES,
@@ -319,23 +326,17 @@ class GroupListView(ObjectListView):
         return group_list_queryset(self.actor)
 
 
-class GroupCreateView(ActorMixin, View):
+class GroupCreateView(ObjectEditView):
     required_perm = Perm.GROUP_MANAGE
+    form_class = GroupForm
+    template_name = "organizations/group_form.html"
 
-    def get(self, request):
-        return render(request, "organizations/group_form.html", {"form": GroupForm()})
+    def save(self, form):
+        return services.create_group(actor=self.actor, data=form.cleaned_data)
 
-    def post(self, request):
-        form = GroupForm(request.POST)
-        if form.is_valid():
-            try:
-                group = services.create_group(actor=self.actor, data=form.cleaned_data)
-            except DomainError as exc:
-                apply_errors(form, exc)
-            else:
-                messages.success(request, f"Group {group.name} was created. Now choose its members.")
-                return redirect("portal:group_members", pk=group.pk)
-        return render(request, "organizations/group_form.html", {"form": form}, status=422)
+    def success(self, group):
+        messages.success(self.request, f"Group {group.name} was created. Now choose its members.")
+        return redirect("portal:group_members", pk=group.pk)
 
 
 class GroupEditView(GroupObjectMixin, View):
