@@ -183,3 +183,17 @@ def test_managing_an_administrator_changes_the_role_and_refuses_what_the_role_ma
     assert resp.status_code == 302
     kam.refresh_from_db()
     assert (kam.staff_role, kam.first_name) == (StaffRole.SALES_AGENT, "K")
+
+
+def test_history_writes_dates_and_yes_no_as_the_pages_do(portal, admin, actor_of):
+    org = services.create_organization(
+        actor=actor_of(admin),
+        data={"name": "Hist", "primary_domain": "hist.com", "notification_email": "a@hist.com"},
+    )
+    services.update_organization(
+        actor=actor_of(admin), organization=org, data={"billing_start_date": "03/02/2026", "approval_required": True}
+    )
+    history = portal(admin).get(f"/organizations/{org.pk}/").content.decode().split('id="history"')[1]
+    assert "03/02/2026" in history
+    assert "2026-02-03" not in history
+    assert "<strong>Approval process</strong>: No → Yes" in history

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
@@ -190,6 +192,18 @@ class OrganizationDetailView(OrganizationObjectMixin, View):
         )
 
 
+def _readable(value):
+    """A stored audit value as the pages write it: Yes/No, dates DD/MM/YYYY, nothing as None."""
+    if value is True or value is False:
+        return "Yes" if value else "No"
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        try:
+            return dt.date.fromisoformat(value).strftime("%d/%m/%Y")
+        except ValueError:
+            return value
+    return None if value in ("", [], {}) else value
+
+
 def readable_history(actor, events) -> list:
     """The events with their changes as people read them: group ids become the names of the groups
     the viewer may see; groups outside their sight are left out, and so is an event about one."""
@@ -223,7 +237,8 @@ def readable_history(actor, events) -> list:
                 after = names.get(str(after)) if after else None
             elif field == "group_name":
                 continue  # the name as it was; "group" shows it as it is
-            rows.append((FIELD_LABELS.get(field, field), before, after))
+            label = {"groups": "Groups", "group": "Group"}.get(field) or FIELD_LABELS.get(field, field)
+            rows.append((label, _readable(before), _readable(after)))
         e.readable_changes = rows
         shown.append(e)
     return shown
