@@ -5,12 +5,20 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from cloudbroker.organizations.models import Organization, OrganizationGroup
 
-__all__ = ["SORTS", "SortKey", "group_list_queryset", "organization_list_queryset", "visible_groups"]
+__all__ = [
+    "SORTS",
+    "SortKey",
+    "group_list_queryset",
+    "organization_list_queryset",
+    "visible_group_ids",
+    "visible_groups",
+    "visible_history",
+]
 
 SORTS = {
     "name": ("name", "id"),
@@ -68,3 +76,28 @@ def group_list_queryset(actor):
         member_count=_count_of(through, "organizationgroup_id"),
         user_count=_count_of(users, "organizationgroup_id"),
     )
+
+
+def visible_group_ids(actor, ids) -> list:
+    """Of stored group ids (an audit event's ``groups``), those of groups ``actor`` may see; no query."""
+    from cloudbroker.core.permissions import Scope
+
+    if actor is None:
+        return []
+    if actor.scope is Scope.BROKER:
+        return list(ids)
+    mine = {str(pk) for pk in actor.group_ids} if actor.scope is Scope.GROUPS else set()
+    return [i for i in ids if str(i) in mine]
+
+
+def visible_history(actor, organization):
+    """An organization's audit events that ``actor`` may read (the caller has scope-checked the
+    organization): events about its membership of a group the actor cannot see are left out."""
+    from cloudbroker.core.models import AuditEvent
+    from cloudbroker.core.permissions import Scope
+
+    qs = AuditEvent.objects.for_organization(organization)
+    if actor.scope is not Scope.BROKER:
+        mine = [str(pk) for pk in actor.group_ids] if actor.scope is Scope.GROUPS else []
+        qs = qs.exclude(Q(object_type=OrganizationGroup._meta.label_lower) & ~Q(object_id__in=mine))
+    return qs

@@ -13,7 +13,6 @@ from django.urls import reverse
 from django.views import View
 
 from cloudbroker.core.errors import DomainError, ValidationFailed
-from cloudbroker.core.models import AuditEvent
 from cloudbroker.core.permissions import GROUP_SCOPED_ROLES, Perm
 from cloudbroker.core.scoping import get_visible_or_404
 from cloudbroker.core.views import (
@@ -33,7 +32,12 @@ from cloudbroker.organizations.forms import (
     OrganizationForm,
 )
 from cloudbroker.organizations.models import Organization, OrganizationDomain, OrganizationGroup
-from cloudbroker.organizations.querysets import SORTS, group_list_queryset, organization_list_queryset
+from cloudbroker.organizations.querysets import (
+    SORTS,
+    group_list_queryset,
+    organization_list_queryset,
+    visible_history,
+)
 from cloudbroker.organizations.tables import GroupTable, OrganizationTable
 from cloudbroker.organizations.validation import FIELD_LABELS, MANDATORY_FIELDS, ORGANIZATION_FIELDS
 
@@ -178,7 +182,7 @@ class OrganizationDetailView(OrganizationObjectMixin, View):
         org = self.organization
         history = []
         if self.actor.has(Perm.AUDIT_VIEW):
-            history = readable_history(self.actor, AuditEvent.objects.for_organization(org)[:50])
+            history = readable_history(self.actor, visible_history(self.actor, org)[:50])
         return render(
             request,
             "organizations/organization_detail.html",
