@@ -169,3 +169,14 @@ def test_staff_list_searches_filters_by_role_and_marks_disabled_accounts(client,
     assert '<tr class="disabled odd">' in resp.content.decode()
     # An unknown role is ignored, not an error.
     assert client.get("/administrators/", {"role": "emperor"}).context["page"].paginator.count == 3
+
+
+def test_staff_list_exports_groups_by_name(client, make_staff, group_factory):
+    group = group_factory(name="North")
+    make_staff(StaffRole.KEY_ACCOUNT_MANAGER, email="kim@staff.test", first_name="Kim", last_name="M", groups=[group])
+    resp = client.get("/administrators/", {"q": "kim", "export": "csv"})
+    rows = list(csv.reader(io.StringIO(b"".join(resp.streaming_content).decode("utf-8-sig"))))
+    assert rows == [
+        ["E-mail", "Name", "Role", "Organization groups", "Status"],
+        ["kim@staff.test", "Kim M", "Key Account Manager", "North", "active"],
+    ]

@@ -19,6 +19,7 @@ from cloudbroker.core.views import (
     ActorMixin,
     Button,
     ObjectDeleteView,
+    ObjectDetailView,
     ObjectEditView,
     ObjectListView,
     apply_errors,
@@ -175,25 +176,22 @@ class OrganizationBulkCreateView(ActorMixin, View):
         return redirect(reverse("portal:organization_list") + "?sort=-created")
 
 
-class OrganizationDetailView(OrganizationObjectMixin, View):
+class OrganizationDetailView(OrganizationObjectMixin, ObjectDetailView):
     required_perm = Perm.ORGANIZATION_VIEW
+    template_name = "organizations/organization_detail.html"
 
-    def get(self, request, pk):
+    def get_context_data(self) -> dict:
         org = self.organization
         history = []
         if self.actor.has(Perm.AUDIT_VIEW):
             history = readable_history(self.actor, visible_history(self.actor, org)[:50])
-        return render(
-            request,
-            "organizations/organization_detail.html",
-            {
-                "org": org,
-                "groups": OrganizationGroup.objects.visible_to(self.actor).filter(organizations=org).order_by("name"),
-                "domains": org.domains.all(),
-                "history": history,
-                "fields": [(FIELD_LABELS[f], _display(getattr(org, f))) for f in ORGANIZATION_FIELDS],
-            },
-        )
+        return {
+            "org": org,
+            "groups": OrganizationGroup.objects.visible_to(self.actor).filter(organizations=org).order_by("name"),
+            "domains": org.domains.all(),
+            "history": history,
+            "fields": [(FIELD_LABELS[f], _display(getattr(org, f))) for f in ORGANIZATION_FIELDS],
+        }
 
 
 def _readable(value):
