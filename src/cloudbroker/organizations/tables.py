@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django_tables2 as tables
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.template.defaultfilters import truncatechars
 
 from cloudbroker.core.permissions import Perm
@@ -10,6 +11,8 @@ from cloudbroker.core.tables import Action, ActionsColumn, DateColumn, Table, Ta
 from cloudbroker.organizations.querysets import visible_groups
 
 __all__ = ["GroupTable", "OrganizationTable"]
+
+NUMBER = {"th": {"class": "number"}, "td": {"class": "number"}}
 
 
 class OrganizationTable(Table):
@@ -43,8 +46,8 @@ class OrganizationTable(Table):
 class GroupTable(Table):
     name = tables.Column(linkify=("portal:group_members", [tables.A("pk")]))
     description = tables.Column(orderable=False)
-    member_count = tables.Column(verbose_name="Organizations")
-    user_count = tables.Column(verbose_name="Assigned users")
+    member_count = tables.Column(verbose_name="Organizations", attrs=NUMBER)
+    user_count = tables.Column(verbose_name="Assigned users", attrs=NUMBER)
     actions = ActionsColumn(
         Action("Members", "portal:group_members", icon="building-office-2", inline=True),
         Action("Edit", "portal:group_edit", icon="pencil-square", perm=Perm.GROUP_MANAGE, inline=True),
@@ -55,6 +58,18 @@ class GroupTable(Table):
 
     class Meta(Table.Meta):
         attrs = {"class": "table", "id": "groups"}
+
+    def render_member_count(self, value):
+        return intcomma(value)
+
+    def render_user_count(self, value):
+        return intcomma(value)
+
+    def value_member_count(self, value):
+        return value
+
+    def value_user_count(self, value):
+        return value
 
     def render_description(self, value):
         return truncatechars(value, 80)
