@@ -197,3 +197,18 @@ def test_history_writes_dates_and_yes_no_as_the_pages_do(portal, admin, actor_of
     assert "03/02/2026" in history
     assert "2026-02-03" not in history
     assert "<strong>Approval process</strong>: No → Yes" in history
+
+
+def test_the_disable_question_is_scoped_and_needs_the_staff_permission(portal, make_staff, other_broker):
+    kam = make_staff(StaffRole.KEY_ACCOUNT_MANAGER)
+    stranger = make_staff(StaffRole.KEY_ACCOUNT_MANAGER, broker_=other_broker)
+    viewer = portal(make_staff(StaffRole.GLOBAL_VIEW_ONLY_ADMIN))
+    assert viewer.get(f"/administrators/{kam.pk}/active/?active=0").status_code == 403
+    assert viewer.post(f"/administrators/{kam.pk}/active/", {"active": "0"}).status_code == 403
+    admin = portal(make_staff(StaffRole.GLOBAL_ADMIN))
+    assert admin.get(f"/administrators/{stranger.pk}/active/?active=0").status_code == 404
+    assert admin.post(f"/administrators/{stranger.pk}/active/", {"active": "0"}).status_code == 404
+    kam.refresh_from_db()
+    stranger.refresh_from_db()
+    assert kam.is_active
+    assert stranger.is_active
