@@ -79,27 +79,23 @@ class OrganizationListView(ObjectListView):
         return f"{reverse('portal:organization_export', args=[fmt])}?{query.urlencode()}"
 
 
-class OrganizationCreateView(ActorMixin, View):
+class OrganizationCreateView(ObjectEditView):
     required_perm = Perm.ORGANIZATION_CREATE
-    template = "organizations/organization_form.html"
+    form_class = OrganizationForm
+    template_name = "organizations/organization_form.html"
 
-    def get(self, request):
-        form = OrganizationForm(actor=self.actor, creating=True)
-        return render(request, self.template, {"form": form, "creating": True})
+    def get_form_kwargs(self) -> dict:
+        return {"actor": self.actor, "creating": True}
 
-    def post(self, request):
-        form = OrganizationForm(request.POST, actor=self.actor, creating=True)
-        if form.is_valid():
-            try:
-                org = services.create_organization(
-                    actor=self.actor, data=form.service_data(), group_ids=form.group_ids()
-                )
-            except DomainError as exc:
-                apply_errors(form, exc)
-            else:
-                messages.success(request, f"Organization {org.name} was created.")
-                return redirect("portal:organization_detail", pk=org.pk)
-        return render(request, self.template, {"form": form, "creating": True, "more_open": True}, status=422)
+    def get_context_data(self, form) -> dict:
+        return {"form": form, "creating": True, "more_open": form.is_bound}
+
+    def save(self, form):
+        return services.create_organization(actor=self.actor, data=form.service_data(), group_ids=form.group_ids())
+
+    def success(self, org):
+        messages.success(self.request, f"Organization {org.name} was created.")
+        return redirect("portal:organization_detail", pk=org.pk)
 
 
 class OrganizationBulkCreateView(ActorMixin, View):
@@ -246,11 +242,12 @@ def readable_history(actor, events) -> list:
     return shown
 
 
-class OrganizationEditView(OrganizationObjectMixin, View):
+class OrganizationEditView(OrganizationObjectMixin, ObjectEditView):
     required_perm = Perm.ORGANIZATION_CHANGE
-    template = "organizations/organization_form.html"
+    form_class = OrganizationForm
+    template_name = "organizations/organization_form.html"
 
-    def initial(self):
+    def get_initial(self) -> dict:
         org = self.organization
         data = {f: getattr(org, f) for f in ORGANIZATION_FIELDS}
         data["country"] = org.country.code or ""
@@ -258,21 +255,18 @@ class OrganizationEditView(OrganizationObjectMixin, View):
         data["approval_limit"] = "" if org.approval_limit is None else str(org.approval_limit)
         return data
 
-    def get(self, request, pk):
-        form = OrganizationForm(initial=self.initial(), actor=self.actor, creating=False)
-        return render(request, self.template, {"form": form, "org": self.organization, "more_open": True})
+    def get_form_kwargs(self) -> dict:
+        return {"actor": self.actor, "creating": False}
 
-    def post(self, request, pk):
-        form = OrganizationForm(request.POST, initial=self.initial(), actor=self.actor, creating=False)
-        if form.is_valid():
-            try:
-                services.update_organization(actor=self.actor, organization=self.organization, data=form.service_data())
-            except DomainError as exc:
-                apply_errors(form, exc)
-            else:
-                messages.success(request, "The organization was updated.")
-                return redirect("portal:organization_detail", pk=pk)
-        return render(request, self.template, {"form": form, "org": self.organization, "more_open": True}, status=422)
+    def get_context_data(self, form) -> dict:
+        return {"form": form, "org": self.organization, "more_open": True}
+
+    def save(self, form):
+        return services.update_organization(actor=self.actor, organization=self.organization, data=form.service_data())
+
+    def success(self, org):
+        messages.success(self.request, "The organization was updated.")
+        return redirect("portal:organization_detail", pk=self.organization.pk)
 
 
 class OrganizationDeleteView(OrganizationObjectMixin, ObjectDeleteView):
