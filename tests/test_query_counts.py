@@ -64,3 +64,28 @@ def test_page_list_query_count_is_constant(role, portal, make_staff, org_factory
     large, sql = _count(lambda: client.get("/organizations/"))
     assert client.get("/organizations/").content.count(b'href="/organizations/') >= 50
     assert small == large == PAGE_QUERIES[role], "\n".join(sql)
+
+
+# The other list pages declared with core.views.ObjectListView: session, user, count, page, plus
+# the staff users' groups prefetch; the same for 3 rows as for 30.
+LIST_PAGE_QUERIES = {"/groups/": 4, "/administrators/": 5}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", list(LIST_PAGE_QUERIES))
+def test_other_list_pages_query_count_is_constant(path, portal, make_staff, org_factory, group_factory):
+    client = portal(make_staff(StaffRole.GLOBAL_ADMIN))
+
+    def fill(n):
+        for _ in range(n):
+            group = group_factory()
+            org_factory(groups=[group])
+            make_staff(StaffRole.KEY_ACCOUNT_MANAGER, groups=[group])
+
+    fill(3)
+    client.get(path)  # first use notes in the session that no second factor applies
+    small, _ = _count(lambda: client.get(path))
+    fill(27)
+    large, sql = _count(lambda: client.get(path))
+    assert len(client.get(path).context["page"]) >= 30
+    assert small == large == LIST_PAGE_QUERIES[path], "\n".join(sql)

@@ -433,3 +433,25 @@ def test_openapi_document_is_3_1_and_lists_the_routes(api):
         assert method in paths.get(path, {}), (path, method)
     sort_param = next(p for p in paths["/api/v1/organizations/"]["get"]["parameters"] if p["name"] == "sort")
     assert "-created" in str(sort_param["schema"])
+
+
+def test_history_api_shows_only_the_groups_the_caller_may_see(api, make_staff, group_factory, actor_of):
+    from cloudbroker.organizations import services
+
+    admin = make_staff(StaffRole.GLOBAL_ADMIN)
+    mine, theirs = group_factory(name="North"), group_factory(name="Secret West")
+    org = services.create_organization(
+        actor=actor_of(admin),
+        data={"name": "Hist", "primary_domain": "hist.com", "notification_email": "a@hist.com"},
+        group_ids=[mine.pk, theirs.pk],
+    )
+    services.add_group_members(actor=actor_of(admin), group=theirs, organization_ids=[org.pk])  # already in: no event
+    services.remove_group_members(actor=actor_of(admin), group=theirs, organization_ids=[org.pk])
+    kam = make_staff(StaffRole.KEY_ACCOUNT_MANAGER, groups=[mine])
+    body = api(kam).get(f"/api/v1/organizations/{org.pk}/history").content.decode()
+    assert str(mine.pk) in body
+    assert str(theirs.pk) not in body
+    assert "Secret West" not in body
+    full = api(admin).get(f"/api/v1/organizations/{org.pk}/history").json()["items"]
+    assert {e["action"] for e in full} == {"organization.created", "group.member_removed"}
+    assert sorted(full[-1]["after"]["groups"]) == sorted([str(mine.pk), str(theirs.pk)])

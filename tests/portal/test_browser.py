@@ -101,3 +101,31 @@ def test_group_members_and_assignment_change_what_a_manager_sees(login, make_sta
     page.wait_for_selector("text=The group was updated.")
     assert list(kam.assigned_groups.values_list("name", flat=True)) == ["Nordics"]
     assert AuditEvent.objects.filter(action="group.member_added").count() == 1
+
+
+def test_list_page_menus_confirmation_columns_and_page_size(login, make_staff, org_factory):
+    kim = make_staff(StaffRole.KEY_ACCOUNT_MANAGER, email="kim@staff.test")
+    for i in range(30):
+        org_factory(name=f"Org {i:02}", city="Lund")
+    page = login(make_staff(StaffRole.GLOBAL_ADMIN))
+    page.goto("/administrators/")
+    page.click("#staff tr:has-text('kim@staff.test') summary")
+    page.click("#staff >> text=Disable")
+    page.wait_for_selector("text=Disable kim@staff.test?")
+    kim.refresh_from_db()
+    assert kim.is_active  # nothing happens until confirmed
+    page.click("button:has-text('Disable')")
+    page.wait_for_selector("text=kim@staff.test was disabled.")
+    kim.refresh_from_db()
+    assert not kim.is_active
+    page.goto("/organizations/")
+    page.click("summary:has-text('Columns')")
+    page.check("input[name=columns][value=city]")
+    page.click("button:has-text('Show')")
+    page.wait_for_selector("#organizations th:has-text('City')")
+    page.select_option("#per-page", "25")  # submits by itself
+    page.wait_for_url("**per_page=25**")
+    assert page.locator("#organizations tbody tr").count() == 25
+    page.click("#organizations th >> text=Name")
+    page.wait_for_url("**sort=-name**")
+    assert page.locator("#organizations tbody tr").first.inner_text().startswith("Org 29")

@@ -30,8 +30,11 @@ class StaffOut(Schema):
         return obj.get_staff_role_display()
 
     @staticmethod
-    def resolve_groups(obj) -> list:
-        return list(obj.assigned_groups.all())
+    def resolve_groups(obj, context) -> list:
+        from cloudbroker.organizations.querysets import visible_groups
+
+        request = (context or {}).get("request")
+        return visible_groups(getattr(request, "auth", None), obj.assigned_groups.all())
 
 
 class StaffCreate(Schema):

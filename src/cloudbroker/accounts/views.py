@@ -6,19 +6,21 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import authenticate
 from django.contrib.auth import views as auth_views
-from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Prefetch
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
 from cloudbroker.accounts import mfa, services, signin
-from cloudbroker.accounts.forms import StaffForm
+from cloudbroker.accounts.forms import StaffFilterSet, StaffForm
 from cloudbroker.accounts.models import ApiToken, User
+from cloudbroker.accounts.tables import StaffTable
 from cloudbroker.core.errors import DomainError
-from cloudbroker.core.permissions import Perm, StaffRole
+from cloudbroker.core.permissions import Perm
 from cloudbroker.core.scoping import get_visible_or_404
-from cloudbroker.core.views import ActorMixin, apply_errors
+from cloudbroker.core.views import ActorMixin, Button, ObjectConfirmView, ObjectEditView, ObjectListView
+from cloudbroker.organizations.models import OrganizationGroup
 
 
 class LoginForm(auth_views.AuthenticationForm):
@@ -85,49 +87,46 @@ class StaffObjectMixin(ActorMixin):
         self.staff_user = get_visible_or_404(User.objects, self.actor, self.kwargs["pk"])
 
 
-class StaffListView(ActorMixin, View):
+class StaffListView(ObjectListView):
     required_perm = Perm.STAFF_VIEW
+    title = "Administrators"
+    table = StaffTable
+    filterset = StaffFilterSet
+    default_sort = "email"
+    empty_text = "No administrators yet."
+    empty_filtered_text = "No administrators match."
+    buttons = (Button("New administrator", "portal:staff_create", Perm.STAFF_MANAGE, primary=True, icon="plus"),)
 
-    def get(self, request):
-        q = request.GET.get("q", "").strip()
-        role = request.GET.get("role", "")
-        qs = User.objects.visible_to(self.actor).prefetch_related("assigned_groups")
-        if q:
-            qs = qs.filter(Q(email__icontains=q) | Q(first_name__icontains=q) | Q(last_name__icontains=q))
-        if role in StaffRole.values:
-            qs = qs.filter(staff_role=role)
-        page = Paginator(qs, 50).get_page(request.GET.get("page"))
-        return render(
-            request, "accounts/staff_list.html", {"page": page, "q": q, "role": role, "roles": StaffRole.choices}
+    def get_queryset(self):
+        groups = Prefetch("assigned_groups", queryset=OrganizationGroup.objects.only("id", "name").order_by("name"))
+        return User.objects.visible_to(self.actor).prefetch_related(groups)
+
+
+class StaffCreateView(ObjectEditView):
+    required_perm = Perm.STAFF_MANAGE
+    form_class = StaffForm
+    template_name = "accounts/staff_form.html"
+
+    def get_form_kwargs(self) -> dict:
+        return {"actor": self.actor}
+
+    def save(self, form):
+        data = form.cleaned_data
+        return services.create_staff_user(
+            actor=self.actor, data=data, password=data.get("password"), group_ids=data.get("groups") or []
         )
 
+    def success(self, user):
+        messages.success(self.request, f"{user.email} was added as {user.get_staff_role_display()}.")
+        return redirect("portal:staff_list")
 
-class StaffCreateView(ActorMixin, View):
+
+class StaffEditView(StaffObjectMixin, ObjectEditView):
     required_perm = Perm.STAFF_MANAGE
+    form_class = StaffForm
+    template_name = "accounts/staff_form.html"
 
-    def get(self, request):
-        return render(request, "accounts/staff_form.html", {"form": StaffForm(actor=self.actor)})
-
-    def post(self, request):
-        form = StaffForm(request.POST, actor=self.actor)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                user = services.create_staff_user(
-                    actor=self.actor, data=data, password=data.get("password"), group_ids=data.get("groups") or []
-                )
-            except DomainError as exc:
-                apply_errors(form, exc)
-            else:
-                messages.success(request, f"{user.email} was added as {user.get_staff_role_display()}.")
-                return redirect("portal:staff_list")
-        return render(request, "accounts/staff_form.html", {"form": form}, status=422)
-
-
-class StaffEditView(StaffObjectMixin, View):
-    required_perm = Perm.STAFF_MANAGE
-
-    def initial(self):
+    def get_initial(self) -> dict:
         u = self.staff_user
         return {
             "first_name": u.first_name,
@@ -136,40 +135,61 @@ class StaffEditView(StaffObjectMixin, View):
             "groups": [str(pk) for pk in u.assigned_groups.values_list("pk", flat=True)],
         }
 
-    def get(self, request, pk):
-        form = StaffForm(initial=self.initial(), actor=self.actor, editing=True)
-        return render(request, "accounts/staff_form.html", {"form": form, "staff_user": self.staff_user})
+    def get_form_kwargs(self) -> dict:
+        return {"actor": self.actor, "editing": True}
 
-    def post(self, request, pk):
-        form = StaffForm(request.POST, actor=self.actor, editing=True)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                services.update_staff_user(
-                    actor=self.actor, user=self.staff_user, data=data, group_ids=data.get("groups") or []
-                )
-            except DomainError as exc:
-                apply_errors(form, exc)
-            else:
-                messages.success(request, f"{self.staff_user.email} was updated.")
-                return redirect("portal:staff_list")
-        return render(request, "accounts/staff_form.html", {"form": form, "staff_user": self.staff_user}, status=422)
+    def get_context_data(self, form) -> dict:
+        return {"form": form, "staff_user": self.staff_user}
+
+    def save(self, form):
+        data = form.cleaned_data
+        return services.update_staff_user(
+            actor=self.actor, user=self.staff_user, data=data, group_ids=data.get("groups") or []
+        )
+
+    def success(self, user):
+        messages.success(self.request, f"{self.staff_user.email} was updated.")
+        return redirect("portal:staff_list")
 
 
-class StaffActiveView(StaffObjectMixin, View):
-    """Disable or enable an account (POST active=0/1)."""
+class StaffActiveView(StaffObjectMixin, ObjectConfirmView):
+    """Disable or enable an account: GET asks (``?active=0`` or ``1``), POST does it."""
 
     required_perm = Perm.STAFF_MANAGE
 
-    def post(self, request, pk):
-        active = request.POST.get("active") == "1"
-        try:
-            services.set_staff_active(actor=self.actor, user=self.staff_user, active=active)
-        except DomainError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, f"{self.staff_user.email} was {'enabled' if active else 'disabled'}.")
-        return redirect("portal:staff_list")
+    def check_object_scope(self) -> None:
+        super().check_object_scope()
+        self.object = self.staff_user
+        source = self.request.POST if self.request.method == "POST" else self.request.GET
+        self.activate = source.get("active") == "1"
+
+    def get_question(self) -> str:
+        return f"{'Enable' if self.activate else 'Disable'} {self.object.email}?"
+
+    def get_warning(self) -> str:
+        if self.activate:
+            return "They can sign in again with their password and use their API tokens."
+        return "They are signed out at their next request and cannot sign in or use their API tokens until enabled."
+
+    @property
+    def button_label(self) -> str:
+        return "Enable" if self.activate else "Disable"
+
+    @property
+    def danger(self) -> bool:
+        return not self.activate
+
+    def get_done_message(self) -> str:
+        return f"{self.object.email} was {'enabled' if self.activate else 'disabled'}."
+
+    def get_fields(self) -> dict:
+        return {"active": "1" if self.activate else "0"}
+
+    def perform(self, obj) -> None:
+        services.set_staff_active(actor=self.actor, user=obj, active=self.activate)
+
+    def get_success_url(self) -> str:
+        return reverse("portal:staff_list")
 
 
 class TokenListView(ActorMixin, View):

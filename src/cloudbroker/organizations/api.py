@@ -6,13 +6,12 @@ from ninja import Router, Status
 from ninja.pagination import paginate
 
 from cloudbroker.core.api import actor_of
-from cloudbroker.core.models import AuditEvent
 from cloudbroker.core.pagination import Pagination
 from cloudbroker.core.permissions import Perm
 from cloudbroker.core.scoping import get_visible_or_404
 from cloudbroker.organizations import services
 from cloudbroker.organizations.models import Organization, OrganizationDomain, OrganizationGroup
-from cloudbroker.organizations.querysets import SortKey, organization_list_queryset
+from cloudbroker.organizations.querysets import SortKey, organization_list_queryset, visible_history
 from cloudbroker.organizations.schemas import (
     AuditEventOut,
     DomainCreate,
@@ -84,7 +83,7 @@ def organization_history(request, organization_id: uuid.UUID):
     actor = actor_of(request)
     org = get_visible_or_404(Organization.objects, actor, organization_id)
     actor.require(Perm.AUDIT_VIEW)
-    return AuditEvent.objects.for_organization(org)
+    return visible_history(actor, org)
 
 
 @router.get("/{organization_id}/domains", response=list[DomainOut], summary="Additional domains")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import django_filters
 from django import forms
 from django_countries import countries
 
 from cloudbroker.core.permissions import Perm, Scope
 from cloudbroker.organizations.validation import FIELD_LABELS, MANDATORY_FIELDS
 
-__all__ = ["BULK_ROW_CHOICES", "GroupForm", "OrganizationForm"]
+__all__ = ["BULK_ROW_CHOICES", "GroupFilterSet", "GroupForm", "OrganizationFilterSet", "OrganizationForm"]
 
 BULK_ROW_CHOICES = (1, 2, 3, 5, 10, 20, 50)
 MAIN_FIELDS = ("name", "primary_domain", "registration_number", "notification_email", "contact_phone")
@@ -22,7 +23,13 @@ class OrganizationForm(forms.Form):
     contact_phone = forms.CharField(max_length=40)
     approval_required = forms.BooleanField(help_text="All self-service transactions need approval.")
     approval_limit = forms.CharField(max_length=20, help_text="Annual amount; monthly amounts count x12.")
-    billing_start_date = forms.CharField(widget=forms.DateInput(attrs={"type": "date"}), help_text="Defaults to today.")
+    billing_start_date = forms.CharField(
+        max_length=10,
+        # A text field in the product's own format: a browser's date input shows the format of the
+        # browser's locale (mm/dd/yyyy in en-US) whatever the page says.
+        widget=forms.TextInput(attrs={"placeholder": "DD/MM/YYYY", "inputmode": "numeric", "autocomplete": "off"}),
+        help_text="DD/MM/YYYY. Defaults to today.",
+    )
     customer_number = forms.CharField(max_length=64)
     street_address = forms.CharField(max_length=200)
     postal_code = forms.CharField(max_length=20)
@@ -90,3 +97,38 @@ class GroupForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["name"].required = False
         self.fields["name"].widget.attrs["required"] = True
+
+
+# --- list filters -------------------------------------------------------------------------------
+
+
+def _search(placeholder: str) -> forms.TextInput:
+    return forms.TextInput(attrs={"type": "search", "placeholder": placeholder, "aria-label": "Search"})
+
+
+def _visible_groups(request):
+    from cloudbroker.organizations.models import OrganizationGroup
+
+    return OrganizationGroup.objects.visible_to(request.actor).only("id", "name").order_by("name")
+
+
+class OrganizationFilterSet(django_filters.FilterSet):
+    """The organization list's search and group filter (an unknown or foreign group is ignored)."""
+
+    q = django_filters.CharFilter(method="search", widget=_search("Search name, domain or customer number"))
+    group = django_filters.ModelChoiceFilter(
+        queryset=_visible_groups,
+        method="in_group",
+        empty_label="All groups",
+        widget=forms.Select(attrs={"aria-label": "Organization group"}),
+    )
+
+    def search(self, queryset, name, value):
+        return queryset.search(value)
+
+    def in_group(self, queryset, name, value):
+        return queryset.filter(groups=value)
+
+
+class GroupFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", widget=_search("Search groups"))

@@ -88,8 +88,12 @@ class OrganizationOut(Schema):
         return obj.country.code or ""
 
     @staticmethod
-    def resolve_groups(obj) -> list:
-        return list(obj.groups.all())
+    def resolve_groups(obj, context) -> list:
+        # Only the groups the caller may see (an organization can also sit in others' groups).
+        from cloudbroker.organizations.querysets import visible_groups
+
+        request = (context or {}).get("request")
+        return visible_groups(getattr(request, "auth", None), obj.groups.all())
 
 
 class DomainCreate(Schema):
@@ -140,3 +144,21 @@ class AuditEventOut(Schema):
     before: dict | None
     after: dict | None
     request_id: str
+
+    @staticmethod
+    def _visible(values: dict | None, context) -> dict | None:
+        # An organization's stored group ids are cut to the groups the caller may see.
+        if not values or "groups" not in values:
+            return values
+        from cloudbroker.organizations.querysets import visible_group_ids
+
+        request = (context or {}).get("request")
+        return {**values, "groups": visible_group_ids(getattr(request, "auth", None), values["groups"] or [])}
+
+    @staticmethod
+    def resolve_before(obj, context) -> dict | None:
+        return AuditEventOut._visible(obj.before, context)
+
+    @staticmethod
+    def resolve_after(obj, context) -> dict | None:
+        return AuditEventOut._visible(obj.after, context)

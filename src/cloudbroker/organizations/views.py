@@ -2,23 +2,44 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views import View
 
 from cloudbroker.core.errors import DomainError, ValidationFailed
-from cloudbroker.core.models import AuditEvent
 from cloudbroker.core.permissions import GROUP_SCOPED_ROLES, Perm
 from cloudbroker.core.scoping import get_visible_or_404
-from cloudbroker.core.views import ActorMixin, apply_errors
+from cloudbroker.core.views import (
+    ActorMixin,
+    Button,
+    ObjectDeleteView,
+    ObjectDetailView,
+    ObjectEditView,
+    ObjectListView,
+    apply_errors,
+)
 from cloudbroker.organizations import services
-from cloudbroker.organizations.forms import BULK_ROW_CHOICES, GroupForm, OrganizationForm
+from cloudbroker.organizations.forms import (
+    BULK_ROW_CHOICES,
+    GroupFilterSet,
+    GroupForm,
+    OrganizationFilterSet,
+    OrganizationForm,
+)
 from cloudbroker.organizations.models import Organization, OrganizationDomain, OrganizationGroup
-from cloudbroker.organizations.querysets import SORTS, organization_list_queryset
+from cloudbroker.organizations.querysets import (
+    SORTS,
+    group_list_queryset,
+    organization_list_queryset,
+    visible_history,
+)
+from cloudbroker.organizations.tables import GroupTable, OrganizationTable
 from cloudbroker.organizations.validation import FIELD_LABELS, MANDATORY_FIELDS, ORGANIZATION_FIELDS
 
 PAGE_SIZE = 50
@@ -34,59 +55,47 @@ class OrganizationObjectMixin(ActorMixin):
         self.organization = get_visible_or_404(Organization.objects, self.actor, self.kwargs["pk"])
 
 
-class OrganizationListView(ActorMixin, View):
+class OrganizationListView(ObjectListView):
     required_perm = Perm.ORGANIZATION_VIEW
+    title = "Organizations"
+    table = OrganizationTable
+    filterset = OrganizationFilterSet
+    default_sort = "name"
+    empty_text = "No organizations yet."
+    empty_filtered_text = "No organization matches."
+    buttons = (
+        Button("New organization", "portal:organization_create", Perm.ORGANIZATION_CREATE, primary=True, icon="plus"),
+        Button("Create multiple organizations", "portal:organization_bulk_create", Perm.ORGANIZATION_CREATE),
+        Button("Import from a file", "portal:organization_import", Perm.ORGANIZATION_CREATE, icon="arrow-up-tray"),
+    )
 
-    def get(self, request):
-        q = request.GET.get("q", "").strip()
-        sort = request.GET.get("sort", "name")
-        sort = sort if sort in SORTS else "name"
-        group_id = request.GET.get("group") or None
-        groups = list(OrganizationGroup.objects.visible_to(self.actor).only("id", "name"))
-        if group_id and group_id not in {str(g.pk) for g in groups}:
-            group_id = None
-        qs = organization_list_queryset(self.actor, q=q, group=group_id, sort=sort)
-        page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-        return render(
-            request,
-            "organizations/organization_list.html",
-            {
-                "page": page,
-                "q": q,
-                "sort": sort,
-                "group_id": group_id or "",
-                "groups": groups,
-                "sort_columns": [
-                    ("name", "Name"),
-                    ("primary_domain", "Primary domain"),
-                    ("customer_number", "Customer number"),
-                    ("created", "Created"),
-                ],
-            },
-        )
+    def get_queryset(self):
+        return organization_list_queryset(self.actor)
+
+    def export_url(self, request, fmt: str) -> str:
+        # The import's own columns (a file exported here imports again unchanged).
+        query = QueryDict(mutable=True)
+        query.update({k: request.GET.get(k, "") for k in ("q", "group", "sort")})
+        return f"{reverse('portal:organization_export', args=[fmt])}?{query.urlencode()}"
 
 
-class OrganizationCreateView(ActorMixin, View):
+class OrganizationCreateView(ObjectEditView):
     required_perm = Perm.ORGANIZATION_CREATE
-    template = "organizations/organization_form.html"
+    form_class = OrganizationForm
+    template_name = "organizations/organization_form.html"
 
-    def get(self, request):
-        form = OrganizationForm(actor=self.actor, creating=True)
-        return render(request, self.template, {"form": form, "creating": True})
+    def get_form_kwargs(self) -> dict:
+        return {"actor": self.actor, "creating": True}
 
-    def post(self, request):
-        form = OrganizationForm(request.POST, actor=self.actor, creating=True)
-        if form.is_valid():
-            try:
-                org = services.create_organization(
-                    actor=self.actor, data=form.service_data(), group_ids=form.group_ids()
-                )
-            except DomainError as exc:
-                apply_errors(form, exc)
-            else:
-                messages.success(request, f"Organization {org.name} was created.")
-                return redirect("portal:organization_detail", pk=org.pk)
-        return render(request, self.template, {"form": form, "creating": True, "more_open": True}, status=422)
+    def get_context_data(self, form) -> dict:
+        return {"form": form, "creating": True, "more_open": form.is_bound}
+
+    def save(self, form):
+        return services.create_organization(actor=self.actor, data=form.service_data(), group_ids=form.group_ids())
+
+    def success(self, org):
+        messages.success(self.request, f"Organization {org.name} was created.")
+        return redirect("portal:organization_detail", pk=org.pk)
 
 
 class OrganizationBulkCreateView(ActorMixin, View):
@@ -163,80 +172,124 @@ class OrganizationBulkCreateView(ActorMixin, View):
         return redirect(reverse("portal:organization_list") + "?sort=-created")
 
 
-class OrganizationDetailView(OrganizationObjectMixin, View):
+class OrganizationDetailView(OrganizationObjectMixin, ObjectDetailView):
     required_perm = Perm.ORGANIZATION_VIEW
+    template_name = "organizations/organization_detail.html"
 
-    def get(self, request, pk):
+    def get_context_data(self) -> dict:
         org = self.organization
         history = []
         if self.actor.has(Perm.AUDIT_VIEW):
-            history = list(AuditEvent.objects.for_organization(org)[:50])
-        return render(
-            request,
-            "organizations/organization_detail.html",
-            {
-                "org": org,
-                "groups": org.groups.all(),
-                "domains": org.domains.all(),
-                "history": history,
-                "fields": [(FIELD_LABELS[f], _display(getattr(org, f))) for f in ORGANIZATION_FIELDS],
-            },
-        )
+            history = readable_history(self.actor, visible_history(self.actor, org)[:50])
+        return {
+            "org": org,
+            "groups": OrganizationGroup.objects.visible_to(self.actor).filter(organizations=org).order_by("name"),
+            "domains": org.domains.all(),
+            "history": history,
+            "fields": [(FIELD_LABELS[f], _display(getattr(org, f))) for f in ORGANIZATION_FIELDS],
+        }
 
 
-class OrganizationEditView(OrganizationObjectMixin, View):
+def _readable(value):
+    """A stored audit value as the pages write it: Yes/No, dates DD/MM/YYYY, nothing as None."""
+    if value is True or value is False:
+        return "Yes" if value else "No"
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        try:
+            return dt.date.fromisoformat(value).strftime("%d/%m/%Y")
+        except ValueError:
+            return value
+    return None if value in ("", [], {}) else value
+
+
+def readable_history(actor, events) -> list:
+    """The events with their changes as people read them: group ids become the names of the groups
+    the viewer may see; groups outside their sight are left out, and so is an event about one."""
+    events = list(events)
+    ids = set()
+    for e in events:
+        for side in (e.before or {}, e.after or {}):
+            ids.update(str(g) for g in side.get("groups") or [])
+            if side.get("group"):
+                ids.add(str(side["group"]))
+    names = {}
+    if ids:
+        names = {
+            str(pk): name
+            for pk, name in OrganizationGroup.objects.visible_to(actor).filter(pk__in=ids).values_list("pk", "name")
+        }
+    shown = []
+    for e in events:
+        group = (e.after or {}).get("group") or (e.before or {}).get("group")
+        if group and str(group) not in names:
+            continue  # membership of a group the viewer may not see
+        rows = []
+        for field, before, after in e.changes:
+            if field == "groups":
+                before = ", ".join(sorted(names[str(g)] for g in before or [] if str(g) in names)) or None
+                after = ", ".join(sorted(names[str(g)] for g in after or [] if str(g) in names)) or None
+                if before == after:
+                    continue
+            elif field == "group":
+                before = names.get(str(before)) if before else None
+                after = names.get(str(after)) if after else None
+            elif field == "group_name":
+                continue  # the name as it was; "group" shows it as it is
+            label = {"groups": "Groups", "group": "Group"}.get(field) or FIELD_LABELS.get(field, field)
+            rows.append((label, _readable(before), _readable(after)))
+        e.readable_changes = rows
+        shown.append(e)
+    return shown
+
+
+class OrganizationEditView(OrganizationObjectMixin, ObjectEditView):
     required_perm = Perm.ORGANIZATION_CHANGE
-    template = "organizations/organization_form.html"
+    form_class = OrganizationForm
+    template_name = "organizations/organization_form.html"
 
-    def initial(self):
+    def get_initial(self) -> dict:
         org = self.organization
         data = {f: getattr(org, f) for f in ORGANIZATION_FIELDS}
         data["country"] = org.country.code or ""
-        data["billing_start_date"] = org.billing_start_date.isoformat()
+        data["billing_start_date"] = org.billing_start_date.strftime("%d/%m/%Y")
         data["approval_limit"] = "" if org.approval_limit is None else str(org.approval_limit)
         return data
 
-    def get(self, request, pk):
-        form = OrganizationForm(initial=self.initial(), actor=self.actor, creating=False)
-        return render(request, self.template, {"form": form, "org": self.organization, "more_open": True})
+    def get_form_kwargs(self) -> dict:
+        return {"actor": self.actor, "creating": False}
 
-    def post(self, request, pk):
-        form = OrganizationForm(request.POST, initial=self.initial(), actor=self.actor, creating=False)
-        if form.is_valid():
-            try:
-                services.update_organization(actor=self.actor, organization=self.organization, data=form.service_data())
-            except DomainError as exc:
-                apply_errors(form, exc)
-            else:
-                messages.success(request, "The organization was updated.")
-                return redirect("portal:organization_detail", pk=pk)
-        return render(request, self.template, {"form": form, "org": self.organization, "more_open": True}, status=422)
+    def get_context_data(self, form) -> dict:
+        return {"form": form, "org": self.organization, "more_open": True}
+
+    def save(self, form):
+        return services.update_organization(actor=self.actor, organization=self.organization, data=form.service_data())
+
+    def success(self, org):
+        messages.success(self.request, "The organization was updated.")
+        return redirect("portal:organization_detail", pk=self.organization.pk)
 
 
-class OrganizationDeleteView(OrganizationObjectMixin, View):
+class OrganizationDeleteView(OrganizationObjectMixin, ObjectDeleteView):
     required_perm = Perm.ORGANIZATION_DELETE
+    kind = "organization"
+    done_message = "Organization {object.name} was deleted."
+    warning = (
+        "Keep an organization for 60 days after it stops being a customer, so late credits and "
+        "charges still have a record to land on."
+    )
 
-    def get(self, request, pk):
-        return render(
-            request,
-            "portal/confirm_delete.html",
-            {
-                "object": self.organization,
-                "kind": "organization",
-                "cancel_url": reverse("portal:organization_detail", args=[pk]),
-                "warning": "Keep an organization for 60 days after it stops being a customer, so late credits and "
-                "charges still have a record to land on.",
-            },
-        )
+    def check_object_scope(self) -> None:
+        super().check_object_scope()
+        self.object = self.organization
 
-    def post(self, request, pk):
-        try:
-            services.delete_organization(actor=self.actor, organization=self.organization)
-        except DomainError as exc:
-            messages.error(request, exc.message)
-            return redirect("portal:organization_detail", pk=pk)
-        messages.success(request, f"Organization {self.organization.name} was deleted.")
-        return redirect("portal:organization_list")
+    def perform(self, obj) -> None:
+        services.delete_organization(actor=self.actor, organization=obj)
+
+    def get_cancel_url(self) -> str:
+        return reverse("portal:organization_detail", args=[self.object.pk])
+
+    def get_success_url(self) -> str:
+        return reverse("portal:organization_list")
 
 
 class OrganizationDomainAddView(OrganizationObjectMixin, View):
@@ -270,39 +323,31 @@ class GroupObjectMixin(ActorMixin):
         self.group = get_visible_or_404(OrganizationGroup.objects, self.actor, self.kwargs["pk"])
 
 
-class GroupListView(ActorMixin, View):
+class GroupListView(ObjectListView):
     required_perm = Perm.GROUP_VIEW
+    title = "Organization groups"
+    table = GroupTable
+    filterset = GroupFilterSet
+    default_sort = "name"
+    empty_text = "No groups."
+    empty_filtered_text = "No groups match."
+    buttons = (Button("New group", "portal:group_create", Perm.GROUP_MANAGE, primary=True, icon="plus"),)
 
-    def get(self, request):
-        q = request.GET.get("q", "").strip()
-        qs = (
-            OrganizationGroup.objects.visible_to(self.actor)
-            .annotate(member_count=Count("organizations", distinct=True), user_count=Count("users", distinct=True))
-            .order_by("name")
-        )
-        if q:
-            qs = qs.filter(name__icontains=q)
-        page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-        return render(request, "organizations/group_list.html", {"page": page, "q": q})
+    def get_queryset(self):
+        return group_list_queryset(self.actor)
 
 
-class GroupCreateView(ActorMixin, View):
+class GroupCreateView(ObjectEditView):
     required_perm = Perm.GROUP_MANAGE
+    form_class = GroupForm
+    template_name = "organizations/group_form.html"
 
-    def get(self, request):
-        return render(request, "organizations/group_form.html", {"form": GroupForm()})
+    def save(self, form):
+        return services.create_group(actor=self.actor, data=form.cleaned_data)
 
-    def post(self, request):
-        form = GroupForm(request.POST)
-        if form.is_valid():
-            try:
-                group = services.create_group(actor=self.actor, data=form.cleaned_data)
-            except DomainError as exc:
-                apply_errors(form, exc)
-            else:
-                messages.success(request, f"Group {group.name} was created. Now choose its members.")
-                return redirect("portal:group_members", pk=group.pk)
-        return render(request, "organizations/group_form.html", {"form": form}, status=422)
+    def success(self, group):
+        messages.success(self.request, f"Group {group.name} was created. Now choose its members.")
+        return redirect("portal:group_members", pk=group.pk)
 
 
 class GroupEditView(GroupObjectMixin, View):
@@ -343,26 +388,24 @@ class GroupEditView(GroupObjectMixin, View):
         )
 
 
-class GroupDeleteView(GroupObjectMixin, View):
+class GroupDeleteView(GroupObjectMixin, ObjectDeleteView):
     required_perm = Perm.GROUP_MANAGE
+    kind = "organization group"
+    done_message = "Group {object.name} was deleted."
+    warning = (
+        "The organizations stay; only the group and its assignments go. Account managers assigned "
+        "to it lose sight of its organizations at once."
+    )
 
-    def get(self, request, pk):
-        return render(
-            request,
-            "portal/confirm_delete.html",
-            {
-                "object": self.group,
-                "kind": "organization group",
-                "cancel_url": reverse("portal:group_list"),
-                "warning": "The organizations stay; only the group and its assignments go. Account managers assigned "
-                "to it lose sight of its organizations at once.",
-            },
-        )
+    def check_object_scope(self) -> None:
+        super().check_object_scope()
+        self.object = self.group
 
-    def post(self, request, pk):
-        services.delete_group(actor=self.actor, group=self.group)
-        messages.success(request, f"Group {self.group.name} was deleted.")
-        return redirect("portal:group_list")
+    def perform(self, obj) -> None:
+        services.delete_group(actor=self.actor, group=obj)
+
+    def get_success_url(self) -> str:
+        return reverse("portal:group_list")
 
 
 class GroupMembersView(GroupObjectMixin, View):
@@ -376,17 +419,17 @@ class GroupMembersView(GroupObjectMixin, View):
         members = organization_list_queryset(self.actor, group=self.group.pk)
         page = Paginator(members, PAGE_SIZE).get_page(request.GET.get("page"))
         candidates = []
-        if q and self.actor.has(Perm.GROUP_MANAGE):
+        if self.actor.has(Perm.GROUP_MANAGE):  # shown at once; a search narrows them
             candidates = list(
                 Organization.objects.visible_to(self.actor)
                 .search(q)
                 .exclude(groups=self.group)
-                .order_by("name")[:PAGE_SIZE]
+                .order_by("name", "id")[:PAGE_SIZE]
             )
         return render(
             request,
             "organizations/group_members.html",
-            {"group": self.group, "page": page, "q": q, "candidates": candidates},
+            {"group": self.group, "page": page, "q": q, "candidates": candidates, "page_size": PAGE_SIZE},
         )
 
     def post(self, request, pk):

@@ -5,4 +5,13 @@ document.addEventListener("DOMContentLoaded", () => {
     token.title = "Click to select";
     token.addEventListener("click", () => window.getSelection().selectAllChildren(token));
   }
+  // A select marked data-autosubmit (e.g. a list's page size) submits its form when changed.
+  document.querySelectorAll("select[data-autosubmit]").forEach((select) => {
+    select.addEventListener("change", () => select.form.requestSubmit());
+  });
+  // An open row menu closes when one clicks elsewhere or presses Escape.
+  const closeMenus = (except) =>
+    document.querySelectorAll("details.menu[open]").forEach((d) => d !== except && d.removeAttribute("open"));
+  document.addEventListener("click", (event) => closeMenus(event.target.closest("details.menu")));
+  document.addEventListener("keydown", (event) => event.key === "Escape" && closeMenus(null));
 });
