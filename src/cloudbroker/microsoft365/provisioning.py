@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from cloudbroker.connectors.partner_center.retry import RetryPolicy
@@ -25,7 +25,7 @@ from cloudbroker.core.errors import Conflict, ExternalServiceError, FieldError, 
 from cloudbroker.core.models import OutboxMessage
 from cloudbroker.core.permissions import Perm
 from cloudbroker.microsoft365.choices import TenantStatus
-from cloudbroker.microsoft365.models import MicrosoftTenant
+from cloudbroker.microsoft365.models import MicrosoftTenant, TenantSubscription, TenantUser
 from cloudbroker.microsoft365.partner_center import WORKER_RETRY, client_for
 from cloudbroker.microsoft365.validation import clean_tenant_request, customer_body, onmicrosoft_domain
 from cloudbroker.organizations.models import Organization
@@ -59,6 +59,50 @@ def check_domain(*, actor: Actor, prefix: str) -> tuple[str, bool]:
         raise error from exc
 
 
+# Outbox error codes that mean Partner Center said no: nothing was created for the request.
+REFUSED_CODES = frozenset(
+    {
+        "partner_center_invalid_request",
+        "partner_center_forbidden",
+        "partner_center_conflict",
+        "partner_center_not_found",
+        "partner_center_auth_failed",
+    }
+)
+
+
+def _refuse_if_partner_center_made_it(actor: Actor, org: Organization, failed: MicrosoftTenant) -> None:
+    """A failed tenant may still exist in Partner Center (the answer was lost, or could not be saved):
+    asking again would make a second customer for the same organization. Look first."""
+    if failed.customer_id:
+        raise Conflict(
+            f"Partner Center already has the customer {failed.customer_id} ({failed}) for {org.name}; "
+            "no second one is created. Run a Partner Center sync to make it this organization's tenant."
+        )
+    message = failed.outbox_message
+    if message is not None and message.last_error_code in REFUSED_CODES:
+        return  # Partner Center refused it: nothing was made
+    if not failed.default_domain:
+        return
+    try:
+        with client_for(actor.broker_id, timeout=10.0, retry=RetryPolicy(attempts=2, total_time=5.0)) as client:
+            found = [
+                c
+                for c in client.list_customers(domain_starts_with=failed.default_domain)
+                if c.domain == failed.default_domain
+            ]
+    except ExternalServiceError as exc:
+        raise ExternalServiceError(
+            f"Partner Center could not say whether the earlier request for {failed} created a customer "
+            f"({exc.message}). Try again later; no second customer is requested meanwhile."
+        ) from exc
+    if found:
+        raise Conflict(
+            f"Partner Center already has the customer {found[0].id} ({failed}) from the earlier request for "
+            f"{org.name}; no second one is created. The next Partner Center sync makes it this organization's tenant."
+        )
+
+
 def request_tenant(*, actor: Actor, organization: Organization, data: dict[str, Any]) -> MicrosoftTenant:
     actor.require(Perm.TENANT_MANAGE)
     cleaned, errors = clean_tenant_request(data)
@@ -72,6 +116,8 @@ def request_tenant(*, actor: Actor, organization: Organization, data: dict[str, 
             raise Conflict(
                 f"{org.name} already has a Microsoft 365 tenant ({existing}, {existing.get_status_display().lower()})."
             )
+    if existing is not None:
+        _refuse_if_partner_center_made_it(actor, org, existing)
     waiting = "Waiting for Partner Center."
     try:
         domain, available = check_domain(actor=actor, prefix=cleaned["domain_prefix"])
@@ -122,12 +168,48 @@ def request_tenant(*, actor: Actor, organization: Organization, data: dict[str, 
     return tenant
 
 
+def _failure_text(message: OutboxMessage) -> str:
+    code = message.last_error_code
+    if code in REFUSED_CODES:
+        return f"Partner Center refused the tenant: {message.last_error}"
+    if code == "database_error":
+        return f"Partner Center's answer could not be saved here: {message.last_error}"
+    return f"The tenant could not be created: {message.last_error}"
+
+
 def _tenant_failed(message: OutboxMessage) -> None:
     MicrosoftTenant.objects.filter(pk=message.payload["tenant"]).update(
         status=TenantStatus.FAILED,
-        status_message=f"Partner Center refused the tenant: {message.last_error}",
+        status_message=_failure_text(message),
         updated_at=timezone.now(),
     )
+
+
+def _adopt_duplicate(tenant: MicrosoftTenant, customer_id: str) -> str | None:
+    """A sync that ran while the request was pending may have added its own row for the customer
+    just created. This request's row takes it over (subscriptions and users included) so that the
+    customer has one row, linked to the organization that asked for it. Returns the id of the row
+    taken over."""
+    other = (
+        MicrosoftTenant.objects.select_for_update()
+        .filter(broker_id=tenant.broker_id, customer_id=customer_id)
+        .exclude(pk=tenant.pk)
+        .first()
+    )
+    if other is None:
+        return None
+    if other.organization_id is not None and other.organization_id != tenant.organization_id:
+        raise Conflict(
+            f"Partner Center created the customer {customer_id} for this request, but that tenant is already "
+            f"linked to {other.organization}. Unlink it there first."
+        )
+    TenantSubscription.objects.filter(tenant=other).update(tenant=tenant)
+    TenantUser.objects.filter(tenant=other).update(tenant=tenant)
+    tenant.profile = {**(other.profile or {}), **(tenant.profile or {})}
+    tenant.synced_at = other.synced_at
+    adopted = str(other.pk)
+    other.delete()
+    return adopted
 
 
 @outbox.outbox_handler(CREATE_CUSTOMER, on_failure=_tenant_failed)
@@ -148,22 +230,44 @@ def _create_customer(message: OutboxMessage) -> dict[str, Any]:
     data = customer.model_dump(by_alias=True, mode="json") if hasattr(customer, "model_dump") else dict(customer)
     credentials = data.pop("userCredentials", None) or {}
     company = data.get("companyProfile") or {}
+    try:
+        return _save_created(message, tenant.pk, data, credentials, company)
+    except DatabaseError as exc:
+        # Partner Center made the customer; only saving its answer failed. Sending the request
+        # again with the same request id brings the same answer back, so try again later.
+        reason = f"Partner Center created the customer, but saving its answer failed: database error ({type(exc).__name__}: {exc})"
+        try:
+            MicrosoftTenant.objects.filter(pk=tenant.pk).update(
+                status_message=f"Waiting to save Partner Center's answer: {reason}", updated_at=timezone.now()
+            )
+        except DatabaseError:
+            pass
+        raise outbox.RetryLater(reason, code="database_error") from exc
+
+
+def _save_created(
+    message: OutboxMessage, tenant_pk, data: dict[str, Any], credentials: dict[str, Any], company: dict[str, Any]
+) -> dict[str, Any]:
     with transaction.atomic():
-        tenant = MicrosoftTenant.objects.select_for_update().get(pk=tenant.pk)
+        tenant = MicrosoftTenant.objects.select_for_update().get(pk=tenant_pk)
         tenant.customer_id = data.get("id") or company.get("tenantId") or ""
         tenant.default_domain = company.get("domain") or tenant.default_domain
         tenant.profile = data
+        adopted = _adopt_duplicate(tenant, tenant.customer_id) if tenant.customer_id else None
         tenant.status = TenantStatus.ACTIVE
         tenant.status_message = ""
         if credentials.get("userName"):
             tenant.admin_user = f"{credentials['userName']}@{tenant.default_domain}"
         tenant.save()
+        after = {"customer_id": tenant.customer_id, "domain": tenant.default_domain}
+        if adopted:
+            after["adopted_row"] = adopted
         record_event(
             actor=Actor.system(tenant.broker_id),
             action="tenant.created",
             obj=tenant,
             organization_id=tenant.organization_id,
-            after={"customer_id": tenant.customer_id, "domain": tenant.default_domain},
+            after=after,
         )
         if credentials.get("password") and message.payload.get("notify"):
             outbox.enqueue(

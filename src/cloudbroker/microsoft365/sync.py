@@ -11,9 +11,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import structlog
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from cloudbroker.core.actors import Actor
+from cloudbroker.core.audit import record_event
 from cloudbroker.core.errors import ExternalServiceError
 from cloudbroker.core.jobs import JobContext, job_runner
 from cloudbroker.microsoft365.choices import TenantStatus
@@ -137,6 +139,43 @@ def _upsert_children(
     result.bump(f"{label}_removed", len(gone))
 
 
+def _create_tenant(broker_id, customer_id: str, fields: dict[str, Any]) -> MicrosoftTenant | None:
+    """A row for a customer found in Partner Center, or None when a delivery has just saved one."""
+    if MicrosoftTenant.objects.filter(broker_id=broker_id, customer_id=customer_id).exists():
+        return None
+    try:
+        with transaction.atomic():
+            return MicrosoftTenant.objects.create(
+                broker_id=broker_id,
+                customer_id=customer_id,
+                status=TenantStatus.ACTIVE,
+                synced_at=timezone.now(),
+                **fields,
+            )
+    except IntegrityError:
+        return None
+
+
+def _adopt_failed_request(tenant: MicrosoftTenant, customer_id: str, fields: dict[str, Any]) -> MicrosoftTenant:
+    tenant.customer_id = customer_id
+    tenant.status = TenantStatus.ACTIVE
+    tenant.status_message = (
+        "Found in Partner Center although the request was reported failed. The admin password was not "
+        "received: reset it in the Microsoft 365 admin center."
+    )
+    tenant.synced_at = timezone.now()
+    _apply(tenant, fields)
+    tenant.save()
+    record_event(
+        actor=Actor.system(tenant.broker_id),
+        action="tenant.recovered",
+        obj=tenant,
+        organization_id=tenant.organization_id,
+        after={"customer_id": customer_id, "domain": tenant.default_domain},
+    )
+    return tenant
+
+
 def sync_broker(
     broker_id, *, progress: Callable[[int, int], None] | None = None, client=None, threads: int = FETCH_THREADS
 ) -> SyncResult:
@@ -149,19 +188,37 @@ def sync_broker(
     tenants = {t.customer_id: t for t in MicrosoftTenant.objects.filter(broker_id=broker_id).exclude(customer_id="")}
     seen = set()
     with transaction.atomic():
+        # Requests of ours that have no customer id yet, by the domain they asked for: a customer
+        # with that domain is the one a request made (its answer is still on its way, or was lost).
+        requested = {
+            t.default_domain.lower(): t
+            for t in MicrosoftTenant.objects.select_for_update()
+            .filter(broker_id=broker_id, customer_id="", status__in=[TenantStatus.PENDING, TenantStatus.FAILED])
+            .exclude(default_domain="")
+        }
         for data in customers:
             customer_id = data.get("id")
             seen.add(customer_id)
             fields = _customer_fields(data)
             tenant = tenants.get(customer_id)
             if tenant is None:
-                tenant = MicrosoftTenant.objects.create(
-                    broker_id=broker_id,
-                    customer_id=customer_id,
-                    status=TenantStatus.ACTIVE,
-                    synced_at=timezone.now(),
-                    **fields,
-                )
+                request = requested.get(fields["default_domain"].lower()) if fields["default_domain"] else None
+                if request is not None and request.status == TenantStatus.PENDING:
+                    # Its delivery gets Partner Center's answer (and the admin's password) and
+                    # fills the row; a row of our own here would be a second one for the customer.
+                    seen.discard(customer_id)
+                    result.bump("tenants_pending")
+                    continue
+                if request is not None:
+                    # The request was given up as failed, yet Partner Center made the customer.
+                    tenant = _adopt_failed_request(request, customer_id, fields)
+                    tenants[customer_id] = tenant
+                    result.bump("tenants_recovered")
+                    continue
+                tenant = _create_tenant(broker_id, customer_id, fields)
+                if tenant is None:  # its request's delivery saved it meanwhile
+                    seen.discard(customer_id)
+                    continue
                 tenants[customer_id] = tenant
                 result.bump("tenants_created")
             else:
