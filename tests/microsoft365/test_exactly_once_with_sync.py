@@ -136,7 +136,7 @@ def test_a_database_error_while_saving_the_answer_is_reported_as_one_and_retried
     tenant.refresh_from_db()
     message = OutboxMessage.objects.get(kind=provisioning.CREATE_CUSTOMER)
     assert (message.status, message.last_error_code) == ("pending", "database_error")
-    assert "database" in message.last_error and "database is locked" in message.last_error
+    assert "saving its answer failed: database error (OperationalError: database is locked)" in message.last_error
     assert tenant.status == TenantStatus.PENDING
     assert "Partner Center refused" not in tenant.status_message
     assert "database is locked" in tenant.status_message

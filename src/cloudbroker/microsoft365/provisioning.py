@@ -235,7 +235,10 @@ def _create_customer(message: OutboxMessage) -> dict[str, Any]:
     except DatabaseError as exc:
         # Partner Center made the customer; only saving its answer failed. Sending the request
         # again with the same request id brings the same answer back, so try again later.
-        reason = f"Partner Center created the customer, but saving its answer failed: database error ({type(exc).__name__}: {exc})"
+        reason = (
+            "Partner Center created the customer, but saving its answer failed: "
+            f"database error ({type(exc).__name__}: {exc})"
+        )
         try:
             MicrosoftTenant.objects.filter(pk=tenant.pk).update(
                 status_message=f"Waiting to save Partner Center's answer: {reason}", updated_at=timezone.now()
