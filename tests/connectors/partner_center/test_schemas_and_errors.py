@@ -8,6 +8,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
+from cloudbroker.connectors.partner_center.client import _parse
 from cloudbroker.connectors.partner_center.errors import (
     PartnerCenterAuthFailed,
     PartnerCenterConflict,
@@ -298,6 +299,50 @@ def test_reconciliation_line_reads_numbers_sent_as_strings():
     assert line.quantity == Decimal("50")
     assert line.pc_to_bc_exchange_rate == Decimal("1")
     assert line.pc_to_bc_exchange_rate_date == datetime(2021, 5, 1, tzinfo=UTC)  # no zone given: UTC
+
+
+def test_reconciliation_page_reads_documented_string_fields_sent_as_numbers():
+    # Microsoft's published reconciliation samples send mpnId / resellerMpnId (and other ids) as
+    # numbers in some lines and as strings in others; one such line must not fail the page.
+    page_json = {
+        "totalCount": 2,
+        "items": [
+            {"customerId": "835a59a7", "mpnId": "5357564", "resellerMpnId": "0", "invoiceNumber": "G000773581"},
+            {
+                "customerId": "835a59a8",
+                "mpnId": 5357564,
+                "resellerMpnId": 0,
+                "invoiceNumber": "G000773581",
+                "orderId": 5912345678,
+                "skuId": 1,
+                "publisherId": 12,
+                "unitPrice": 16.5,
+                "quantity": 50,
+            },
+        ],
+        "links": {"self": {"uri": "/invoices/G000773581/lineitems", "method": "GET", "headers": []}},
+        "attributes": {"objectType": "Collection"},
+    }
+    request = httpx.Request("GET", "https://api.partnercenter.microsoft.com/v1/invoices/G000773581/lineitems")
+    response = httpx.Response(200, json=page_json, request=request)
+    page = _parse(PagedCollection[ReconciliationLineItem], response)
+    first, second = page.items
+    assert (first.mpn_id, first.reseller_mpn_id) == ("5357564", "0")
+    assert (second.mpn_id, second.reseller_mpn_id) == ("5357564", "0")
+    assert (second.order_id, second.sku_id, second.publisher_id) == ("5912345678", "1", "12")
+    assert second.unit_price == Decimal("16.5")
+    assert second.quantity == Decimal("50")
+
+
+def test_customer_profile_fields_sent_as_numbers_are_text():
+    customer = Customer.model_validate(
+        {
+            "id": "eebd1b55",
+            "billingProfile": {"defaultAddress": {"postalCode": 98052, "phoneNumber": 1234567890, "country": "US"}},
+        }
+    )
+    address = customer.billing_profile.default_address
+    assert (address.postal_code, address.phone_number) == ("98052", "1234567890")
 
 
 def test_subscribed_sku_and_licence_update():

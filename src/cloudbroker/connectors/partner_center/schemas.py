@@ -6,7 +6,8 @@ when a resource is written again — a subscription PATCH must carry the whole r
 
 Enum-like fields (statuses, billing cycles...) are plain strings: Partner Center adds values over
 time, and an unknown value is data, not an error. The constants classes below name the known ones.
-Amounts are ``Decimal`` (Partner Center sends numbers and, in reconciliation lines, strings);
+Amounts are ``Decimal`` (Partner Center sends numbers and, in reconciliation lines, strings); string
+fields take numbers too (``resellerMpnId: 0`` in Microsoft's own samples) and keep them as text;
 times are timezone-aware UTC ``datetime`` (a time without zone is read as UTC).
 """
 
@@ -76,7 +77,12 @@ Count = Annotated[int | None, BeforeValidator(_blank_to_none)]
 
 
 class PartnerCenterModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="allow")
+    # ``coerce_numbers_to_str``: Partner Center sends some documented string fields as numbers
+    # (``mpnId``/``resellerMpnId`` in its reconciliation samples, ids, postal and phone numbers);
+    # a number where a string is declared is read as its text rather than failing the whole page.
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="allow", coerce_numbers_to_str=True
+    )
 
     @model_validator(mode="before")
     @classmethod
