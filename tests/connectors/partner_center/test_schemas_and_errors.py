@@ -24,6 +24,7 @@ from cloudbroker.connectors.partner_center.schemas import (
     Availability,
     Cart,
     CartCheckoutResult,
+    CountryValidationRules,
     Customer,
     CustomerCreateRequest,
     ErrorBody,
@@ -480,3 +481,38 @@ def test_retryable_and_outcome_unknown_flags():
     not_found = error_from_response(_response(404), write=False)
     assert not_found.final
     assert not_found.message == "Partner Center refused the request (HTTP 404)."
+
+
+def test_country_validation_rules_read_the_flat_lists_and_the_older_nested_sample():
+    flat = CountryValidationRules.model_validate(
+        {
+            "iso2Code": "US",
+            "isStateRequired": True,
+            "supportedStatesList": ["AK", "WA"],
+            "supportedLanguagesList": ["en", "es"],
+            "supportedCulturesList": ["en-US", "es-US"],
+            "taxIdFormat": "US######",
+            "vatIdRegex": "",
+            "phoneNumberRegex": "^\\d{10}$",
+            "isTaxIdOptional": False,
+            "countryCallingCodesList": ["1"],
+        }
+    )
+    nested = CountryValidationRules.model_validate(
+        {
+            "iso2Code": "US",
+            "isStateRequired": True,
+            "states": {"value": ["AK", "WA"]},
+            "supportedLanguages": {"value": ["en", "es"]},
+            "supportedCultures": {"value": ["en-US", "es-US"]},
+            "countryCallingCodes": {"value": ["1"]},
+        }
+    )
+    for rules in (flat, nested):
+        assert rules.supported_states_list == ["AK", "WA"]
+        assert rules.supported_languages_list == ["en", "es"]
+        assert rules.supported_cultures_list == ["en-US", "es-US"]
+        assert rules.country_calling_codes_list == ["1"]
+    assert flat.phone_number_regex == "^\\d{10}$"
+    assert flat.is_tax_id_optional is False
+    assert nested.is_tax_id_optional is True  # not said: optional

@@ -33,6 +33,7 @@ __all__ = [
     "CartLineItem",
     "CartLineItemError",
     "CompanyProfile",
+    "CountryValidationRules",
     "Customer",
     "CustomerCreateRequest",
     "CustomerUser",
@@ -257,6 +258,56 @@ class CustomerCreateRequest(PartnerCenterModel):
     company_profile: CompanyProfile
     billing_profile: BillingProfile
     enable_gdap_by_default: bool | None = Field(None, alias="enableGDAPByDefault")
+
+
+class CountryValidationRules(Resource):
+    """``GET /v1/countryvalidationrules/{iso2}``: a country's address, phone, tax and VAT id rules.
+
+    Microsoft documents flat lists (``supportedStatesList``...); an older sample nests them
+    (``states: {"value": [...]}``, ``supportedLanguages``, ``supportedCultures``,
+    ``countryCallingCodes``): both are read.
+    """
+
+    iso2_code: str | None = None
+    default_culture: str | None = None
+    is_state_required: bool = False
+    supported_states_list: list[str] = Field(default_factory=list)
+    supported_languages_list: list[str] = Field(default_factory=list)
+    supported_cultures_list: list[str] = Field(default_factory=list)
+    is_postal_code_required: bool = False
+    postal_code_regex: str | None = None
+    is_city_required: bool = False
+    is_vat_id_supported: bool = False
+    tax_id_format: str | None = None
+    tax_id_sample: str | None = None
+    vat_id_regex: str | None = None
+    phone_number_regex: str | None = None
+    is_registration_number_supported: bool | None = None
+    is_tax_id_supported: bool = False
+    is_tax_id_optional: bool = True
+    reseller_agreement_region: str | None = None
+    geographic_region: str | None = None
+    country_calling_codes_list: list[str] = Field(default_factory=list)
+
+    _NESTED: ClassVar[dict[str, str]] = {
+        "states": "supportedStatesList",
+        "supportedLanguages": "supportedLanguagesList",
+        "supportedCultures": "supportedCulturesList",
+        "countryCallingCodes": "countryCallingCodesList",
+    }
+
+    @model_validator(mode="before")
+    @classmethod
+    def _nested_lists(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        for nested, flat in cls._NESTED.items():
+            for key in (nested, nested[:1].upper() + nested[1:]):
+                value = data.pop(key, None)
+                if isinstance(value, dict) and flat not in data:
+                    data[flat] = value.get("value") or []
+        return data
 
 
 class DomainAvailability(PartnerCenterModel):
