@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import structlog
 from django.conf import settings
+from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from cloudbroker.connectors.partner_center.retry import RetryPolicy
+from cloudbroker.connectors.partner_center.schemas import CountryValidationRules
 from cloudbroker.core import outbox
 from cloudbroker.core.actors import Actor
 from cloudbroker.core.audit import record_event
@@ -27,10 +30,17 @@ from cloudbroker.core.permissions import Perm
 from cloudbroker.microsoft365.choices import TenantStatus
 from cloudbroker.microsoft365.models import MicrosoftTenant, TenantSubscription, TenantUser
 from cloudbroker.microsoft365.partner_center import WORKER_RETRY, client_for
-from cloudbroker.microsoft365.validation import clean_tenant_request, customer_body, onmicrosoft_domain
+from cloudbroker.microsoft365.validation import (
+    check_country_rules,
+    clean_tenant_request,
+    customer_body,
+    onmicrosoft_domain,
+)
 from cloudbroker.organizations.models import Organization
 
 __all__ = ["check_domain", "request_tenant"]
+
+log = structlog.get_logger(__name__)
 
 CREATE_CUSTOMER = "partner_center.create_customer"
 SEND_CREDENTIALS = "email.tenant_credentials"
@@ -38,6 +48,26 @@ SEND_CREDENTIALS = "email.tenant_credentials"
 
 def _retryable(exc: Exception) -> bool:
     return bool(getattr(exc, "retryable", False) or getattr(exc, "outcome_unknown", False))
+
+
+COUNTRY_RULES_TTL = 24 * 3600
+
+
+def country_rules(broker_id, country: str) -> CountryValidationRules | None:
+    """Partner Center's rules for a country (kept a day), or None when Partner Center cannot say now
+    (the create call is checked by Partner Center itself anyway)."""
+    key = f"partner_center:country_rules:{broker_id}:{country}"
+    cached = cache.get(key)
+    if cached is not None:
+        return CountryValidationRules.model_validate(cached)
+    try:
+        with client_for(broker_id, timeout=10.0, retry=RetryPolicy(attempts=2, total_time=5.0)) as client:
+            rules = client.get_country_validation_rules(country)
+    except ExternalServiceError as exc:
+        log.info("partner_center.country_rules_unavailable", country=country, error=exc.message)
+        return None
+    cache.set(key, rules.model_dump(by_alias=True, mode="json"), COUNTRY_RULES_TTL)
+    return rules
 
 
 def check_domain(*, actor: Actor, prefix: str) -> tuple[str, bool]:
@@ -108,6 +138,11 @@ def request_tenant(*, actor: Actor, organization: Organization, data: dict[str, 
     cleaned, errors = clean_tenant_request(data)
     if errors:
         raise ValidationFailed(errors)
+    rules = country_rules(actor.broker_id, cleaned["country"])
+    if rules is not None:
+        errors = check_country_rules(cleaned, rules)
+        if errors:
+            raise ValidationFailed(errors)
     domain = onmicrosoft_domain(cleaned["domain_prefix"])
     with transaction.atomic():
         org = Organization.objects.select_for_update().get(pk=organization.pk)
