@@ -188,7 +188,7 @@ def test_a_failed_tenant_that_partner_center_made_is_not_requested_twice_and_the
 
 def test_a_tenant_partner_center_refused_can_be_requested_again(admin, broker, org_factory, pc_connection, pc):
     org = org_factory()
-    polish = {"country": "PL", "city": "Warszawa", "postal_code": "00-950", "registration_number": "1234567"}
+    polish = {"country": "PL", "city": "Warszawa", "postal_code": "00-950", "registration_number": "5252248481"}
     tenant = provisioning.request_tenant(actor=admin, organization=org, data=tenant_data("refused", **polish))
     # Partner Center refuses a Polish customer without its registration number (600049): take it
     # out of the queued body so that the refusal comes from Partner Center itself.
