@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from cloudbroker.core.actors import Actor
 from cloudbroker.core.audit import record_event
-from cloudbroker.core.errors import Conflict, FieldError, ValidationFailed
+from cloudbroker.core.errors import Conflict, DomainError, FieldError, ValidationFailed
 from cloudbroker.core.permissions import Perm
 from cloudbroker.core.validation import validate_model
 from cloudbroker.microsoft365.choices import TenantStatus
@@ -23,6 +23,7 @@ __all__ = [
     "AutoLinkReport",
     "auto_create_and_link",
     "create_organization_and_link",
+    "ensure_profiles",
     "link_tenant",
     "organization_data_from_tenant",
     "save_connection",
@@ -116,33 +117,58 @@ def unlink_tenant(*, actor: Actor, tenant: MicrosoftTenant) -> MicrosoftTenant:
     return tenant
 
 
+def ensure_profiles(tenant: MicrosoftTenant) -> MicrosoftTenant:
+    """Read an unlinked tenant's company and billing profiles from Partner Center when the sync has
+    not yet (a tenant synced before profiles were read); Partner Center being unreachable leaves
+    the tenant as it is."""
+    from cloudbroker.microsoft365.partner_center import client_for
+    from cloudbroker.microsoft365.sync import merge_profile, read_profiles
+
+    if tenant.organization_id is not None or not tenant.customer_id or (tenant.profile or {}).get("billingProfile"):
+        return tenant
+    try:
+        with client_for(tenant.broker_id, timeout=10.0) as client:
+            profiles = read_profiles(client, tenant.customer_id)
+    except DomainError:
+        return tenant
+    if profiles:
+        tenant.profile = merge_profile(tenant.profile or {}, profiles)
+        MicrosoftTenant.objects.filter(pk=tenant.pk).update(profile=tenant.profile, updated_at=timezone.now())
+    return tenant
+
+
 def organization_data_from_tenant(tenant: MicrosoftTenant) -> dict[str, str]:
-    """Organization fields pre-filled from what Partner Center knows about the customer."""
+    """Organization fields pre-filled from what Partner Center knows about the customer: its billing
+    profile (contact, e-mail, billing address), its company profile (address, e-mail, registration
+    number) and its custom domains. The sync reads these for every unlinked tenant."""
     profile = tenant.profile or {}
     billing = profile.get("billingProfile") or {}
-    address = billing.get("defaultAddress") or (profile.get("companyProfile") or {}).get("address") or {}
-    contact = " ".join(
-        p
-        for p in (
-            address.get("firstName") or billing.get("firstName"),
-            address.get("lastName") or billing.get("lastName"),
-        )
-        if p
-    )
-    custom_domains = [d for d in profile.get("customDomains") or [] if not d.endswith(".onmicrosoft.com")]
-    domain = custom_domains[0] if custom_domains else ""
+    company = profile.get("companyProfile") or {}
+    billing_address = billing.get("defaultAddress") or {}
+    company_address = company.get("address") or {}
+
+    def address(key: str) -> str:
+        return str(billing_address.get(key) or company_address.get(key) or "").strip()
+
+    first = billing.get("firstName") or address("firstName")
+    last = billing.get("lastName") or address("lastName")
+    contact = " ".join(str(p).strip() for p in (first, last) if p and str(p).strip())
+    domains = [*(profile.get("customDomains") or []), company.get("domain") or ""]
+    custom_domains = [d for d in domains if d and not d.lower().endswith(".onmicrosoft.com")]
+    email = str(billing.get("email") or company.get("email") or "").strip()
     return {
-        "name": billing.get("companyName") or tenant.company_name,
-        "primary_domain": domain,
-        "notification_email": billing.get("email") or "",
-        "street_address": address.get("addressLine1") or "",
-        "postal_code": address.get("postalCode") or "",
-        "city": address.get("city") or "",
-        "state": address.get("state") or address.get("region") or "",
-        "country": address.get("country") or "",
+        "name": billing.get("companyName") or company.get("companyName") or tenant.company_name,
+        "primary_domain": custom_domains[0].lower() if custom_domains else "",
+        "registration_number": str(company.get("organizationRegistrationNumber") or "").strip(),
+        "notification_email": email,
+        "street_address": address("addressLine1"),
+        "postal_code": address("postalCode"),
+        "city": address("city"),
+        "state": address("state") or address("region"),
+        "country": address("country").upper(),
         "contact_name": contact,
-        "contact_phone": address.get("phoneNumber") or "",
-        "contact_email": billing.get("email") or "",
+        "contact_phone": address("phoneNumber"),
+        "contact_email": email,
     }
 
 
@@ -171,7 +197,7 @@ def auto_create_and_link(*, actor: Actor) -> AutoLinkReport:
     report = AutoLinkReport()
     unlinked = MicrosoftTenant.objects.visible_to(actor).filter(organization__isnull=True, status=TenantStatus.ACTIVE)
     for tenant in unlinked.order_by("company_name"):
-        data = organization_data_from_tenant(tenant)
+        data = organization_data_from_tenant(ensure_profiles(tenant))
         if not data["primary_domain"]:
             report.skipped.append((tenant, "Partner Center has no custom domain for it: enter the primary domain."))
             continue

@@ -22,7 +22,7 @@ from cloudbroker.microsoft365.choices import TenantStatus
 from cloudbroker.microsoft365.models import MicrosoftTenant, PartnerCenterConnection, TenantSubscription, TenantUser
 from cloudbroker.microsoft365.partner_center import client_for
 
-__all__ = ["SyncResult", "sync_broker"]
+__all__ = ["SyncResult", "merge_profile", "read_profiles", "sync_broker"]
 
 log = structlog.get_logger(__name__)
 
@@ -139,6 +139,38 @@ def _upsert_children(
     result.bump(f"{label}_removed", len(gone))
 
 
+def merge_profile(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """``new`` over ``old``, one level deep: the list of customers gives a short company profile,
+    which must not wipe the address and e-mail read from the profile itself."""
+    merged = dict(old)
+    for key, value in new.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def read_profiles(client, customer_id: str) -> dict[str, Any] | None:
+    """What Partner Center knows about an unlinked customer, to fill the organization made from it:
+    the company profile (address, e-mail), the billing profile (contact, e-mail, billing address)
+    and the custom domains (on the customer itself). None when Partner Center cannot say now."""
+    try:
+        customer = _dump(client.get_customer(customer_id))
+        company = _dump(client.get_company_profile(customer_id))
+        billing = _dump(client.get_billing_profile(customer_id))
+    except ExternalServiceError as exc:
+        log.info("partner_center.profiles_unavailable", customer_id=customer_id, error=exc.message)
+        return None
+    profiles: dict[str, Any] = {
+        "companyProfile": {**(customer.get("companyProfile") or {}), **company},
+        "billingProfile": {**(customer.get("billingProfile") or {}), **billing},
+    }
+    if customer.get("customDomains") is not None:
+        profiles["customDomains"] = customer["customDomains"]
+    return profiles
+
+
 def _create_tenant(broker_id, customer_id: str, fields: dict[str, Any]) -> MicrosoftTenant | None:
     """A row for a customer found in Partner Center, or None when a delivery has just saved one."""
     if MicrosoftTenant.objects.filter(broker_id=broker_id, customer_id=customer_id).exists():
@@ -223,7 +255,7 @@ def sync_broker(
                 result.bump("tenants_created")
             else:
                 # Keep Partner Center's richer get-by-id profile when the list gives less.
-                fields["profile"] = {**(tenant.profile or {}), **fields["profile"]}
+                fields["profile"] = merge_profile(tenant.profile or {}, fields["profile"])
                 if tenant.status in (TenantStatus.REMOVED, TenantStatus.PENDING):
                     fields["status"] = TenantStatus.ACTIVE
                 if _apply(tenant, fields):
@@ -243,12 +275,21 @@ def sync_broker(
             subscriptions = [_dump(s) for s in client.list_subscriptions(tenant.customer_id)]
             users = [_dump(u) for u in client.list_users(tenant.customer_id)]
         except ExternalServiceError as exc:
-            return tenant, exc, None
-        return tenant, subscriptions, users
+            return tenant, exc, None, None
+        profiles = None
+        if tenant.organization_id is None and not (tenant.profile or {}).get("billingProfile"):
+            profiles = read_profiles(client, tenant.customer_id)
+        return tenant, subscriptions, users, profiles
 
     done = 0
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
-        for tenant, subscriptions, users in pool.map(fetch, active):
+        for tenant, subscriptions, users, profiles in pool.map(fetch, active):
+            if profiles:
+                profile = merge_profile(tenant.profile or {}, profiles)
+                if profile != tenant.profile:
+                    MicrosoftTenant.objects.filter(pk=tenant.pk).update(profile=profile, updated_at=timezone.now())
+                    tenant.profile = profile
+                    result.bump("profiles_read")
             if isinstance(subscriptions, ExternalServiceError):
                 # One customer Partner Center cannot answer for now does not stop the others; its
                 # rows stay as they were and the next sync tries again.
