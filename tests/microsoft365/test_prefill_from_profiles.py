@@ -82,6 +82,7 @@ def test_auto_create_and_link_fills_address_country_contact_and_email(broker, pc
     report = services.auto_create_and_link(actor=actor_of(make_staff(StaffRole.GLOBAL_ADMIN)))
 
     [(tenant, org)] = report.created
+    tenant.refresh_from_db()
     assert tenant.organization == org
     assert (org.name, org.primary_domain, org.notification_email) == (
         "Fjord Tech AS",
