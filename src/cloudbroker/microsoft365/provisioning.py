@@ -36,6 +36,7 @@ from cloudbroker.microsoft365.validation import (
     customer_body,
     onmicrosoft_domain,
 )
+from cloudbroker.organizations import services as organization_services
 from cloudbroker.organizations.models import Organization
 
 __all__ = ["check_domain", "request_tenant"]
@@ -133,6 +134,49 @@ def _refuse_if_partner_center_made_it(actor: Actor, org: Organization, failed: M
         )
 
 
+# Tenant form field -> organization field. The address is the organization's address: what is
+# typed here replaces it. The contact and registration number only fill empty fields (the tenant's
+# contact may be another person than the organization's).
+ADDRESS_TO_ORGANIZATION = {
+    "address_line1": "street_address",
+    "postal_code": "postal_code",
+    "city": "city",
+    "state": "state",
+    "country": "country",
+}
+FILL_ORGANIZATION = {
+    "email": "contact_email",
+    "phone": "contact_phone",
+    "registration_number": "registration_number",
+}
+
+
+def _save_address_to_organization(actor: Actor, org: Organization, cleaned: dict[str, str]) -> None:
+    """The address typed on the form becomes the organization's, as an audited update through the
+    organizations service (which checks the actor may change the organization)."""
+    if not actor.has(Perm.ORGANIZATION_CHANGE):
+        return
+    changes: dict[str, Any] = {}
+    for source, target in ADDRESS_TO_ORGANIZATION.items():
+        current = getattr(org, target)
+        current = (current.code or "") if target == "country" else (current or "")
+        if cleaned[source] and cleaned[source] != current:
+            changes[target] = cleaned[source]
+    for source, target in FILL_ORGANIZATION.items():
+        if cleaned[source] and not getattr(org, target):
+            changes[target] = cleaned[source]
+    contact = f"{cleaned['first_name']} {cleaned['last_name']}".strip()
+    if contact and not org.contact_name:
+        changes["contact_name"] = contact
+    if not changes:
+        return
+    try:
+        organization_services.update_organization(actor=actor, organization=org, data=changes)
+    except ValidationFailed as exc:
+        back = {v: k for k, v in {**ADDRESS_TO_ORGANIZATION, **FILL_ORGANIZATION}.items()}
+        raise ValidationFailed([FieldError(back.get(e.field, e.field), e.message, e.code) for e in exc.errors]) from exc
+
+
 def request_tenant(*, actor: Actor, organization: Organization, data: dict[str, Any]) -> MicrosoftTenant:
     actor.require(Perm.TENANT_MANAGE)
     cleaned, errors = clean_tenant_request(data)
@@ -179,6 +223,7 @@ def request_tenant(*, actor: Actor, organization: Organization, data: dict[str, 
         tenant = MicrosoftTenant.objects.select_for_update().filter(organization=org).first()
         if tenant is not None and tenant.status != TenantStatus.FAILED:
             raise Conflict(f"{org.name} already has a Microsoft 365 tenant ({tenant}).")
+        _save_address_to_organization(actor, org, cleaned)
         tenant = tenant or MicrosoftTenant(broker_id=actor.broker_id, organization=org)
         tenant.company_name = cleaned["company_name"]
         tenant.default_domain = domain
