@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.db import transaction
 from django.utils import timezone
@@ -15,6 +17,7 @@ from cloudbroker.core.permissions import Perm
 from cloudbroker.core.validation import validate_model
 from cloudbroker.microsoft365.choices import TenantStatus
 from cloudbroker.microsoft365.models import MicrosoftTenant, PartnerCenterConnection
+from cloudbroker.microsoft365.partner_center import is_loopback
 from cloudbroker.organizations import services as organization_services
 from cloudbroker.organizations.models import Organization
 from cloudbroker.organizations.validation import clean_domain
@@ -42,20 +45,77 @@ CONNECTION_FIELDS = (
 )
 
 
+URL_FIELDS = {"authority_base": "The token authority", "api_base_url": "The Partner Center API address"}
+TEXT_FIELDS = ("tenant_id", "client_id", "client_secret", "authority_base", "api_base_url", "scope")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _same_url(a: str | None, b: str | None) -> bool:
+    return (a or "").strip().rstrip("/").lower() == (b or "").strip().rstrip("/").lower()
+
+
+def _connection_errors(data: dict[str, Any]) -> list[FieldError]:
+    """Control characters (a line break in a secret breaks every later call) and addresses the
+    secret must not be sent to: anything but https, except to this machine (an emulator)."""
+    errors = []
+    for key in TEXT_FIELDS:
+        value = data.get(key)
+        if isinstance(value, str) and _CONTROL.search(value.strip() if key != "client_secret" else value):
+            errors.append(
+                FieldError(
+                    key, "Remove the control characters (line breaks, tabs, NUL ...) from this field.", "invalid"
+                )
+            )
+    for key, label in URL_FIELDS.items():
+        value = data.get(key)
+        if not isinstance(value, str) or not value.strip() or any(e.field == key for e in errors):
+            continue
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            errors.append(FieldError(key, f"{label} must be an https:// address.", "invalid"))
+        elif parts.scheme != "https" and not is_loopback(parts.hostname):
+            errors.append(
+                FieldError(
+                    key,
+                    f"{label} must use https: the client secret is sent there. Plain http is only for an "
+                    "emulator on this machine (localhost, 127.0.0.1).",
+                    "insecure",
+                )
+            )
+    return errors
+
+
 def save_connection(*, actor: Actor, data: dict[str, Any]) -> PartnerCenterConnection:
-    """Create or change the broker's Partner Center credentials. An empty secret keeps the stored one."""
+    """Create or change the broker's Partner Center credentials. An empty secret keeps the stored one,
+    unless an address changes: the stored secret is only ever sent where it was entered for."""
     actor.require(Perm.PARTNER_CENTER_MANAGE)
     errors = [
         FieldError(k, "This field is mandatory.", "required")
         for k in ("tenant_id", "client_id")
         if not str(data.get(k) or "").strip()
     ]
+    errors += _connection_errors(data)
     with transaction.atomic():
         connection = PartnerCenterConnection.objects.select_for_update().filter(broker_id=actor.broker_id).first()
         if connection is None:
             connection = PartnerCenterConnection(broker_id=actor.broker_id)
             if not data.get("client_secret"):
                 errors.append(FieldError("client_secret", "Enter the client secret.", "required"))
+        elif not data.get("client_secret") and connection.client_secret_encrypted:
+            moved = [
+                label.lower()
+                for key, label in URL_FIELDS.items()
+                if data.get(key) is not None and not _same_url(data[key], getattr(connection, key))
+            ]
+            if moved:
+                errors.append(
+                    FieldError(
+                        "client_secret",
+                        f"Enter the client secret again: {' and '.join(moved)} changed, and the stored secret "
+                        "is not sent to a new address.",
+                        "required",
+                    )
+                )
         if errors:
             raise ValidationFailed(errors)
         for key in CONNECTION_FIELDS:
