@@ -31,3 +31,28 @@ def test_the_empty_tenant_list_hints_only_at_what_the_role_may_open(portal, make
         assert "Run a sync" not in hint
     if role == StaffRole.KEY_ACCOUNT_MANAGER:
         assert "E-store" in hint
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_taken_domain_tells_a_kam_to_ask_for_the_link(
+    portal, make_staff, group_factory, org_factory, pc_connection, pc, actor_of
+):
+    from cloudbroker.core.errors import ValidationFailed
+    from cloudbroker.microsoft365 import provisioning
+    from tests.microsoft365.test_partner_center_e2e import tenant_data
+
+    pc.create_customer_directly(company_name="Taken", domain="takenkam.onmicrosoft.com")
+    group = group_factory()
+    kam = make_staff(StaffRole.KEY_ACCOUNT_MANAGER, groups=[group])
+    org = org_factory(groups=[group])
+    with pytest.raises(ValidationFailed) as caught:
+        provisioning.request_tenant(actor=actor_of(kam), organization=org, data=tenant_data("takenkam"))
+    assert "ask an administrator who links tenants" in caught.value.errors[0].message
+    assert "link the tenant instead" not in caught.value.errors[0].message
+    check = portal(kam).get(reverse("portal:tenant_domain_check"), {"domain_prefix": "takenkam"})
+    assert "ask an administrator who links tenants" in check.content.decode()
+    admin = portal(make_staff(StaffRole.GLOBAL_ADMIN))
+    assert (
+        "link it instead"
+        in admin.get(reverse("portal:tenant_domain_check"), {"domain_prefix": "takenkam"}).content.decode()
+    )

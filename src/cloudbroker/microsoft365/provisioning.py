@@ -213,7 +213,12 @@ def request_tenant(*, actor: Actor, organization: Organization, data: dict[str, 
                 FieldError(
                     "domain_prefix",
                     f"{domain} is already taken. Choose another name; if the customer already has this Microsoft 365 "
-                    "tenant, send them a reseller relationship request and link the tenant instead.",
+                    "tenant, send them a reseller relationship request and "
+                    + (
+                        "link the tenant instead."
+                        if actor.has(Perm.TENANT_LINK)
+                        else "ask an administrator who links tenants to link it to the organization."
+                    ),
                     "domain_taken",
                 )
             ]
