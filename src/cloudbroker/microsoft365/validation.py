@@ -182,8 +182,8 @@ def check_country_rules(cleaned: dict[str, str], rules) -> list[FieldError]:
         errors.append(
             FieldError(
                 "phone",
-                f"Partner Center does not accept {phone!r} as a phone number in {name}{hint}: use digits, "
-                "spaces and dashes only.",
+                f"Partner Center does not accept {phone!r} as a phone number in {name}{hint}: enter the "
+                "whole number in digits, with spaces or dashes if you like.",
                 "invalid",
             )
         )
