@@ -282,8 +282,8 @@ def connection_required(actor: Actor) -> PartnerCenterConnection:
 
 def test_connection(*, actor: Actor) -> tuple[bool, str]:
     """Get a token and read one page of customers; remember and return the outcome."""
+    from cloudbroker.connectors.partner_center.errors import PartnerCenterError
     from cloudbroker.connectors.partner_center.retry import RetryPolicy
-    from cloudbroker.core.errors import DomainError
     from cloudbroker.microsoft365.partner_center import client_for
 
     actor.require(Perm.PARTNER_CENTER_SYNC)
@@ -291,8 +291,10 @@ def test_connection(*, actor: Actor) -> tuple[bool, str]:
     try:
         with client_for(actor.broker_id, retry=RetryPolicy(attempts=1), timeout=10.0) as client:
             first = next(iter(client.list_customers()), None)
-    except DomainError as exc:
+    except PartnerCenterError as exc:
         ok, message = False, f"Partner Center refused: {exc.message}"
+    except DomainError as exc:  # the connection cannot be used as it is (e.g. plain http elsewhere)
+        ok, message = False, exc.message
     except Exception as exc:
         ok, message = False, f"Could not reach Partner Center: {exc}"
     else:
