@@ -186,6 +186,41 @@ def test_a_failed_tenant_that_partner_center_made_is_not_requested_twice_and_the
     assert "password was not received" in tenant.status_message
 
 
+def test_a_failed_request_whose_customer_is_already_known_unlinked_gets_that_row(
+    admin, broker, org_factory, pc_connection, pc, monkeypatch
+):
+    org = org_factory()
+    provisioning.request_tenant(actor=admin, organization=org, data=tenant_data("knownrow"))
+
+    def broken(**kwargs):
+        raise OperationalError("disk I/O error")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(provisioning, "record_event", broken)
+        patch.setattr(outbox, "MAX_ATTEMPTS", 1)
+        drain_jobs()
+    placeholder = MicrosoftTenant.objects.get(organization=org)
+    assert placeholder.status == TenantStatus.FAILED
+    [customer] = customers_with(pc, "knownrow.onmicrosoft.com")
+    # A row for the customer, unlinked, as a sync before this change would have made.
+    known = MicrosoftTenant.objects.create(
+        broker=broker,
+        customer_id=customer["id"],
+        default_domain="knownrow.onmicrosoft.com",
+        company_name="Fjord Tech AS",
+        status=TenantStatus.ACTIVE,
+    )
+
+    result = sync_broker(broker.pk)
+
+    assert result["tenants_recovered"] == 1
+    known.refresh_from_db()
+    assert (known.organization, known.status) == (org, TenantStatus.ACTIVE)
+    assert not MicrosoftTenant.objects.filter(pk=placeholder.pk).exists()
+    assert MicrosoftTenant.objects.filter(broker=broker).count() == 1
+    assert sync_broker(broker.pk).get("tenants_recovered", 0) == 0
+
+
 def test_a_tenant_partner_center_refused_can_be_requested_again(admin, broker, org_factory, pc_connection, pc):
     org = org_factory()
     polish = {"country": "PL", "city": "Warszawa", "postal_code": "00-950", "registration_number": "5252248481"}

@@ -141,8 +141,13 @@ def link_tenant(*, actor: Actor, tenant: MicrosoftTenant, organization: Organiza
         tenant = MicrosoftTenant.objects.select_for_update().get(pk=tenant.pk)
         if tenant.organization_id is not None:
             raise Conflict("This tenant is already linked to an organization.")
-        if MicrosoftTenant.objects.filter(organization=organization).exists():
-            raise Conflict(f"{organization.name} already has a Microsoft 365 tenant.")
+        current = MicrosoftTenant.objects.select_for_update().filter(organization=organization).first()
+        if current is not None:
+            if current.status != TenantStatus.FAILED or current.customer_id:
+                raise Conflict(f"{organization.name} already has a Microsoft 365 tenant.")
+            # A request that failed before Partner Center made a customer holds only the place:
+            # linking an existing tenant replaces it.
+            current.delete()
         tenant.organization = organization
         tenant.linked_at = timezone.now()
         tenant.save(update_fields=["organization", "linked_at", "updated_at"])

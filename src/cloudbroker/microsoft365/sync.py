@@ -208,6 +208,25 @@ def _adopt_failed_request(tenant: MicrosoftTenant, customer_id: str, fields: dic
     return tenant
 
 
+def _link_known_to_failed_request(tenant: MicrosoftTenant, request: MicrosoftTenant) -> None:
+    organization_id = request.organization_id
+    request.delete()
+    tenant.organization_id = organization_id
+    tenant.linked_at = timezone.now()
+    tenant.status_message = (
+        "Found in Partner Center although the request was reported failed. The admin password was not "
+        "received: reset it in the Microsoft 365 admin center."
+    )
+    tenant.save()
+    record_event(
+        actor=Actor.system(tenant.broker_id),
+        action="tenant.recovered",
+        obj=tenant,
+        organization_id=organization_id,
+        after={"customer_id": tenant.customer_id, "domain": tenant.default_domain, "replaced_row": str(request.pk)},
+    )
+
+
 def sync_broker(
     broker_id, *, progress: Callable[[int, int], None] | None = None, client=None, threads: int = FETCH_THREADS
 ) -> SyncResult:
@@ -254,6 +273,12 @@ def sync_broker(
                 tenants[customer_id] = tenant
                 result.bump("tenants_created")
             else:
+                request = requested.get(fields["default_domain"].lower()) if fields["default_domain"] else None
+                if request is not None and request.status == TenantStatus.FAILED and tenant.organization_id is None:
+                    # A failed request whose customer is already known here unlinked: the known
+                    # row becomes the organization's tenant, the request's placeholder goes.
+                    _link_known_to_failed_request(tenant, request)
+                    result.bump("tenants_recovered")
                 # Keep Partner Center's richer get-by-id profile when the list gives less.
                 fields["profile"] = merge_profile(tenant.profile or {}, fields["profile"])
                 if tenant.status in (TenantStatus.REMOVED, TenantStatus.PENDING):
