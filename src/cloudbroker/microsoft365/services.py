@@ -189,7 +189,12 @@ def ensure_profiles(tenant: MicrosoftTenant) -> MicrosoftTenant:
     from cloudbroker.microsoft365.partner_center import client_for
     from cloudbroker.microsoft365.sync import merge_profile, read_profiles
 
-    if tenant.organization_id is not None or not tenant.customer_id or (tenant.profile or {}).get("billingProfile"):
+    if (
+        tenant.organization_id is not None
+        or not tenant.customer_id
+        or tenant.status != TenantStatus.ACTIVE
+        or (tenant.profile or {}).get("billingProfile")
+    ):
         return tenant
     try:
         with client_for(tenant.broker_id, timeout=10.0) as client:
