@@ -27,14 +27,26 @@ def parse_args(argv: list[str] | None = None) -> EmulatorConfig:
     parser.add_argument("--client-secret", help="client secret the token endpoint accepts")
     parser.add_argument("--tls", action="store_true", default=None, help="serve https with a self-signed certificate")
     parser.add_argument("--tls-dir", help="where to keep the self-signed certificate (default: a temporary folder)")
-    args = parser.parse_args(argv)
-    return EmulatorConfig.from_env(**vars(args))
+    parser.add_argument(
+        "--seed-demo",
+        action="store_true",
+        help="add the demo customers (not linked to any organization) when they are not there yet",
+    )
+    args = vars(parser.parse_args(argv))
+    seed = args.pop("seed_demo")
+    config = EmulatorConfig.from_env(**args)
+    config.extra["seed_demo"] = seed
+    return config
 
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     config = parse_args(argv)
     store = make_store(config)
+    if config.extra.get("seed_demo"):
+        from .demo import seed_demo
+
+        seed_demo(store)
     server_config = uvicorn_config(config, store)
     scheme = "https" if config.tls else "http"
     base = f"{scheme}://{config.host}:{config.port}"

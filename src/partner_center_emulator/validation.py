@@ -137,21 +137,60 @@ def validate_registration(country: str, number: str, phone: str) -> None:
         raise ApiError(400, 600002, "Organization registration ID is not supported for this country.")
 
 
+# Phone, tax id and VAT id formats the emulator knows per country (the shapes of Partner Center's
+# CountryValidationRules; the patterns are the emulator's, close to the national formats).
+_PHONE_DEFAULT = r"^\+?[0-9 ()./-]{6,20}$"
+_PHONE_US = r"^(1[\-\/\.]?)?(\((\d{3})\)|(\d{3}))[\-\/\.]?(\d{3})[\-\/\.]?(\d{4})$"
+TAX_RULES: dict[str, dict[str, str]] = {
+    # country: calling code, tax id format ('#' a digit, other characters as written), its sample,
+    # VAT id pattern (countries with VAT ids only)
+    "US": {"calling": "1", "tax": "US######", "sample": "US999965", "phone": _PHONE_US},
+    "CA": {"calling": "1", "tax": "#########", "sample": "123456789", "phone": _PHONE_US},
+    "AU": {"calling": "61", "tax": "###########", "sample": "51824753556"},
+    "GB": {"calling": "44", "vat": r"^(GB)?(\d{9}|\d{12})$", "sample": "GB123456789"},
+    "DE": {"calling": "49", "vat": r"^(DE)?\d{9}$", "sample": "DE123456789"},
+    "FR": {"calling": "33", "vat": r"^(FR)?[A-Z0-9]{2}\d{9}$", "sample": "FR12345678901"},
+    "ES": {"calling": "34", "vat": r"^(ES)?[A-Z0-9]\d{7}[A-Z0-9]$", "sample": "ESA1234567B"},
+    "IT": {"calling": "39", "vat": r"^(IT)?\d{11}$", "sample": "IT12345678901"},
+    "NL": {"calling": "31", "vat": r"^(NL)?\d{9}B\d{2}$", "sample": "NL123456789B01"},
+    "BE": {"calling": "32", "vat": r"^(BE)?[01]\d{9}$", "sample": "BE0123456789"},
+    "AT": {"calling": "43", "vat": r"^(AT)?U\d{8}$", "sample": "ATU12345678"},
+    "CH": {"calling": "41", "vat": r"^(CHE)?-?\d{3}\.?\d{3}\.?\d{3}( ?(MWST|TVA|IVA))?$", "sample": "CHE123456789"},
+    "SE": {"calling": "46", "vat": r"^(SE)?\d{12}$", "sample": "SE556677889901"},
+    "NO": {"calling": "47", "vat": r"^(NO)?\d{9}(MVA)?$", "sample": "NO923609016MVA"},
+    "DK": {"calling": "45", "vat": r"^(DK)?\d{8}$", "sample": "DK12345678"},
+    "FI": {"calling": "358", "vat": r"^(FI)?\d{8}$", "sample": "FI12345678"},
+    "IE": {"calling": "353", "vat": r"^(IE)?\d{7}[A-Z]{1,2}$", "sample": "IE1234567T"},
+    "PL": {"calling": "48", "vat": r"^(PL)?\d{10}$", "sample": "PL5252248481"},
+    "IN": {"calling": "91"},
+}
+NO_VAT = {"US", "CA", "AU", "IN"}
+
+
 def country_rules(iso2: str) -> dict[str, Any]:
+    """``GET /v1/countryvalidationrules/{iso2}`` as Microsoft documents it: flat ``...List`` arrays."""
     rules = COUNTRY_RULES.get(iso2, {})
-    return {
+    tax = TAX_RULES.get(iso2, {})
+    culture = rules.get("culture", "en-US")
+    body: dict[str, Any] = {
         "iso2Code": iso2,
-        "defaultCulture": rules.get("culture", "en-US"),
+        "defaultCulture": culture,
         "isStateRequired": "states" in rules,
-        "states": {"value": sorted(rules.get("states", []))},
-        "supportedLanguages": {"value": rules.get("languages", ["en"])},
-        "supportedCultures": {"value": [rules.get("culture", "en-US")]},
+        "supportedStatesList": sorted(rules.get("states", [])),
+        "supportedLanguagesList": rules.get("languages", [culture.split("-")[0]]),
+        "supportedCulturesList": [culture],
         "isPostalCodeRequired": "postal" in rules,
         "postalCodeRegex": rules.get("postal", ""),
         "isCityRequired": True,
-        "isVatIdSupported": iso2 not in ("US", "CA", "AU"),
+        "isVatIdSupported": iso2 not in NO_VAT,
+        "taxIdFormat": tax.get("tax", ""),
+        "taxIdSample": tax.get("sample", ""),
+        "vatIdRegex": tax.get("vat", ""),
+        "phoneNumberRegex": tax.get("phone", _PHONE_DEFAULT),
         "isRegistrationNumberSupported": iso2 not in REGISTRATION_UNSUPPORTED,
-        "isRegistrationNumberRequired": iso2 in REGISTRATION_REQUIRED,
         "isTaxIdSupported": True,
+        "isTaxIdOptional": iso2 not in REGISTRATION_REQUIRED,
+        "countryCallingCodesList": [tax["calling"]] if "calling" in tax else [],
         "attributes": {"objectType": "CountryInformation"},
     }
+    return body

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from .conftest import customer_body
@@ -131,3 +133,37 @@ def test_unknown_path_is_a_partner_center_404(api):
     response = api.get("/v1/nothing-here")
     assert response.status_code == 404
     assert set(response.json()) == {"code", "description", "data", "source"}
+
+
+def test_country_validation_rules_have_microsofts_flat_shape(api):
+    response = api.get("/v1/countryvalidationrules/US")
+    assert response.status_code == 200
+    rules = response.json()
+    # Microsoft's CountryValidationRules: flat "...List" arrays, phone / tax id / VAT id formats.
+    assert rules["iso2Code"] == "US"
+    assert rules["defaultCulture"] == "en-US"
+    assert rules["isStateRequired"] is True
+    assert "WA" in rules["supportedStatesList"]
+    assert rules["supportedLanguagesList"] == ["en", "es"]
+    assert rules["supportedCulturesList"] == ["en-US"]
+    assert (rules["taxIdFormat"], rules["taxIdSample"]) == ("US######", "US999965")
+    assert rules["isVatIdSupported"] is False
+    assert rules["isTaxIdOptional"] is True
+    assert rules["countryCallingCodesList"] == ["1"]
+    assert re.match(rules["phoneNumberRegex"], "425-555-0100")
+    assert not re.match(rules["phoneNumberRegex"], "call me")
+    for nested in ("states", "supportedLanguages", "supportedCultures", "isRegistrationNumberRequired"):
+        assert nested not in rules
+    assert rules["attributes"] == {"objectType": "CountryInformation"}
+
+    sweden = api.get("/v1/countryvalidationrules/se").json()
+    assert sweden["isStateRequired"] is False
+    assert sweden["supportedStatesList"] == []
+    assert sweden["isVatIdSupported"] is True
+    assert re.match(sweden["vatIdRegex"], "SE556677889901")
+    assert not re.match(sweden["vatIdRegex"], "SE123")
+    # Where Partner Center requires the registration number, the tax id is not optional.
+    assert api.get("/v1/countryvalidationrules/PL").json()["isTaxIdOptional"] is False
+
+    unknown = api.get("/v1/countryvalidationrules/ZZ")
+    assert unknown.status_code == 404

@@ -165,3 +165,24 @@ def test_customer_body_has_the_partner_center_shape():
     address = body["billingProfile"]["defaultAddress"]
     assert (address["country"], address["state"], address["firstName"]) == ("US", "WA", "Ada")
     assert body["billingProfile"]["culture"] == "en-US"
+
+
+def test_linking_replaces_a_failed_request_that_made_no_customer(actor_of, make_staff, tenant_factory, org_factory):
+    actor = actor_of(make_staff(StaffRole.GLOBAL_ADMIN))
+    org = org_factory()
+    failed = MicrosoftTenant.objects.create(
+        broker=org.broker, organization=org, default_domain="refused.onmicrosoft.com", status=TenantStatus.FAILED
+    )
+    tenant = tenant_factory()
+    services.link_tenant(actor=actor, tenant=tenant, organization=org)
+    tenant.refresh_from_db()
+    assert tenant.organization == org
+    assert not MicrosoftTenant.objects.filter(pk=failed.pk).exists()
+
+    # A failed tenant Partner Center knows (it has a customer id) is a tenant: not replaced.
+    other_org = org_factory()
+    MicrosoftTenant.objects.create(
+        broker=org.broker, organization=other_org, customer_id="known", status=TenantStatus.FAILED
+    )
+    with pytest.raises(Conflict):
+        services.link_tenant(actor=actor, tenant=tenant_factory(company="Second AS"), organization=other_org)

@@ -9,7 +9,9 @@ partner) pauses everyone until its ``Retry-After``.
 
 from __future__ import annotations
 
+import ipaddress
 import threading
+from urllib.parse import urlsplit
 
 from django.core.cache import cache
 
@@ -19,7 +21,7 @@ from cloudbroker.connectors.partner_center.throttle import CachePauseStore, Toke
 from cloudbroker.core.errors import Conflict, ExternalServiceError
 from cloudbroker.microsoft365.models import PartnerCenterConnection
 
-__all__ = ["WORKER_RETRY", "client_for", "connection_for"]
+__all__ = ["WORKER_RETRY", "client_for", "connection_for", "is_loopback"]
 
 # Background deliveries wait in-process only briefly; a longer Retry-After or an outage goes back
 # to the outbox, which sends the message again later with the same request id.
@@ -49,9 +51,27 @@ def rate_limiter(per_minute: int) -> TokenBucket:
         return limiter
 
 
+def is_loopback(host: str) -> bool:
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def client_for(broker_id, **overrides) -> PartnerCenterClient:
     """A Partner Center client for the broker (close it after use, e.g. ``with client_for(b) as c:``)."""
     connection = connection_for(broker_id)
+    for url in (connection.api_base_url, connection.authority_base):
+        parts = urlsplit(url)
+        if parts.scheme != "https" and not is_loopback(parts.hostname or ""):
+            # Stored before https was required: the secret is not sent over plain http.
+            raise ExternalServiceError(
+                f"The Partner Center connection uses {url}: only https addresses (or an emulator on this machine) "
+                "are used. Change it on the Partner Center connection page."
+            )
     options = {
         "base_url": connection.api_base_url,
         "authority": connection.authority,

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.db import transaction
 from django.utils import timezone
 
 from cloudbroker.core.actors import Actor
 from cloudbroker.core.audit import record_event
-from cloudbroker.core.errors import Conflict, FieldError, ValidationFailed
+from cloudbroker.core.errors import Conflict, DomainError, FieldError, ValidationFailed
 from cloudbroker.core.permissions import Perm
 from cloudbroker.core.validation import validate_model
 from cloudbroker.microsoft365.choices import TenantStatus
 from cloudbroker.microsoft365.models import MicrosoftTenant, PartnerCenterConnection
+from cloudbroker.microsoft365.partner_center import is_loopback
 from cloudbroker.organizations import services as organization_services
 from cloudbroker.organizations.models import Organization
 from cloudbroker.organizations.validation import clean_domain
@@ -23,6 +26,7 @@ __all__ = [
     "AutoLinkReport",
     "auto_create_and_link",
     "create_organization_and_link",
+    "ensure_profiles",
     "link_tenant",
     "organization_data_from_tenant",
     "save_connection",
@@ -41,20 +45,77 @@ CONNECTION_FIELDS = (
 )
 
 
+URL_FIELDS = {"authority_base": "The token authority", "api_base_url": "The Partner Center API address"}
+TEXT_FIELDS = ("tenant_id", "client_id", "client_secret", "authority_base", "api_base_url", "scope")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _same_url(a: str | None, b: str | None) -> bool:
+    return (a or "").strip().rstrip("/").lower() == (b or "").strip().rstrip("/").lower()
+
+
+def _connection_errors(data: dict[str, Any]) -> list[FieldError]:
+    """Control characters (a line break in a secret breaks every later call) and addresses the
+    secret must not be sent to: anything but https, except to this machine (an emulator)."""
+    errors = []
+    for key in TEXT_FIELDS:
+        value = data.get(key)
+        if isinstance(value, str) and _CONTROL.search(value.strip() if key != "client_secret" else value):
+            errors.append(
+                FieldError(
+                    key, "Remove the control characters (line breaks, tabs, NUL ...) from this field.", "invalid"
+                )
+            )
+    for key, label in URL_FIELDS.items():
+        value = data.get(key)
+        if not isinstance(value, str) or not value.strip() or any(e.field == key for e in errors):
+            continue
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            errors.append(FieldError(key, f"{label} must be an https:// address.", "invalid"))
+        elif parts.scheme != "https" and not is_loopback(parts.hostname):
+            errors.append(
+                FieldError(
+                    key,
+                    f"{label} must use https: the client secret is sent there. Plain http is only for an "
+                    "emulator on this machine (localhost, 127.0.0.1).",
+                    "insecure",
+                )
+            )
+    return errors
+
+
 def save_connection(*, actor: Actor, data: dict[str, Any]) -> PartnerCenterConnection:
-    """Create or change the broker's Partner Center credentials. An empty secret keeps the stored one."""
+    """Create or change the broker's Partner Center credentials. An empty secret keeps the stored one,
+    unless an address changes: the stored secret is only ever sent where it was entered for."""
     actor.require(Perm.PARTNER_CENTER_MANAGE)
     errors = [
         FieldError(k, "This field is mandatory.", "required")
         for k in ("tenant_id", "client_id")
         if not str(data.get(k) or "").strip()
     ]
+    errors += _connection_errors(data)
     with transaction.atomic():
         connection = PartnerCenterConnection.objects.select_for_update().filter(broker_id=actor.broker_id).first()
         if connection is None:
             connection = PartnerCenterConnection(broker_id=actor.broker_id)
             if not data.get("client_secret"):
                 errors.append(FieldError("client_secret", "Enter the client secret.", "required"))
+        elif not data.get("client_secret") and connection.client_secret_encrypted:
+            moved = [
+                label.lower()
+                for key, label in URL_FIELDS.items()
+                if data.get(key) is not None and not _same_url(data[key], getattr(connection, key))
+            ]
+            if moved:
+                errors.append(
+                    FieldError(
+                        "client_secret",
+                        f"Enter the client secret again: {' and '.join(moved)} changed, and the stored secret "
+                        "is not sent to a new address.",
+                        "required",
+                    )
+                )
         if errors:
             raise ValidationFailed(errors)
         for key in CONNECTION_FIELDS:
@@ -80,8 +141,13 @@ def link_tenant(*, actor: Actor, tenant: MicrosoftTenant, organization: Organiza
         tenant = MicrosoftTenant.objects.select_for_update().get(pk=tenant.pk)
         if tenant.organization_id is not None:
             raise Conflict("This tenant is already linked to an organization.")
-        if MicrosoftTenant.objects.filter(organization=organization).exists():
-            raise Conflict(f"{organization.name} already has a Microsoft 365 tenant.")
+        current = MicrosoftTenant.objects.select_for_update().filter(organization=organization).first()
+        if current is not None:
+            if current.status != TenantStatus.FAILED or current.customer_id:
+                raise Conflict(f"{organization.name} already has a Microsoft 365 tenant.")
+            # A request that failed before Partner Center made a customer holds only the place:
+            # linking an existing tenant replaces it.
+            current.delete()
         tenant.organization = organization
         tenant.linked_at = timezone.now()
         tenant.save(update_fields=["organization", "linked_at", "updated_at"])
@@ -116,33 +182,63 @@ def unlink_tenant(*, actor: Actor, tenant: MicrosoftTenant) -> MicrosoftTenant:
     return tenant
 
 
+def ensure_profiles(tenant: MicrosoftTenant) -> MicrosoftTenant:
+    """Read an unlinked tenant's company and billing profiles from Partner Center when the sync has
+    not yet (a tenant synced before profiles were read); Partner Center being unreachable leaves
+    the tenant as it is."""
+    from cloudbroker.microsoft365.partner_center import client_for
+    from cloudbroker.microsoft365.sync import merge_profile, read_profiles
+
+    if (
+        tenant.organization_id is not None
+        or not tenant.customer_id
+        or tenant.status != TenantStatus.ACTIVE
+        or (tenant.profile or {}).get("billingProfile")
+    ):
+        return tenant
+    try:
+        with client_for(tenant.broker_id, timeout=10.0) as client:
+            profiles = read_profiles(client, tenant.customer_id)
+    except DomainError:
+        return tenant
+    if profiles:
+        tenant.profile = merge_profile(tenant.profile or {}, profiles)
+        MicrosoftTenant.objects.filter(pk=tenant.pk).update(profile=tenant.profile, updated_at=timezone.now())
+    return tenant
+
+
 def organization_data_from_tenant(tenant: MicrosoftTenant) -> dict[str, str]:
-    """Organization fields pre-filled from what Partner Center knows about the customer."""
+    """Organization fields pre-filled from what Partner Center knows about the customer: its billing
+    profile (contact, e-mail, billing address), its company profile (address, e-mail, registration
+    number) and its custom domains. The sync reads these for every unlinked tenant."""
     profile = tenant.profile or {}
     billing = profile.get("billingProfile") or {}
-    address = billing.get("defaultAddress") or (profile.get("companyProfile") or {}).get("address") or {}
-    contact = " ".join(
-        p
-        for p in (
-            address.get("firstName") or billing.get("firstName"),
-            address.get("lastName") or billing.get("lastName"),
-        )
-        if p
-    )
-    custom_domains = [d for d in profile.get("customDomains") or [] if not d.endswith(".onmicrosoft.com")]
-    domain = custom_domains[0] if custom_domains else ""
+    company = profile.get("companyProfile") or {}
+    billing_address = billing.get("defaultAddress") or {}
+    company_address = company.get("address") or {}
+
+    def address(key: str) -> str:
+        return str(billing_address.get(key) or company_address.get(key) or "").strip()
+
+    first = billing.get("firstName") or address("firstName")
+    last = billing.get("lastName") or address("lastName")
+    contact = " ".join(str(p).strip() for p in (first, last) if p and str(p).strip())
+    domains = [*(profile.get("customDomains") or []), company.get("domain") or ""]
+    custom_domains = [d for d in domains if d and not d.lower().endswith(".onmicrosoft.com")]
+    email = str(billing.get("email") or company.get("email") or "").strip()
     return {
-        "name": billing.get("companyName") or tenant.company_name,
-        "primary_domain": domain,
-        "notification_email": billing.get("email") or "",
-        "street_address": address.get("addressLine1") or "",
-        "postal_code": address.get("postalCode") or "",
-        "city": address.get("city") or "",
-        "state": address.get("state") or address.get("region") or "",
-        "country": address.get("country") or "",
+        "name": billing.get("companyName") or company.get("companyName") or tenant.company_name,
+        "primary_domain": custom_domains[0].lower() if custom_domains else "",
+        "registration_number": str(company.get("organizationRegistrationNumber") or "").strip(),
+        "notification_email": email,
+        "street_address": address("addressLine1"),
+        "postal_code": address("postalCode"),
+        "city": address("city"),
+        "state": address("state") or address("region"),
+        "country": address("country").upper(),
         "contact_name": contact,
-        "contact_phone": address.get("phoneNumber") or "",
-        "contact_email": billing.get("email") or "",
+        "contact_phone": address("phoneNumber"),
+        "contact_email": email,
     }
 
 
@@ -171,7 +267,7 @@ def auto_create_and_link(*, actor: Actor) -> AutoLinkReport:
     report = AutoLinkReport()
     unlinked = MicrosoftTenant.objects.visible_to(actor).filter(organization__isnull=True, status=TenantStatus.ACTIVE)
     for tenant in unlinked.order_by("company_name"):
-        data = organization_data_from_tenant(tenant)
+        data = organization_data_from_tenant(ensure_profiles(tenant))
         if not data["primary_domain"]:
             report.skipped.append((tenant, "Partner Center has no custom domain for it: enter the primary domain."))
             continue
@@ -196,8 +292,8 @@ def connection_required(actor: Actor) -> PartnerCenterConnection:
 
 def test_connection(*, actor: Actor) -> tuple[bool, str]:
     """Get a token and read one page of customers; remember and return the outcome."""
+    from cloudbroker.connectors.partner_center.errors import PartnerCenterError
     from cloudbroker.connectors.partner_center.retry import RetryPolicy
-    from cloudbroker.core.errors import DomainError
     from cloudbroker.microsoft365.partner_center import client_for
 
     actor.require(Perm.PARTNER_CENTER_SYNC)
@@ -205,8 +301,10 @@ def test_connection(*, actor: Actor) -> tuple[bool, str]:
     try:
         with client_for(actor.broker_id, retry=RetryPolicy(attempts=1), timeout=10.0) as client:
             first = next(iter(client.list_customers()), None)
-    except DomainError as exc:
+    except PartnerCenterError as exc:
         ok, message = False, f"Partner Center refused: {exc.message}"
+    except DomainError as exc:  # the connection cannot be used as it is (e.g. plain http elsewhere)
+        ok, message = False, exc.message
     except Exception as exc:
         ok, message = False, f"Could not reach Partner Center: {exc}"
     else:

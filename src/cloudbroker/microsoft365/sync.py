@@ -11,16 +11,18 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import structlog
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from cloudbroker.core.actors import Actor
+from cloudbroker.core.audit import record_event
 from cloudbroker.core.errors import ExternalServiceError
 from cloudbroker.core.jobs import JobContext, job_runner
 from cloudbroker.microsoft365.choices import TenantStatus
 from cloudbroker.microsoft365.models import MicrosoftTenant, PartnerCenterConnection, TenantSubscription, TenantUser
 from cloudbroker.microsoft365.partner_center import client_for
 
-__all__ = ["SyncResult", "sync_broker"]
+__all__ = ["SyncResult", "merge_profile", "read_profiles", "sync_broker"]
 
 log = structlog.get_logger(__name__)
 
@@ -137,6 +139,94 @@ def _upsert_children(
     result.bump(f"{label}_removed", len(gone))
 
 
+def merge_profile(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """``new`` over ``old``, one level deep: the list of customers gives a short company profile,
+    which must not wipe the address and e-mail read from the profile itself."""
+    merged = dict(old)
+    for key, value in new.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def read_profiles(client, customer_id: str) -> dict[str, Any] | None:
+    """What Partner Center knows about an unlinked customer, to fill the organization made from it:
+    the company profile (address, e-mail), the billing profile (contact, e-mail, billing address)
+    and the custom domains (on the customer itself). None when Partner Center cannot say now."""
+    try:
+        customer = _dump(client.get_customer(customer_id))
+        company = _dump(client.get_company_profile(customer_id))
+        billing = _dump(client.get_billing_profile(customer_id))
+    except ExternalServiceError as exc:
+        log.info("partner_center.profiles_unavailable", customer_id=customer_id, error=exc.message)
+        return None
+    profiles: dict[str, Any] = {
+        "companyProfile": {**(customer.get("companyProfile") or {}), **company},
+        "billingProfile": {**(customer.get("billingProfile") or {}), **billing},
+    }
+    if customer.get("customDomains") is not None:
+        profiles["customDomains"] = customer["customDomains"]
+    return profiles
+
+
+def _create_tenant(broker_id, customer_id: str, fields: dict[str, Any]) -> MicrosoftTenant | None:
+    """A row for a customer found in Partner Center, or None when a delivery has just saved one."""
+    if MicrosoftTenant.objects.filter(broker_id=broker_id, customer_id=customer_id).exists():
+        return None
+    try:
+        with transaction.atomic():
+            return MicrosoftTenant.objects.create(
+                broker_id=broker_id,
+                customer_id=customer_id,
+                status=TenantStatus.ACTIVE,
+                synced_at=timezone.now(),
+                **fields,
+            )
+    except IntegrityError:
+        return None
+
+
+def _adopt_failed_request(tenant: MicrosoftTenant, customer_id: str, fields: dict[str, Any]) -> MicrosoftTenant:
+    tenant.customer_id = customer_id
+    tenant.status = TenantStatus.ACTIVE
+    tenant.status_message = (
+        "Found in Partner Center although the request was reported failed. The admin password was not "
+        "received: reset it in the Microsoft 365 admin center."
+    )
+    tenant.synced_at = timezone.now()
+    _apply(tenant, fields)
+    tenant.save()
+    record_event(
+        actor=Actor.system(tenant.broker_id),
+        action="tenant.recovered",
+        obj=tenant,
+        organization_id=tenant.organization_id,
+        after={"customer_id": customer_id, "domain": tenant.default_domain},
+    )
+    return tenant
+
+
+def _link_known_to_failed_request(tenant: MicrosoftTenant, request: MicrosoftTenant) -> None:
+    organization_id = request.organization_id
+    request.delete()
+    tenant.organization_id = organization_id
+    tenant.linked_at = timezone.now()
+    tenant.status_message = (
+        "Found in Partner Center although the request was reported failed. The admin password was not "
+        "received: reset it in the Microsoft 365 admin center."
+    )
+    tenant.save()
+    record_event(
+        actor=Actor.system(tenant.broker_id),
+        action="tenant.recovered",
+        obj=tenant,
+        organization_id=organization_id,
+        after={"customer_id": tenant.customer_id, "domain": tenant.default_domain, "replaced_row": str(request.pk)},
+    )
+
+
 def sync_broker(
     broker_id, *, progress: Callable[[int, int], None] | None = None, client=None, threads: int = FETCH_THREADS
 ) -> SyncResult:
@@ -149,24 +239,48 @@ def sync_broker(
     tenants = {t.customer_id: t for t in MicrosoftTenant.objects.filter(broker_id=broker_id).exclude(customer_id="")}
     seen = set()
     with transaction.atomic():
+        # Requests of ours that have no customer id yet, by the domain they asked for: a customer
+        # with that domain is the one a request made (its answer is still on its way, or was lost).
+        requested = {
+            t.default_domain.lower(): t
+            for t in MicrosoftTenant.objects.select_for_update()
+            .filter(broker_id=broker_id, customer_id="", status__in=[TenantStatus.PENDING, TenantStatus.FAILED])
+            .exclude(default_domain="")
+        }
         for data in customers:
             customer_id = data.get("id")
             seen.add(customer_id)
             fields = _customer_fields(data)
             tenant = tenants.get(customer_id)
             if tenant is None:
-                tenant = MicrosoftTenant.objects.create(
-                    broker_id=broker_id,
-                    customer_id=customer_id,
-                    status=TenantStatus.ACTIVE,
-                    synced_at=timezone.now(),
-                    **fields,
-                )
+                request = requested.get(fields["default_domain"].lower()) if fields["default_domain"] else None
+                if request is not None and request.status == TenantStatus.PENDING:
+                    # Its delivery gets Partner Center's answer (and the admin's password) and
+                    # fills the row; a row of our own here would be a second one for the customer.
+                    seen.discard(customer_id)
+                    result.bump("tenants_pending")
+                    continue
+                if request is not None:
+                    # The request was given up as failed, yet Partner Center made the customer.
+                    tenant = _adopt_failed_request(request, customer_id, fields)
+                    tenants[customer_id] = tenant
+                    result.bump("tenants_recovered")
+                    continue
+                tenant = _create_tenant(broker_id, customer_id, fields)
+                if tenant is None:  # its request's delivery saved it meanwhile
+                    seen.discard(customer_id)
+                    continue
                 tenants[customer_id] = tenant
                 result.bump("tenants_created")
             else:
+                request = requested.get(fields["default_domain"].lower()) if fields["default_domain"] else None
+                if request is not None and request.status == TenantStatus.FAILED and tenant.organization_id is None:
+                    # A failed request whose customer is already known here unlinked: the known
+                    # row becomes the organization's tenant, the request's placeholder goes.
+                    _link_known_to_failed_request(tenant, request)
+                    result.bump("tenants_recovered")
                 # Keep Partner Center's richer get-by-id profile when the list gives less.
-                fields["profile"] = {**(tenant.profile or {}), **fields["profile"]}
+                fields["profile"] = merge_profile(tenant.profile or {}, fields["profile"])
                 if tenant.status in (TenantStatus.REMOVED, TenantStatus.PENDING):
                     fields["status"] = TenantStatus.ACTIVE
                 if _apply(tenant, fields):
@@ -186,12 +300,21 @@ def sync_broker(
             subscriptions = [_dump(s) for s in client.list_subscriptions(tenant.customer_id)]
             users = [_dump(u) for u in client.list_users(tenant.customer_id)]
         except ExternalServiceError as exc:
-            return tenant, exc, None
-        return tenant, subscriptions, users
+            return tenant, exc, None, None
+        profiles = None
+        if tenant.organization_id is None and not (tenant.profile or {}).get("billingProfile"):
+            profiles = read_profiles(client, tenant.customer_id)
+        return tenant, subscriptions, users, profiles
 
     done = 0
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
-        for tenant, subscriptions, users in pool.map(fetch, active):
+        for tenant, subscriptions, users, profiles in pool.map(fetch, active):
+            if profiles:
+                profile = merge_profile(tenant.profile or {}, profiles)
+                if profile != tenant.profile:
+                    MicrosoftTenant.objects.filter(pk=tenant.pk).update(profile=profile, updated_at=timezone.now())
+                    tenant.profile = profile
+                    result.bump("profiles_read")
             if isinstance(subscriptions, ExternalServiceError):
                 # One customer Partner Center cannot answer for now does not stop the others; its
                 # rows stay as they were and the next sync tries again.

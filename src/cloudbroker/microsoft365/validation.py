@@ -11,7 +11,13 @@ from django_countries import countries
 
 from cloudbroker.core.errors import FieldError
 
-__all__ = ["TENANT_FIELDS", "clean_tenant_request", "initial_from_organization", "onmicrosoft_domain"]
+__all__ = [
+    "TENANT_FIELDS",
+    "check_country_rules",
+    "clean_tenant_request",
+    "initial_from_organization",
+    "onmicrosoft_domain",
+]
 
 # Countries where Partner Center requires the company registration number and a phone number.
 REGISTRATION_REQUIRED = {
@@ -149,6 +155,61 @@ def clean_tenant_request(data: dict[str, Any]) -> tuple[dict[str, str], list[Fie
         if len(cleaned[key]) > limit:
             errors.append(FieldError(key, f"Use at most {limit} characters.", "max_length"))
     return cleaned, errors
+
+
+def _mask_pattern(mask: str) -> re.Pattern[str]:
+    """Partner Center's tax id format ('#' a digit, anything else as written) as a pattern."""
+    return re.compile("^" + "".join(r"\d" if ch == "#" else re.escape(ch) for ch in mask) + "$", re.IGNORECASE)
+
+
+def _matches(pattern: str, value: str) -> bool:
+    try:
+        return re.match(pattern, value) is not None
+    except re.error:
+        return True  # a pattern we cannot read is no reason to refuse; Partner Center checks again
+
+
+def check_country_rules(cleaned: dict[str, str], rules) -> list[FieldError]:
+    """The phone number, state and registration (tax / VAT) number against Partner Center's
+    ``CountryValidationRules`` for the country (the client's DTO), each error naming its field."""
+    errors: list[FieldError] = []
+    country = cleaned["country"]
+    name = dict(countries).get(country, country)
+    phone = cleaned["phone"]
+    if phone and rules.phone_number_regex and not _matches(rules.phone_number_regex, phone):
+        codes = ", ".join(f"+{c}" for c in rules.country_calling_codes_list)
+        hint = f" (country code {codes})" if codes else ""
+        errors.append(
+            FieldError(
+                "phone",
+                f"Partner Center does not accept {phone!r} as a phone number in {name}{hint}: enter the "
+                "whole number in digits, with spaces or dashes if you like.",
+                "invalid",
+            )
+        )
+    state = cleaned["state"]
+    if rules.is_state_required and state and rules.supported_states_list and state not in rules.supported_states_list:
+        errors.append(FieldError("state", f"{state} is not a state Partner Center knows in {name}.", "invalid"))
+    number = cleaned["registration_number"]
+    formats = []
+    if rules.is_vat_id_supported and rules.vat_id_regex:
+        formats.append(("VAT ID", rules.vat_id_regex))
+    if rules.tax_id_format:
+        formats.append(("tax ID", _mask_pattern(rules.tax_id_format).pattern))
+    compact = re.sub(r"[\s.-]", "", number)
+    if number and formats and not any(_matches(p, v) for _, p in formats for v in (number, compact, compact.upper())):
+        shown = " or ".join(
+            f"a {label}" + (f" such as {rules.tax_id_format}" if label == "tax ID" else "") for label, _ in formats
+        )
+        sample = f" (for example {rules.tax_id_sample})" if rules.tax_id_sample else ""
+        errors.append(
+            FieldError(
+                "registration_number",
+                f"Partner Center expects {shown} for {name}{sample}; {number!r} does not have that format.",
+                "invalid",
+            )
+        )
+    return errors
 
 
 def customer_body(cleaned: dict[str, str]) -> dict[str, Any]:

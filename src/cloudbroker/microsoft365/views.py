@@ -127,9 +127,11 @@ class TenantDetailView(ActorMixin, View):
 
     def context(self, form=None, **extra):
         tenant = self.tenant
-        if form is None and tenant.organization_id is None:
+        if form is None and tenant.organization_id is None and self.actor.has(Perm.TENANT_LINK):
             form = OrganizationForm(
-                initial=services.organization_data_from_tenant(tenant), actor=self.actor, creating=True
+                initial=services.organization_data_from_tenant(services.ensure_profiles(tenant)),
+                actor=self.actor,
+                creating=True,
             )
         q = self.request.GET.get("q", "").strip()
         candidates = []

@@ -297,3 +297,36 @@ def test_every_call_carries_its_ids_and_who_is_calling(client, attempts):
     assert headers["User-Agent"].startswith("cloudbroker/")
     assert headers["Accept"] == "application/json"
     assert client.locale == "en-US"
+
+
+def test_company_and_billing_profiles(client):
+    created = client.create_customer(CustomerCreateRequest.model_validate(customer_body("profiles")))
+    company = client.get_company_profile(created.id)
+    assert (company.tenant_id, company.domain) == (created.id, "profiles.onmicrosoft.com")
+    assert company.company_name == "Profiles Ltd"
+    assert company.address.city == "Redmond"
+    assert company.email
+    billing = client.get_billing_profile(created.id)
+    assert billing.default_address.address_line1
+    assert billing.first_name
+    assert billing.email == company.email
+    assert billing.attributes.object_type == "CustomerBillingProfile"
+    with pytest.raises(PartnerCenterNotFound):
+        client.get_billing_profile(str(uuid.uuid4()))
+
+
+def test_country_validation_rules(client):
+    us = client.get_country_validation_rules("us")
+    assert us.iso2_code == "US"
+    assert us.is_state_required
+    assert "WA" in us.supported_states_list
+    assert us.supported_cultures_list == ["en-US"]
+    assert (us.tax_id_format, us.tax_id_sample) == ("US######", "US999965")
+    assert us.phone_number_regex
+    assert us.country_calling_codes_list == ["1"]
+    sweden = client.get_country_validation_rules("SE")
+    assert sweden.is_vat_id_supported
+    assert sweden.vat_id_regex
+    assert not sweden.is_state_required
+    with pytest.raises(PartnerCenterNotFound):
+        client.get_country_validation_rules("ZZ")

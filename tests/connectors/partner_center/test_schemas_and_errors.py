@@ -8,6 +8,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
+from cloudbroker.connectors.partner_center.client import _parse
 from cloudbroker.connectors.partner_center.errors import (
     PartnerCenterAuthFailed,
     PartnerCenterConflict,
@@ -23,6 +24,7 @@ from cloudbroker.connectors.partner_center.schemas import (
     Availability,
     Cart,
     CartCheckoutResult,
+    CountryValidationRules,
     Customer,
     CustomerCreateRequest,
     ErrorBody,
@@ -300,6 +302,50 @@ def test_reconciliation_line_reads_numbers_sent_as_strings():
     assert line.pc_to_bc_exchange_rate_date == datetime(2021, 5, 1, tzinfo=UTC)  # no zone given: UTC
 
 
+def test_reconciliation_page_reads_documented_string_fields_sent_as_numbers():
+    # Microsoft's published reconciliation samples send mpnId / resellerMpnId (and other ids) as
+    # numbers in some lines and as strings in others; one such line must not fail the page.
+    page_json = {
+        "totalCount": 2,
+        "items": [
+            {"customerId": "835a59a7", "mpnId": "5357564", "resellerMpnId": "0", "invoiceNumber": "G000773581"},
+            {
+                "customerId": "835a59a8",
+                "mpnId": 5357564,
+                "resellerMpnId": 0,
+                "invoiceNumber": "G000773581",
+                "orderId": 5912345678,
+                "skuId": 1,
+                "publisherId": 12,
+                "unitPrice": 16.5,
+                "quantity": 50,
+            },
+        ],
+        "links": {"self": {"uri": "/invoices/G000773581/lineitems", "method": "GET", "headers": []}},
+        "attributes": {"objectType": "Collection"},
+    }
+    request = httpx.Request("GET", "https://api.partnercenter.microsoft.com/v1/invoices/G000773581/lineitems")
+    response = httpx.Response(200, json=page_json, request=request)
+    page = _parse(PagedCollection[ReconciliationLineItem], response)
+    first, second = page.items
+    assert (first.mpn_id, first.reseller_mpn_id) == ("5357564", "0")
+    assert (second.mpn_id, second.reseller_mpn_id) == ("5357564", "0")
+    assert (second.order_id, second.sku_id, second.publisher_id) == ("5912345678", "1", "12")
+    assert second.unit_price == Decimal("16.5")
+    assert second.quantity == Decimal("50")
+
+
+def test_customer_profile_fields_sent_as_numbers_are_text():
+    customer = Customer.model_validate(
+        {
+            "id": "eebd1b55",
+            "billingProfile": {"defaultAddress": {"postalCode": 98052, "phoneNumber": 1234567890, "country": "US"}},
+        }
+    )
+    address = customer.billing_profile.default_address
+    assert (address.postal_code, address.phone_number) == ("98052", "1234567890")
+
+
 def test_subscribed_sku_and_licence_update():
     sku = SubscribedSku.model_validate(
         {
@@ -435,3 +481,38 @@ def test_retryable_and_outcome_unknown_flags():
     not_found = error_from_response(_response(404), write=False)
     assert not_found.final
     assert not_found.message == "Partner Center refused the request (HTTP 404)."
+
+
+def test_country_validation_rules_read_the_flat_lists_and_the_older_nested_sample():
+    flat = CountryValidationRules.model_validate(
+        {
+            "iso2Code": "US",
+            "isStateRequired": True,
+            "supportedStatesList": ["AK", "WA"],
+            "supportedLanguagesList": ["en", "es"],
+            "supportedCulturesList": ["en-US", "es-US"],
+            "taxIdFormat": "US######",
+            "vatIdRegex": "",
+            "phoneNumberRegex": "^\\d{10}$",
+            "isTaxIdOptional": False,
+            "countryCallingCodesList": ["1"],
+        }
+    )
+    nested = CountryValidationRules.model_validate(
+        {
+            "iso2Code": "US",
+            "isStateRequired": True,
+            "states": {"value": ["AK", "WA"]},
+            "supportedLanguages": {"value": ["en", "es"]},
+            "supportedCultures": {"value": ["en-US", "es-US"]},
+            "countryCallingCodes": {"value": ["1"]},
+        }
+    )
+    for rules in (flat, nested):
+        assert rules.supported_states_list == ["AK", "WA"]
+        assert rules.supported_languages_list == ["en", "es"]
+        assert rules.supported_cultures_list == ["en-US", "es-US"]
+        assert rules.country_calling_codes_list == ["1"]
+    assert flat.phone_number_regex == "^\\d{10}$"
+    assert flat.is_tax_id_optional is False
+    assert nested.is_tax_id_optional is True  # not said: optional

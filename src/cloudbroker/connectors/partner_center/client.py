@@ -43,9 +43,12 @@ from cloudbroker.connectors.partner_center.errors import (
 from cloudbroker.connectors.partner_center.retry import RetryPolicy, parse_retry_after
 from cloudbroker.connectors.partner_center.schemas import (
     Availability,
+    BillingProfile,
     Cart,
     CartCheckoutResult,
     CartLineItem,
+    CompanyProfile,
+    CountryValidationRules,
     Customer,
     CustomerCreateRequest,
     CustomerUser,
@@ -200,6 +203,18 @@ class PartnerCenterClient:
 
     def get_customer(self, customer_id: str) -> Customer:
         return self._call(Customer, "GET", f"/v1/customers/{_seg(customer_id)}")
+
+    def get_company_profile(self, customer_id: str) -> CompanyProfile:
+        """``GET /v1/customers/{id}/profiles/company``: the tenant's company name, domain, address, e-mail."""
+        return self._call(CompanyProfile, "GET", f"/v1/customers/{_seg(customer_id)}/profiles/company")
+
+    def get_billing_profile(self, customer_id: str) -> BillingProfile:
+        """``GET /v1/customers/{id}/profiles/billing``: contact name, e-mail, culture and billing address."""
+        return self._call(BillingProfile, "GET", f"/v1/customers/{_seg(customer_id)}/profiles/billing")
+
+    def get_country_validation_rules(self, country: str) -> CountryValidationRules:
+        """``GET /v1/countryvalidationrules/{iso2}``: states, postal code, phone, tax and VAT id rules."""
+        return self._call(CountryValidationRules, "GET", f"/v1/countryvalidationrules/{_seg(country.upper())}")
 
     def list_customers(
         self,

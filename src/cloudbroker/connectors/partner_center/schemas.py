@@ -6,7 +6,8 @@ when a resource is written again — a subscription PATCH must carry the whole r
 
 Enum-like fields (statuses, billing cycles...) are plain strings: Partner Center adds values over
 time, and an unknown value is data, not an error. The constants classes below name the known ones.
-Amounts are ``Decimal`` (Partner Center sends numbers and, in reconciliation lines, strings);
+Amounts are ``Decimal`` (Partner Center sends numbers and, in reconciliation lines, strings); string
+fields take numbers too (``resellerMpnId: 0`` in Microsoft's own samples) and keep them as text;
 times are timezone-aware UTC ``datetime`` (a time without zone is read as UTC).
 """
 
@@ -32,6 +33,7 @@ __all__ = [
     "CartLineItem",
     "CartLineItemError",
     "CompanyProfile",
+    "CountryValidationRules",
     "Customer",
     "CustomerCreateRequest",
     "CustomerUser",
@@ -76,7 +78,12 @@ Count = Annotated[int | None, BeforeValidator(_blank_to_none)]
 
 
 class PartnerCenterModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="allow")
+    # ``coerce_numbers_to_str``: Partner Center sends some documented string fields as numbers
+    # (``mpnId``/``resellerMpnId`` in its reconciliation samples, ids, postal and phone numbers);
+    # a number where a string is declared is read as its text rather than failing the whole page.
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="allow", coerce_numbers_to_str=True
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -251,6 +258,56 @@ class CustomerCreateRequest(PartnerCenterModel):
     company_profile: CompanyProfile
     billing_profile: BillingProfile
     enable_gdap_by_default: bool | None = Field(None, alias="enableGDAPByDefault")
+
+
+class CountryValidationRules(Resource):
+    """``GET /v1/countryvalidationrules/{iso2}``: a country's address, phone, tax and VAT id rules.
+
+    Microsoft documents flat lists (``supportedStatesList``...); an older sample nests them
+    (``states: {"value": [...]}``, ``supportedLanguages``, ``supportedCultures``,
+    ``countryCallingCodes``): both are read.
+    """
+
+    iso2_code: str | None = None
+    default_culture: str | None = None
+    is_state_required: bool = False
+    supported_states_list: list[str] = Field(default_factory=list)
+    supported_languages_list: list[str] = Field(default_factory=list)
+    supported_cultures_list: list[str] = Field(default_factory=list)
+    is_postal_code_required: bool = False
+    postal_code_regex: str | None = None
+    is_city_required: bool = False
+    is_vat_id_supported: bool = False
+    tax_id_format: str | None = None
+    tax_id_sample: str | None = None
+    vat_id_regex: str | None = None
+    phone_number_regex: str | None = None
+    is_registration_number_supported: bool | None = None
+    is_tax_id_supported: bool = False
+    is_tax_id_optional: bool = True
+    reseller_agreement_region: str | None = None
+    geographic_region: str | None = None
+    country_calling_codes_list: list[str] = Field(default_factory=list)
+
+    _NESTED: ClassVar[dict[str, str]] = {
+        "states": "supportedStatesList",
+        "supportedLanguages": "supportedLanguagesList",
+        "supportedCultures": "supportedCulturesList",
+        "countryCallingCodes": "countryCallingCodesList",
+    }
+
+    @model_validator(mode="before")
+    @classmethod
+    def _nested_lists(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        for nested, flat in cls._NESTED.items():
+            for key in (nested, nested[:1].upper() + nested[1:]):
+                value = data.pop(key, None)
+                if isinstance(value, dict) and flat not in data:
+                    data[flat] = value.get("value") or []
+        return data
 
 
 class DomainAvailability(PartnerCenterModel):

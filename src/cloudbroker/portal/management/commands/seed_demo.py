@@ -1,4 +1,5 @@
-"""Create a demo broker, its Super Admin and some organizations and groups — only into an empty database."""
+"""Create a demo broker, its Super Admin and some organizations and groups — only into an empty database —
+and give the Partner Center emulator a few customers that are not linked to any organization yet."""
 
 from __future__ import annotations
 
@@ -103,3 +104,19 @@ class Command(BaseCommand):
             connection.client_secret = DEV_CLIENT_SECRET
             connection.save()
         self.stdout.write(self.style.SUCCESS(f"Demo broker created. Log in as {DEMO_EMAIL} / {DEMO_PASSWORD}"))
+        self.seed_emulator()
+
+    def seed_emulator(self) -> None:
+        """Unlinked customers in the emulator's state file (the emulator is not running yet: `make run`
+        seeds before it starts it), so that linking existing tenants (seed 000 §4) can be tried."""
+        from django.conf import settings
+
+        from partner_center_emulator.demo import seed_state_file
+
+        path = os.environ.get("PC_EMULATOR_STATE_FILE") or settings.CONFIG.data_dir / "partner-center-emulator.json"
+        added = seed_state_file(path)
+        if added:
+            self.stdout.write(
+                f"The Partner Center emulator has {added} customers not linked yet: run a sync on the Partner "
+                "Center connection page, then Microsoft 365 tenants → Link tenant or Auto create and link."
+            )
