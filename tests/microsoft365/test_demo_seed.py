@@ -20,11 +20,12 @@ from partner_center_emulator.testing import running_emulator
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_the_demo_seed_writes_unlinked_customers_once_and_auto_link_takes_all_but_one(tmp_path, monkeypatch, capsys):
+def test_the_demo_seed_writes_unlinked_customers_once_and_auto_link_takes_all_but_one(tmp_path, capsys):
     state = tmp_path / "partner-center-emulator.json"
-    monkeypatch.setenv("PC_EMULATOR_STATE_FILE", str(state))
+    # `make run` starts the emulator with --seed-demo (Procfile), which does this before serving.
+    assert seed_state_file(state) == len(DEMO_CUSTOMERS)
     call_command("seed_demo")
-    assert "customers not linked yet" in capsys.readouterr().out
+    assert "demo customers not linked yet" in capsys.readouterr().out
     saved = json.loads(state.read_text("utf-8"))
     assert sorted(c["company_name"] for c in saved["customers"]) == sorted(d.company_name for d in DEMO_CUSTOMERS)
     assert seed_state_file(state) == 0  # seeding again adds nothing

@@ -107,16 +107,9 @@ class Command(BaseCommand):
         self.seed_emulator()
 
     def seed_emulator(self) -> None:
-        """Unlinked customers in the emulator's state file (the emulator is not running yet: `make run`
-        seeds before it starts it), so that linking existing tenants (seed 000 §4) can be tried."""
-        from django.conf import settings
-
-        from partner_center_emulator.demo import seed_state_file
-
-        path = os.environ.get("PC_EMULATOR_STATE_FILE") or settings.CONFIG.data_dir / "partner-center-emulator.json"
-        added = seed_state_file(path)
-        if added:
-            self.stdout.write(
-                f"The Partner Center emulator has {added} customers not linked yet: run a sync on the Partner "
-                "Center connection page, then Microsoft 365 tenants → Link tenant or Auto create and link."
-            )
+        """The emulator `make run` starts adds its own demo customers (``--seed-demo``, Procfile); the
+        product never imports the emulator, so it only says where to find them (seed 000 §4)."""
+        self.stdout.write(
+            "The Partner Center emulator that `make run` starts holds demo customers not linked yet: run a sync "
+            "on the Partner Center connection page, then Microsoft 365 tenants → Link tenant or Auto create and link."
+        )
