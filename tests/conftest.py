@@ -47,7 +47,9 @@ def super_admin(make_staff):
 
 
 @pytest.fixture
-def actor_of():
+def as_actor():
+    """``as_actor(user)``: the Actor a user acts as (``core.actors.actor_for_user``)."""
+
     def resolve(user) -> Actor:
         return actor_for_user(user)
 
@@ -117,7 +119,12 @@ class ApiClient:
 
 
 @pytest.fixture
-def api():
+def api_client_for():
+    """``api_client_for(user)``: an ApiClient with a fresh token of ``user`` (no user: anonymous).
+
+    Not to be confused with ``api`` in tests/emulator (a client of the Partner Center emulator).
+    """
+
     def make(user=None) -> ApiClient:
         return ApiClient(user)
 

@@ -15,7 +15,7 @@ from tests.factories import GroupFactory, OrganizationFactory, UserFactory
 
 
 @pytest.fixture
-def token(db):
+def raw_api_token(db):
     user = UserFactory(staff_role=StaffRole.SUPER_ADMIN)
     OrganizationFactory(broker=user.broker)
     GroupFactory(broker=user.broker)
@@ -37,9 +37,9 @@ def _keep_test_connection():
 
 
 @pytest.mark.usefixtures("_keep_test_connection")
-def test_no_operation_fails_with_a_server_error(token):
+def test_no_operation_fails_with_a_server_error(raw_api_token):
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = {"Authorization": f"Bearer {raw_api_token}"}
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 25
 
@@ -74,7 +74,7 @@ def test_session_auth_needs_csrf_for_writes(make_staff):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("query", ["page=92233720368547760", "page=0", "page_size=100000", "page=abc"])
-def test_pagination_input_is_bounded(query, api, make_staff):
-    response = api(make_staff(StaffRole.SUPER_ADMIN)).get(f"/api/v1/organizations/?{query}")
+def test_pagination_input_is_bounded(query, api_client_for, make_staff):
+    response = api_client_for(make_staff(StaffRole.SUPER_ADMIN)).get(f"/api/v1/organizations/?{query}")
     assert response.status_code == 422
     assert response.json()["code"] == "validation_failed"

@@ -814,12 +814,12 @@ def call(client, route: Route, world: World, obj, *, api_client=None):
 @pytest.mark.django_db
 @pytest.mark.parametrize("route", ROUTES, ids=str)
 @pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value)
-def test_matrix(role, route, api, portal, django_capture_on_commit_callbacks):
+def test_matrix(role, route, api_client_for, portal, django_capture_on_commit_callbacks):
     world = build_world(role)
     results = {}
     for scope, obj in world.objects[route.kind].items():
         client = None if route.api else portal(world.user)
-        api_client = api(world.user) if route.api else None
+        api_client = api_client_for(world.user) if route.api else None
         with django_capture_on_commit_callbacks(execute=False):
             response = call(client, route, world, obj, api_client=api_client)
         want = expected(role, route, scope)
@@ -834,10 +834,10 @@ def test_matrix(role, route, api, portal, django_capture_on_commit_callbacks):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("route", ROUTES, ids=str)
-def test_anonymous_is_refused_everywhere(route, api, client):
+def test_anonymous_is_refused_everywhere(route, api_client_for, client):
     world = build_world(StaffRole.SUPER_ADMIN)
     obj = world.objects[route.kind][MINE]
-    response = call(client, route, world, obj, api_client=api(None))
+    response = call(client, route, world, obj, api_client=api_client_for(None))
     if route.api:
         assert response.status_code == 401
         assert response.json()["code"] == "not_authenticated"

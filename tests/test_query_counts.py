@@ -38,10 +38,10 @@ def _count(fn) -> tuple[int, list[str]]:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", list(API_QUERIES), ids=lambda r: r.value)
-def test_api_list_query_count_is_constant(role, api, make_staff, org_factory, group_factory):
+def test_api_list_query_count_is_constant(role, api_client_for, make_staff, org_factory, group_factory):
     group = group_factory()
     user = make_staff(role, groups=[group] if role == StaffRole.KEY_ACCOUNT_MANAGER else ())
-    client = api(user)
+    client = api_client_for(user)
     client.get("/api/v1/organizations/")  # first use stamps the token's last-used time
     _fill(org_factory, group, 3)
     small, _ = _count(lambda: client.get("/api/v1/organizations/"))
