@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -59,10 +60,10 @@ def test_create_returns_201_with_the_cleaned_organization(admin_api):
     data = resp.json()
     assert data["primary_domain"] == "xn--bcher-kva.de"
     assert data["country"] == "SE"
-    assert data["approval_limit"] in ("100.50", 100.5)
+    assert data["approval_limit"] == "100.50"  # a string with two decimals, never a float
     assert data["billing_start_date"] == "2026-04-02"
     assert data["groups"] == []
-    assert Organization.objects.filter(pk=data["id"]).exists()
+    assert Organization.objects.get(pk=data["id"]).approval_limit == Decimal("100.50")
 
 
 @pytest.mark.parametrize(
