@@ -33,10 +33,7 @@ def other_broker(db):
 @pytest.fixture
 def make_staff(broker):
     def make(role: StaffRole = StaffRole.GLOBAL_ADMIN, *, groups=(), broker_=None, **kwargs):
-        user = UserFactory(broker=broker_ or broker, staff_role=role, **kwargs)
-        if groups:
-            user.assigned_groups.set(groups)
-        return user
+        return UserFactory(broker=broker_ or broker, staff_role=role, groups=groups, **kwargs)
 
     return make
 
@@ -65,11 +62,7 @@ def system_actor(broker):
 def org_factory(broker):
     def make(**kwargs):
         kwargs.setdefault("broker", broker)
-        groups = kwargs.pop("groups", ())
-        org = OrganizationFactory(**kwargs)
-        if groups:
-            org.groups.set(groups)
-        return org
+        return OrganizationFactory(**kwargs)
 
     return make
 

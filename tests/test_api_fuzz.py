@@ -8,11 +8,9 @@ import schemathesis
 from django.core.wsgi import get_wsgi_application
 from hypothesis import HealthCheck, given, settings
 
-from cloudbroker.accounts import services as account_services
-from cloudbroker.core.actors import actor_for_user
 from cloudbroker.core.permissions import StaffRole
 from cloudbroker.organizations.models import OrganizationGroup
-from tests.factories import GroupFactory, OrganizationFactory, UserFactory
+from tests.factories import ApiTokenFactory, GroupFactory, OrganizationFactory, UserFactory
 
 
 @pytest.fixture
@@ -20,7 +18,7 @@ def raw_api_token(db):
     user = UserFactory(staff_role=StaffRole.SUPER_ADMIN)
     OrganizationFactory(broker=user.broker)
     GroupFactory(broker=user.broker)
-    return account_services.create_api_token(actor=actor_for_user(user), name="fuzz")[1]
+    return ApiTokenFactory(user=user).raw
 
 
 @pytest.fixture

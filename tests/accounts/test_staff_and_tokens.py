@@ -13,7 +13,7 @@ from cloudbroker.accounts.models import ApiToken, hash_token
 from cloudbroker.core.errors import Conflict, PermissionDenied, ValidationFailed
 from cloudbroker.core.models import AuditEvent
 from cloudbroker.core.permissions import StaffRole
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, ApiTokenFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -108,11 +108,9 @@ def test_tokens_are_shown_once_stored_hashed_and_revocable(make_staff, as_actor,
     assert other.get("/api/v1/staff/me").status_code == 401
 
 
-def test_expired_and_garbage_tokens_are_refused(make_staff, as_actor):
+def test_expired_and_garbage_tokens_are_refused(make_staff):
     user = make_staff(StaffRole.GLOBAL_ADMIN)
-    _, raw = services.create_api_token(
-        actor=as_actor(user), name="old", expires_at=timezone.now() - dt.timedelta(seconds=1)
-    )
+    raw = ApiTokenFactory(user=user, expires_at=timezone.now() - dt.timedelta(seconds=1)).raw
     for value in (raw, "cb_not-a-token", "Basic abc", ""):
         response = Client(headers={"Authorization": f"Bearer {value}"}).get("/api/v1/organizations/")
         assert response.status_code == 401

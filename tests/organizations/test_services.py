@@ -14,6 +14,7 @@ from cloudbroker.core.models import AuditEvent
 from cloudbroker.core.permissions import StaffRole
 from cloudbroker.organizations import services
 from cloudbroker.organizations.models import Organization, OrganizationDomain, OrganizationGroup
+from tests.factories import GroupFactory
 
 
 def row(n: int = 1, **fields):
@@ -254,7 +255,7 @@ def test_group_scoped_roles_must_choose_exactly_one_of_their_own_groups(role, ma
 
 
 def test_group_in_another_broker_is_refused(ga, other_broker):
-    foreign = OrganizationGroup.objects.create(broker=other_broker, name="Foreign")
+    foreign = GroupFactory(broker=other_broker, name="Foreign")
     with pytest.raises(ValidationFailed) as exc:
         services.create_organization(actor=ga, data=row(), group_ids=[foreign.pk])
     assert errors_of(exc) == [(0, "groups", "not_found")]
@@ -500,7 +501,7 @@ def test_add_domain_refuses_a_duplicate_and_the_primary_domain(ga, org_factory):
 
 
 def test_create_group_and_refuse_a_duplicate_name_case_insensitively(ga, other_broker):
-    OrganizationGroup.objects.create(broker=other_broker, name="Nordics")  # another broker's: no clash
+    GroupFactory(broker=other_broker, name="Nordics")  # another broker's: no clash
     group = services.create_group(actor=ga, data={"name": " Nordics ", "description": "North"})
     assert (group.name, group.description) == ("Nordics", "North")
     event = AuditEvent.objects.get(action="group.created")
@@ -640,7 +641,7 @@ def test_set_organization_groups(ga, group_factory, org_factory, other_broker):
     event = AuditEvent.objects.get(action="organization.groups_changed")
     assert event.before == {"groups": [str(a.pk)]}
     assert event.after == {"groups": [str(b.pk)]}
-    foreign = OrganizationGroup.objects.create(broker=other_broker, name="F")
+    foreign = GroupFactory(broker=other_broker, name="F")
     with pytest.raises(ValidationFailed):
         services.set_organization_groups(actor=ga, organization=org, group_ids=[foreign.pk])
     assert list(org.groups.all()) == [b]
