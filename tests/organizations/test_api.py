@@ -12,7 +12,7 @@ import time_machine
 
 from cloudbroker.core.models import AuditEvent
 from cloudbroker.core.permissions import StaffRole
-from cloudbroker.organizations.models import Organization, OrganizationDomain
+from cloudbroker.organizations.models import Organization, OrganizationDomain, OrganizationGroup
 
 ORGS = "/api/v1/organizations/"
 GROUPS = "/api/v1/groups/"
@@ -434,3 +434,20 @@ def test_openapi_document_is_3_1_and_lists_the_routes(api_client_for):
         assert method in paths.get(path, {}), (path, method)
     sort_param = next(p for p in paths["/api/v1/organizations/"]["get"]["parameters"] if p["name"] == "sort")
     assert "-created" in str(sort_param["schema"])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="product bug, reported: the API takes a NUL character in text (SQLite stores it, PostgreSQL answers "
+    "500); the portal's forms refuse it (Django's ProhibitNullCharactersValidator). Remove this mark with the fix.",
+)
+@pytest.mark.parametrize(
+    ("path", "payload", "model"),
+    [(GROUPS, {"name": "North\x00"}, "group"), (ORGS, body(name="Customer\x00"), "organization")],
+    ids=["group", "organization"],
+)
+def test_a_nul_character_in_text_is_a_422_naming_the_field(admin_api, path, payload, model):
+    resp = admin_api.post(path, payload)
+    assert resp.status_code == 422, resp.content
+    assert resp.json()["errors"][0]["field"] == "name"
+    assert not (OrganizationGroup if model == "group" else Organization).objects.exists()
