@@ -33,10 +33,7 @@ def other_broker(db):
 @pytest.fixture
 def make_staff(broker):
     def make(role: StaffRole = StaffRole.GLOBAL_ADMIN, *, groups=(), broker_=None, **kwargs):
-        user = UserFactory(broker=broker_ or broker, staff_role=role, **kwargs)
-        if groups:
-            user.assigned_groups.set(groups)
-        return user
+        return UserFactory(broker=broker_ or broker, staff_role=role, groups=groups, **kwargs)
 
     return make
 
@@ -47,7 +44,9 @@ def super_admin(make_staff):
 
 
 @pytest.fixture
-def actor_of():
+def as_actor():
+    """``as_actor(user)``: the Actor a user acts as (``core.actors.actor_for_user``)."""
+
     def resolve(user) -> Actor:
         return actor_for_user(user)
 
@@ -63,11 +62,7 @@ def system_actor(broker):
 def org_factory(broker):
     def make(**kwargs):
         kwargs.setdefault("broker", broker)
-        groups = kwargs.pop("groups", ())
-        org = OrganizationFactory(**kwargs)
-        if groups:
-            org.groups.set(groups)
-        return org
+        return OrganizationFactory(**kwargs)
 
     return make
 
@@ -117,7 +112,12 @@ class ApiClient:
 
 
 @pytest.fixture
-def api():
+def api_client_for():
+    """``api_client_for(user)``: an ApiClient with a fresh token of ``user`` (no user: anonymous).
+
+    Not to be confused with ``api`` in tests/emulator (a client of the Partner Center emulator).
+    """
+
     def make(user=None) -> ApiClient:
         return ApiClient(user)
 

@@ -13,6 +13,7 @@ import pytest
 from cloudbroker.microsoft365.models import PartnerCenterConnection
 from partner_center_emulator.server import free_port
 from partner_center_emulator.testing import RunningEmulator, running_emulator
+from tests.factories import PartnerCenterConnectionFactory
 
 
 @pytest.fixture(scope="session")
@@ -31,18 +32,16 @@ def pc(emulator: RunningEmulator) -> RunningEmulator:
 
 @pytest.fixture
 def pc_connection(broker, pc: RunningEmulator) -> PartnerCenterConnection:
-    conn = PartnerCenterConnection(
+    return PartnerCenterConnectionFactory(
         broker=broker,
         tenant_id=pc.tenant_id,
         client_id=pc.client_id,
+        client_secret=pc.client_secret,
         authority_base=pc.base_url,
         api_base_url=pc.base_url,
         scope=pc.scope,
         requests_per_minute=6000,
     )
-    conn.client_secret = pc.client_secret
-    conn.save()
-    return conn
 
 
 class Mailbox:

@@ -6,13 +6,13 @@ import pytest
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 
-from cloudbroker.accounts.models import User
 from cloudbroker.accounts.passwords import CharacterClassValidator, NoPersonalPartsValidator
+from tests.factories import UserFactory
 
 
 @pytest.fixture
 def person():
-    return User(email="j.doe-smith@contoso.com", first_name="Johanna", last_name="Lindqvist")
+    return UserFactory.build(email="j.doe-smith@contoso.com", first_name="Johanna", last_name="Lindqvist")
 
 
 def messages_for(password, user=None):
@@ -73,7 +73,7 @@ def test_the_email_domain_is_not_a_personal_part(person):
 
 
 def test_short_name_parts_are_not_checked():
-    user = User(email="al@x.com", first_name="Al", last_name="Wu")
+    user = UserFactory.build(email="al@x.com", first_name="Al", last_name="Wu")
     NoPersonalPartsValidator().validate("Alwu#2026xyz", user)
 
 

@@ -23,8 +23,8 @@ def new(email="new.person@staff.test", role=StaffRole.GLOBAL_ADMIN, **extra):
 
 
 @pytest.fixture
-def sa(super_admin, actor_of):
-    return actor_of(super_admin)
+def sa(super_admin, as_actor):
+    return as_actor(super_admin)
 
 
 @pytest.fixture
@@ -33,8 +33,8 @@ def ga_user(make_staff):
 
 
 @pytest.fixture
-def ga(ga_user, actor_of):
-    return actor_of(ga_user)
+def ga(ga_user, as_actor):
+    return as_actor(ga_user)
 
 
 # --- create -----------------------------------------------------------------------------------
@@ -127,9 +127,9 @@ def test_groups_only_for_group_scoped_roles(ga, group_factory, other_broker):
 @pytest.mark.parametrize(
     "role", [StaffRole.GLOBAL_VIEW_ONLY_ADMIN, StaffRole.KEY_ACCOUNT_MANAGER, StaffRole.GLOBAL_SUPPORT_ADMIN]
 )
-def test_roles_without_staff_management_cannot_create(make_staff, actor_of, role):
+def test_roles_without_staff_management_cannot_create(make_staff, as_actor, role):
     with pytest.raises(PermissionDenied):
-        services.create_staff_user(actor=actor_of(make_staff(role)), data=new())
+        services.create_staff_user(actor=as_actor(make_staff(role)), data=new())
 
 
 # --- update -------------------------------------------------------------------------------------
@@ -207,9 +207,9 @@ def test_another_brokers_super_admin_does_not_count(system_actor, super_admin, m
 # --- disable ------------------------------------------------------------------------------------
 
 
-def test_disabling_revokes_the_users_tokens_and_records_it(ga, make_staff, actor_of):
+def test_disabling_revokes_the_users_tokens_and_records_it(ga, make_staff, as_actor):
     user = make_staff(StaffRole.KEY_ACCOUNT_MANAGER)
-    token, raw = services.create_api_token(actor=actor_of(user), name="script")
+    token, raw = services.create_api_token(actor=as_actor(user), name="script")
     assert services.authenticate_token(raw) == user
     services.set_staff_active(actor=ga, user=user, active=False)
     token.refresh_from_db()
@@ -261,9 +261,9 @@ def test_setting_the_same_state_is_a_no_op(ga, make_staff):
 # --- passwords ----------------------------------------------------------------------------------
 
 
-def test_change_own_password_and_others_by_policy(make_staff, actor_of, ga):
+def test_change_own_password_and_others_by_policy(make_staff, as_actor, ga):
     agent = make_staff(StaffRole.SALES_AGENT)
-    services.change_password(actor=actor_of(agent), user=agent, password=GOOD_PASSWORD)
+    services.change_password(actor=as_actor(agent), user=agent, password=GOOD_PASSWORD)
     agent.refresh_from_db()
     assert agent.check_password(GOOD_PASSWORD)
     with pytest.raises(ValidationFailed) as exc:
@@ -271,7 +271,7 @@ def test_change_own_password_and_others_by_policy(make_staff, actor_of, ga):
     assert {e.field for e in exc.value.errors} == {"password"}
     other = make_staff(StaffRole.SALES_AGENT)
     with pytest.raises(PermissionDenied):
-        services.change_password(actor=actor_of(agent), user=other, password=GOOD_PASSWORD)
+        services.change_password(actor=as_actor(agent), user=other, password=GOOD_PASSWORD)
     assert other.check_password(PASSWORD)
     event = AuditEvent.objects.get(action="staff.password_changed")
     assert event.before is None
@@ -307,7 +307,7 @@ def test_system_actor_cannot_own_a_token(system_actor):
         services.create_api_token(actor=system_actor, name="x")
 
 
-def test_revoked_expired_disabled_and_unknown_tokens_do_not_authenticate(ga, ga_user, make_staff, actor_of):
+def test_revoked_expired_disabled_and_unknown_tokens_do_not_authenticate(ga, ga_user, make_staff, as_actor):
     revoked, raw_revoked = services.create_api_token(actor=ga, name="a")
     services.revoke_api_token(actor=ga, token=revoked)
     assert services.authenticate_token(raw_revoked) is None
@@ -319,19 +319,19 @@ def test_revoked_expired_disabled_and_unknown_tokens_do_not_authenticate(ga, ga_
     _, raw_future = services.create_api_token(actor=ga, name="c", expires_at=timezone.now() + dt.timedelta(days=1))
     assert services.authenticate_token(raw_future) == ga_user
     agent = make_staff(StaffRole.SALES_AGENT)
-    _, raw_agent = services.create_api_token(actor=actor_of(agent), name="d")
+    _, raw_agent = services.create_api_token(actor=as_actor(agent), name="d")
     User.objects.filter(pk=agent.pk).update(is_active=False)
     assert services.authenticate_token(raw_agent) is None
     for raw in ("", "cb_nope", "xx_" + raw_future[3:], raw_future + "x"):
         assert services.authenticate_token(raw) is None
 
 
-def test_revoking_someone_elses_token_needs_staff_management(make_staff, actor_of, ga):
+def test_revoking_someone_elses_token_needs_staff_management(make_staff, as_actor, ga):
     a = make_staff(StaffRole.SALES_AGENT)
     b = make_staff(StaffRole.SALES_AGENT)
-    token, raw = services.create_api_token(actor=actor_of(a), name="a")
+    token, raw = services.create_api_token(actor=as_actor(a), name="a")
     with pytest.raises(PermissionDenied):
-        services.revoke_api_token(actor=actor_of(b), token=token)
+        services.revoke_api_token(actor=as_actor(b), token=token)
     assert services.authenticate_token(raw) == a
     services.revoke_api_token(actor=ga, token=token)
     assert services.authenticate_token(raw) is None

@@ -13,7 +13,7 @@ from cloudbroker.accounts.models import ApiToken, hash_token
 from cloudbroker.core.errors import Conflict, PermissionDenied, ValidationFailed
 from cloudbroker.core.models import AuditEvent
 from cloudbroker.core.permissions import StaffRole
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, ApiTokenFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -31,10 +31,10 @@ pytestmark = pytest.mark.django_db
         ("jlq.admin#7X", "parts of your name"),
     ],
 )
-def test_password_policy_names_what_is_missing(password, message, super_admin, actor_of):
+def test_password_policy_names_what_is_missing(password, message, super_admin, as_actor):
     with pytest.raises(ValidationFailed) as exc:
         services.create_staff_user(
-            actor=actor_of(super_admin),
+            actor=as_actor(super_admin),
             data={
                 "email": "jlq.admin@broker.test",
                 "first_name": "Jordan",
@@ -47,10 +47,10 @@ def test_password_policy_names_what_is_missing(password, message, super_admin, a
     assert any(message in e.message for e in exc.value.errors)
 
 
-def test_a_good_password_is_hashed_with_argon2(super_admin, actor_of, settings):
+def test_a_good_password_is_hashed_with_argon2(super_admin, as_actor, settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
     user = services.create_staff_user(
-        actor=actor_of(super_admin),
+        actor=as_actor(super_admin),
         data={"email": "new@broker.test", "staff_role": StaffRole.GLOBAL_ADMIN},
         password="Tr1cky-Pass!",
     )
@@ -58,33 +58,33 @@ def test_a_good_password_is_hashed_with_argon2(super_admin, actor_of, settings):
     assert user.check_password("Tr1cky-Pass!")
 
 
-def test_only_a_super_admin_grants_super_admin(make_staff, actor_of):
+def test_only_a_super_admin_grants_super_admin(make_staff, as_actor):
     global_admin = make_staff(StaffRole.GLOBAL_ADMIN)
     with pytest.raises(PermissionDenied):
         services.create_staff_user(
-            actor=actor_of(global_admin), data={"email": "x@broker.test", "staff_role": StaffRole.SUPER_ADMIN}
+            actor=as_actor(global_admin), data={"email": "x@broker.test", "staff_role": StaffRole.SUPER_ADMIN}
         )
     target = make_staff(StaffRole.SUPER_ADMIN)
     with pytest.raises(PermissionDenied):
-        services.set_staff_active(actor=actor_of(global_admin), user=target, active=False)
+        services.set_staff_active(actor=as_actor(global_admin), user=target, active=False)
 
 
-def test_the_last_super_admin_stays(super_admin, actor_of, system_actor):
+def test_the_last_super_admin_stays(super_admin, as_actor, system_actor):
     with pytest.raises(Conflict, match="your own"):
-        services.set_staff_active(actor=actor_of(super_admin), user=super_admin, active=False)
+        services.set_staff_active(actor=as_actor(super_admin), user=super_admin, active=False)
     with pytest.raises(Conflict, match="your own role"):
         services.update_staff_user(
-            actor=actor_of(super_admin), user=super_admin, data={"staff_role": StaffRole.GLOBAL_ADMIN}
+            actor=as_actor(super_admin), user=super_admin, data={"staff_role": StaffRole.GLOBAL_ADMIN}
         )
     with pytest.raises(Conflict, match="at least one active Super Admin"):
         services.set_staff_active(actor=system_actor, user=super_admin, active=False)
 
 
-def test_disabling_revokes_tokens_and_blocks_api_and_login(super_admin, actor_of, make_staff, api, client):
+def test_disabling_revokes_tokens_and_blocks_api_and_login(super_admin, as_actor, make_staff, api_client_for, client):
     kam = make_staff(StaffRole.KEY_ACCOUNT_MANAGER)
-    kam_api = api(kam)
+    kam_api = api_client_for(kam)
     assert kam_api.get("/api/v1/staff/me").status_code == 200
-    services.set_staff_active(actor=actor_of(super_admin), user=kam, active=False)
+    services.set_staff_active(actor=as_actor(super_admin), user=kam, active=False)
     assert kam_api.get("/api/v1/staff/me").status_code == 401
     assert ApiToken.objects.filter(user=kam, revoked_at__isnull=True).count() == 0
     response = client.post("/login/", {"username": kam.email, "password": PASSWORD})
@@ -92,9 +92,9 @@ def test_disabling_revokes_tokens_and_blocks_api_and_login(super_admin, actor_of
     assert "_auth_user_id" not in client.session
 
 
-def test_tokens_are_shown_once_stored_hashed_and_revocable(make_staff, actor_of, api):
+def test_tokens_are_shown_once_stored_hashed_and_revocable(make_staff, as_actor, api_client_for):
     user = make_staff(StaffRole.GLOBAL_ADMIN)
-    client = api(user)
+    client = api_client_for(user)
     created = client.post("/api/v1/tokens/", {"name": "ERP"})
     assert created.status_code == 201
     raw = created.json()["token"]
@@ -108,12 +108,9 @@ def test_tokens_are_shown_once_stored_hashed_and_revocable(make_staff, actor_of,
     assert other.get("/api/v1/staff/me").status_code == 401
 
 
-def test_expired_and_garbage_tokens_are_refused(make_staff, actor_of):
+def test_expired_and_garbage_tokens_are_refused(make_staff):
     user = make_staff(StaffRole.GLOBAL_ADMIN)
-    token, raw = services.create_api_token(
-        actor=actor_of(user), name="old", expires_at=timezone.now() + dt.timedelta(seconds=30)
-    )
-    ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - dt.timedelta(seconds=1))
+    raw = ApiTokenFactory(user=user, expires_at=timezone.now() - dt.timedelta(seconds=1)).raw
     for value in (raw, "cb_not-a-token", "Basic abc", ""):
         response = Client(headers={"Authorization": f"Bearer {value}"}).get("/api/v1/organizations/")
         assert response.status_code == 401
@@ -136,9 +133,9 @@ def test_login_locks_after_repeated_failures(make_staff, settings):
     assert response.status_code == 302
 
 
-def test_audit_event_records_who_what_and_request_id(make_staff, api):
+def test_audit_event_records_who_what_and_request_id(make_staff, api_client_for):
     user = make_staff(StaffRole.GLOBAL_ADMIN)
-    client = api(user)
+    client = api_client_for(user)
     client.headers["X-Request-ID"] = "req-12345"
     response = client.post("/api/v1/groups/", {"name": "Audited"})
     assert response["X-Request-ID"] == "req-12345"
@@ -153,8 +150,8 @@ def test_audit_event_records_who_what_and_request_id(make_staff, api):
         AuditEvent.objects.filter(pk=event.pk).delete()
 
 
-def test_an_unsafe_request_id_is_replaced(make_staff, api):
-    client = api(make_staff(StaffRole.GLOBAL_ADMIN))
+def test_an_unsafe_request_id_is_replaced(make_staff, api_client_for):
+    client = api_client_for(make_staff(StaffRole.GLOBAL_ADMIN))
     client.headers["X-Request-ID"] = "bad id\nwith newline"
     response = client.get("/api/v1/staff/me")
     assert response["X-Request-ID"] != "bad id\nwith newline"

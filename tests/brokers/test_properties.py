@@ -19,9 +19,9 @@ PAGE = "/reseller-properties/"
 # --- service ------------------------------------------------------------------------------------
 
 
-def test_super_admin_updates_and_one_event_records_it(super_admin, actor_of, broker):
+def test_super_admin_updates_and_one_event_records_it(super_admin, as_actor, broker):
     services.update_broker_properties(
-        actor=actor_of(super_admin), broker=broker, data={"support_email": "help@reseller.test", "slug": "ignored"}
+        actor=as_actor(super_admin), broker=broker, data={"support_email": "help@reseller.test", "slug": "ignored"}
     )
     broker.refresh_from_db()
     assert broker.support_email == "help@reseller.test"
@@ -33,16 +33,16 @@ def test_super_admin_updates_and_one_event_records_it(super_admin, actor_of, bro
     assert event.before["support_email"] != "help@reseller.test"
 
 
-def test_no_change_no_event(super_admin, actor_of, broker):
-    services.update_broker_properties(actor=actor_of(super_admin), broker=broker, data={"name": broker.name})
+def test_no_change_no_event(super_admin, as_actor, broker):
+    services.update_broker_properties(actor=as_actor(super_admin), broker=broker, data={"name": broker.name})
     assert not AuditEvent.objects.exists()
 
 
 @pytest.mark.parametrize(("field", "value"), [("notification_email", "nope"), ("support_email", "a@"), ("name", "")])
-def test_invalid_values_are_refused_on_their_field(super_admin, actor_of, broker, field, value):
+def test_invalid_values_are_refused_on_their_field(super_admin, as_actor, broker, field, value):
     before = getattr(broker, field)
     with pytest.raises(ValidationFailed) as exc:
-        services.update_broker_properties(actor=actor_of(super_admin), broker=broker, data={field: value})
+        services.update_broker_properties(actor=as_actor(super_admin), broker=broker, data={field: value})
     assert [e.field for e in exc.value.errors] == [field]
     broker.refresh_from_db()
     assert getattr(broker, field) == before
@@ -52,25 +52,25 @@ def test_invalid_values_are_refused_on_their_field(super_admin, actor_of, broker
 @pytest.mark.parametrize(
     "role", [StaffRole.GLOBAL_ADMIN, StaffRole.GLOBAL_VIEW_ONLY_ADMIN, StaffRole.KEY_ACCOUNT_MANAGER]
 )
-def test_only_a_super_admin_changes_them(make_staff, actor_of, broker, role):
+def test_only_a_super_admin_changes_them(make_staff, as_actor, broker, role):
     with pytest.raises(PermissionDenied):
-        services.update_broker_properties(actor=actor_of(make_staff(role)), broker=broker, data={"name": "X"})
+        services.update_broker_properties(actor=as_actor(make_staff(role)), broker=broker, data={"name": "X"})
 
 
 # --- API ----------------------------------------------------------------------------------------
 
 
-def test_get_returns_the_callers_broker(api, make_staff, broker, other_broker):
-    data = api(make_staff(StaffRole.SALES_AGENT)).get(URL).json()
+def test_get_returns_the_callers_broker(api_client_for, make_staff, broker, other_broker):
+    data = api_client_for(make_staff(StaffRole.SALES_AGENT)).get(URL).json()
     assert data["id"] == str(broker.pk)
     assert data["notification_email"] == broker.notification_email
     assert data["support_email"] == broker.support_email
-    other = api(make_staff(StaffRole.GLOBAL_ADMIN, broker_=other_broker)).get(URL).json()
+    other = api_client_for(make_staff(StaffRole.GLOBAL_ADMIN, broker_=other_broker)).get(URL).json()
     assert other["id"] == str(other_broker.pk)
 
 
-def test_patch_by_super_admin(api, super_admin, broker):
-    client = api(super_admin)
+def test_patch_by_super_admin(api_client_for, super_admin, broker):
+    client = api_client_for(super_admin)
     client.headers["X-Request-ID"] = "props-1"
     resp = client.patch(URL, {"notification_email": "Approvals@Reseller.test", "currency": "SEK"})
     assert resp.status_code == 200, resp.content
@@ -91,8 +91,8 @@ def test_patch_by_super_admin(api, super_admin, broker):
         ({"name": ""}, "name"),
     ],
 )
-def test_patch_with_bad_values_is_422(api, super_admin, broker, payload, field):
-    resp = api(super_admin).patch(URL, payload)
+def test_patch_with_bad_values_is_422(api_client_for, super_admin, broker, payload, field):
+    resp = api_client_for(super_admin).patch(URL, payload)
     assert resp.status_code == 422
     data = resp.json()
     assert data["code"] == "validation_failed"
@@ -100,8 +100,8 @@ def test_patch_with_bad_values_is_422(api, super_admin, broker, payload, field):
     assert Broker.objects.get(pk=broker.pk).name == broker.name
 
 
-def test_patch_by_global_admin_is_403(api, make_staff, broker):
-    resp = api(make_staff(StaffRole.GLOBAL_ADMIN)).patch(URL, {"name": "Mine now"})
+def test_patch_by_global_admin_is_403(api_client_for, make_staff, broker):
+    resp = api_client_for(make_staff(StaffRole.GLOBAL_ADMIN)).patch(URL, {"name": "Mine now"})
     assert resp.status_code == 403
     assert resp.json()["code"] == "permission_denied"
     assert Broker.objects.get(pk=broker.pk).name != "Mine now"

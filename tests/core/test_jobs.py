@@ -15,6 +15,7 @@ from cloudbroker.core import jobs
 from cloudbroker.core.choices import JobStatus
 from cloudbroker.core.models import Job
 from cloudbroker.core.testing import drain_jobs, flush_jobs, pending_job_ids
+from tests.factories import JobFactory
 
 pytestmark = [pytest.mark.jobs, pytest.mark.django_db]
 
@@ -107,7 +108,7 @@ def test_killed_worker_is_resumed_from_its_checkpoint(broker):
     # A worker took the job, did two steps, then died: the row says running, the heartbeat stops.
     start = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
     with time_machine.travel(start, tick=False):
-        job = Job.objects.create(
+        job = JobFactory(
             broker=broker,
             kind="test.count",
             params={"to": 5},
@@ -129,9 +130,7 @@ def test_killed_worker_is_resumed_from_its_checkpoint(broker):
 def test_a_live_running_job_is_not_run_twice(broker):
     now = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
     with time_machine.travel(now, tick=False):
-        job = Job.objects.create(
-            broker=broker, kind="test.count", params={"to": 2}, status=JobStatus.RUNNING, heartbeat_at=now
-        )
+        job = JobFactory(broker=broker, kind="test.count", params={"to": 2}, status=JobStatus.RUNNING, heartbeat_at=now)
         jobs.run_job(job.pk)
     assert CALLS == []
 

@@ -74,10 +74,10 @@ def run_import(django_capture_on_commit_callbacks):
     return run
 
 
-def test_preview_marks_each_row_and_writes_nothing(actor_of, make_staff, org_factory, group_factory):
+def test_preview_marks_each_row_and_writes_nothing(as_actor, make_staff, org_factory, group_factory):
     group_factory(name="North")
     org_factory(name="Existing", primary_domain="existing.com", customer_number="C-1")
-    actor = actor_of(make_staff(StaffRole.GLOBAL_ADMIN))
+    actor = as_actor(make_staff(StaffRole.GLOBAL_ADMIN))
     content = csv_of(
         "New One,new-one.com,it@new-one.com,C-2,SE,01/02/2026,North",
         "Existing Renamed,existing.com,it@existing.com,C-1,SE,,",
@@ -98,10 +98,10 @@ def test_preview_marks_each_row_and_writes_nothing(actor_of, make_staff, org_fac
     assert Organization.objects.get().name == "Existing"
 
 
-def test_import_creates_updates_and_reports(actor_of, make_staff, org_factory, group_factory, run_import):
+def test_import_creates_updates_and_reports(as_actor, make_staff, org_factory, group_factory, run_import):
     north = group_factory(name="North")
     existing = org_factory(name="Existing", primary_domain="existing.com", customer_number="C-1")
-    actor = actor_of(make_staff(StaffRole.GLOBAL_ADMIN))
+    actor = as_actor(make_staff(StaffRole.GLOBAL_ADMIN))
     run = run_import(
         actor,
         csv_of(
@@ -132,8 +132,8 @@ def _report_bytes(run):
     return iter_csv(ERROR_REPORT_COLUMNS, services.iter_error_report(run))
 
 
-def test_reimporting_the_same_file_creates_nothing_twice(actor_of, make_staff, run_import):
-    actor = actor_of(make_staff(StaffRole.GLOBAL_ADMIN))
+def test_reimporting_the_same_file_creates_nothing_twice(as_actor, make_staff, run_import):
+    actor = as_actor(make_staff(StaffRole.GLOBAL_ADMIN))
     content = csv_of("Alpha,alpha.com,it@alpha.com,A-1,SE,,", "Beta,beta.com,it@beta.com,,SE,,")
     first = run_import(actor, content)
     assert first.created == 2
@@ -143,8 +143,8 @@ def test_reimporting_the_same_file_creates_nothing_twice(actor_of, make_staff, r
     assert Organization.objects.count() == 2
 
 
-def test_duplicates_inside_the_file_name_the_other_row(actor_of, make_staff):
-    actor = actor_of(make_staff(StaffRole.GLOBAL_ADMIN))
+def test_duplicates_inside_the_file_name_the_other_row(as_actor, make_staff):
+    actor = as_actor(make_staff(StaffRole.GLOBAL_ADMIN))
     run = services.start_import(
         actor=actor,
         content=csv_of(
@@ -159,11 +159,11 @@ def test_duplicates_inside_the_file_name_the_other_row(actor_of, make_staff):
     assert "Primary domain alpha.com is also on row 2." in messages
 
 
-def test_account_manager_imports_only_into_own_groups(actor_of, make_staff, org_factory, group_factory, run_import):
+def test_account_manager_imports_only_into_own_groups(as_actor, make_staff, org_factory, group_factory, run_import):
     mine, other = group_factory(name="North"), group_factory(name="West")
     org_factory(name="Outside", primary_domain="outside.com", customer_number="X-1", groups=[other])
     kam = make_staff(StaffRole.KEY_ACCOUNT_MANAGER, groups=[mine])
-    actor = actor_of(kam)
+    actor = as_actor(kam)
     run = services.start_import(
         actor=actor,
         content=csv_of(
@@ -185,8 +185,8 @@ def test_account_manager_imports_only_into_own_groups(actor_of, make_staff, org_
     assert [g.name for g in Organization.objects.get(customer_number="M-1").groups.all()] == ["North"]
 
 
-def test_refused_files_write_nothing(actor_of, make_staff):
-    actor = actor_of(make_staff(StaffRole.GLOBAL_ADMIN))
+def test_refused_files_write_nothing(as_actor, make_staff):
+    actor = as_actor(make_staff(StaffRole.GLOBAL_ADMIN))
     for name in ("missing_columns.csv", "billion_laughs.xml", "external_entity.xml", "empty.csv"):
         with pytest.raises(ImportFileRefused):
             services.start_import(actor=actor, content=(DATA / name).read_bytes(), filename=name)
@@ -195,9 +195,9 @@ def test_refused_files_write_nothing(actor_of, make_staff):
 
 
 def test_a_failing_chunk_leaves_earlier_chunks_and_resumes(
-    actor_of, make_staff, monkeypatch, django_capture_on_commit_callbacks
+    as_actor, make_staff, monkeypatch, django_capture_on_commit_callbacks
 ):
-    actor = actor_of(make_staff(StaffRole.GLOBAL_ADMIN))
+    actor = as_actor(make_staff(StaffRole.GLOBAL_ADMIN))
     monkeypatch.setattr(services, "CHUNK_ROWS", 2)
     with django_capture_on_commit_callbacks(execute=True):
         run = services.start_import(actor=actor, content=five_rows("N"), filename="five.csv")
@@ -228,9 +228,9 @@ def test_a_failing_chunk_leaves_earlier_chunks_and_resumes(
 
 
 def test_a_killed_worker_is_resumed_by_the_sweeper(
-    actor_of, make_staff, monkeypatch, django_capture_on_commit_callbacks
+    as_actor, make_staff, monkeypatch, django_capture_on_commit_callbacks
 ):
-    actor = actor_of(make_staff(StaffRole.GLOBAL_ADMIN))
+    actor = as_actor(make_staff(StaffRole.GLOBAL_ADMIN))
     monkeypatch.setattr(services, "CHUNK_ROWS", 2)
     start = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
     with time_machine.travel(start, tick=False):
@@ -265,8 +265,8 @@ def test_a_killed_worker_is_resumed_by_the_sweeper(
     assert Job.objects.get(pk=job.pk).attempts == 2
 
 
-def test_api_upload_preview_confirm_poll(api, make_staff, django_capture_on_commit_callbacks):
-    client = api(make_staff(StaffRole.SUPER_ADMIN))
+def test_api_upload_preview_confirm_poll(api_client_for, make_staff, django_capture_on_commit_callbacks):
+    client = api_client_for(make_staff(StaffRole.SUPER_ADMIN))
     upload = io.BytesIO(csv_of("Api Org,api-org.com,it@api-org.com,API-1,SE,,"))
     upload.name = "api.csv"
     response = client.client.post("/api/v1/imports/organizations", {"file": upload}, headers=client.headers)
@@ -286,8 +286,8 @@ def test_api_upload_preview_confirm_poll(api, make_staff, django_capture_on_comm
     assert again.status_code == 409
 
 
-def test_api_refuses_a_bad_file_with_its_reason(api, make_staff):
-    client = api(make_staff(StaffRole.SUPER_ADMIN))
+def test_api_refuses_a_bad_file_with_its_reason(api_client_for, make_staff):
+    client = api_client_for(make_staff(StaffRole.SUPER_ADMIN))
     upload = io.BytesIO((DATA / "missing_columns.csv").read_bytes())
     upload.name = "missing.csv"
     response = client.client.post("/api/v1/imports/organizations", {"file": upload}, headers=client.headers)
@@ -307,8 +307,8 @@ def test_api_refuses_a_bad_file_with_its_reason(api, make_staff):
         "orgs.xml",
     ],
 )
-def test_real_files_import(name, actor_of, make_staff, run_import):
-    actor = actor_of(make_staff(StaffRole.GLOBAL_ADMIN))
+def test_real_files_import(name, as_actor, make_staff, run_import):
+    actor = as_actor(make_staff(StaffRole.GLOBAL_ADMIN))
     run = run_import(actor, (DATA / name).read_bytes(), filename=name)
     assert run.created >= 1
     assert run.created == Organization.objects.count()
@@ -335,9 +335,9 @@ def test_export_neutralises_formulas(portal, make_staff, org_factory):
     assert "\n=HYPERLINK" not in content
 
 
-def test_a_large_file_is_previewed_by_a_job(actor_of, make_staff, django_capture_on_commit_callbacks, portal):
+def test_a_large_file_is_previewed_by_a_job(as_actor, make_staff, django_capture_on_commit_callbacks, portal):
     user = make_staff(StaffRole.GLOBAL_ADMIN)
-    actor = actor_of(user)
+    actor = as_actor(user)
     rows = [f"Org {i},big{i}.com,it@big{i}.com,B-{i},SE,," for i in range(30)]
     with django_capture_on_commit_callbacks(execute=True):
         run = services.start_import(actor=actor, content=csv_of(*rows), filename="big.csv", inline=False)
@@ -352,21 +352,21 @@ def test_a_large_file_is_previewed_by_a_job(actor_of, make_staff, django_capture
     assert not Organization.objects.exists()
 
 
-def test_an_upload_on_disk_is_streamed_and_left_open(actor_of, make_staff, tmp_path):
+def test_an_upload_on_disk_is_streamed_and_left_open(as_actor, make_staff, tmp_path):
     path = tmp_path / "big.csv"
     path.write_bytes(csv_of(*[f"Org {i},disk{i}.com,it@disk{i}.com,D-{i},SE,," for i in range(50)]))
     with path.open("rb") as handle:
         run = services.start_import(
-            actor=actor_of(make_staff(StaffRole.GLOBAL_ADMIN)), content=handle, filename="big.csv"
+            actor=as_actor(make_staff(StaffRole.GLOBAL_ADMIN)), content=handle, filename="big.csv"
         )
         assert not handle.closed  # the caller's file stays the caller's
     assert (run.status, run.new_rows) == (ImportStatus.PREVIEWED, 50)
     assert run.file.size == path.stat().st_size
 
 
-def test_duplicates_across_chunks_name_the_first_row(actor_of, make_staff, monkeypatch):
+def test_duplicates_across_chunks_name_the_first_row(as_actor, make_staff, monkeypatch):
     monkeypatch.setattr(services, "CHUNK_ROWS", 2)
-    actor = actor_of(make_staff(StaffRole.GLOBAL_ADMIN))
+    actor = as_actor(make_staff(StaffRole.GLOBAL_ADMIN))
     run = services.start_import(
         actor=actor,
         content=csv_of(
@@ -388,9 +388,9 @@ def test_duplicates_across_chunks_name_the_first_row(actor_of, make_staff, monke
 
 
 def test_rows_previewed_as_new_are_matched_again_when_the_data_changed(
-    actor_of, make_staff, org_factory, django_capture_on_commit_callbacks
+    as_actor, make_staff, org_factory, django_capture_on_commit_callbacks
 ):
-    actor = actor_of(make_staff(StaffRole.GLOBAL_ADMIN))
+    actor = as_actor(make_staff(StaffRole.GLOBAL_ADMIN))
     content = csv_of(
         "Alpha,alpha.com,it@alpha.com,A-1,SE,,",
         "Beta,beta.com,it@beta.com,B-1,SE,,",
@@ -417,9 +417,9 @@ def test_rows_previewed_as_new_are_matched_again_when_the_data_changed(
 
 
 def test_the_job_uses_the_preview_rows_and_makes_them_again_if_they_are_gone(
-    actor_of, make_staff, django_capture_on_commit_callbacks
+    as_actor, make_staff, django_capture_on_commit_callbacks
 ):
-    actor = actor_of(make_staff(StaffRole.GLOBAL_ADMIN))
+    actor = as_actor(make_staff(StaffRole.GLOBAL_ADMIN))
     first = services.start_import(
         actor=actor, content=csv_of("Alpha,alpha.com,it@alpha.com,A-1,SE,,"), filename="a.csv"
     )
@@ -435,9 +435,9 @@ def test_the_job_uses_the_preview_rows_and_makes_them_again_if_they_are_gone(
     assert Organization.objects.get().customer_number == "A-1"
 
 
-def test_the_created_event_holds_every_imported_value(actor_of, make_staff, group_factory, run_import):
+def test_the_created_event_holds_every_imported_value(as_actor, make_staff, group_factory, run_import):
     north = group_factory(name="North")
-    actor = actor_of(make_staff(StaffRole.GLOBAL_ADMIN))
+    actor = as_actor(make_staff(StaffRole.GLOBAL_ADMIN))
     content = (
         "Name,Primary domain,Notification email,Customer number,Country,Billing start date,"
         "Approval process,Approval process limit,City,Organization groups\n"
@@ -472,11 +472,11 @@ def test_the_created_event_holds_every_imported_value(actor_of, make_staff, grou
 
 
 def test_unreadable_stored_rows_fail_the_job_and_a_rerun_completes_it(
-    actor_of, make_staff, monkeypatch, django_capture_on_commit_callbacks
+    as_actor, make_staff, monkeypatch, django_capture_on_commit_callbacks
 ):
     """Stored rows that cannot be read fail the job after the chunks before them; a re-run makes
     them again from the upload."""
-    actor = actor_of(make_staff(StaffRole.GLOBAL_ADMIN))
+    actor = as_actor(make_staff(StaffRole.GLOBAL_ADMIN))
     monkeypatch.setattr(services, "CHUNK_ROWS", 2)
     run = services.start_import(actor=actor, content=five_rows("U"), filename="five.csv")
     name, storage = services._prepared_name(run), run.file.storage
@@ -507,9 +507,9 @@ def test_unreadable_stored_rows_fail_the_job_and_a_rerun_completes_it(
 
 
 def test_stored_rows_that_end_early_fail_the_job_instead_of_completing_it(
-    actor_of, make_staff, monkeypatch, django_capture_on_commit_callbacks
+    as_actor, make_staff, monkeypatch, django_capture_on_commit_callbacks
 ):
-    actor = actor_of(make_staff(StaffRole.GLOBAL_ADMIN))
+    actor = as_actor(make_staff(StaffRole.GLOBAL_ADMIN))
     monkeypatch.setattr(services, "CHUNK_ROWS", 2)
     run = services.start_import(actor=actor, content=five_rows("E"), filename="five.csv")
     with run.file.storage.open(services._prepared_name(run), "rb") as handle:

@@ -89,8 +89,8 @@ def test_merging_chunks_out_of_order_keeps_the_committed_prefix():
 
 
 @on_postgres
-def test_two_writers_write_at_once_and_create_everything_once(actor_of, make_staff, monkeypatch):
-    actor = actor_of(make_staff(StaffRole.GLOBAL_ADMIN))
+def test_two_writers_write_at_once_and_create_everything_once(as_actor, make_staff, monkeypatch):
+    actor = as_actor(make_staff(StaffRole.GLOBAL_ADMIN))
     run, job = start(actor, rows_of("P", 9))
     original = services._write_chunk
     together = threading.Barrier(2, timeout=20)
@@ -117,10 +117,10 @@ def test_two_writers_write_at_once_and_create_everything_once(actor_of, make_sta
 
 
 @on_postgres
-def test_a_chunk_committed_ahead_of_a_failed_one_is_not_written_again(actor_of, make_staff, monkeypatch):
+def test_a_chunk_committed_ahead_of_a_failed_one_is_not_written_again(as_actor, make_staff, monkeypatch):
     """Chunk 0 fails after chunk 1 (written by the other writer) has committed: the checkpoint keeps
     chunk 1 aside, and the resumed import writes chunk 0 and the rest, never chunk 1 again."""
-    actor = actor_of(make_staff(StaffRole.GLOBAL_ADMIN))
+    actor = as_actor(make_staff(StaffRole.GLOBAL_ADMIN))
     run, job = start(actor, rows_of("A", 5))
     original = services._write_chunk
     ahead_committed = threading.Event()
@@ -162,10 +162,10 @@ def test_a_chunk_committed_ahead_of_a_failed_one_is_not_written_again(actor_of, 
     assert AuditEvent.objects.filter(action="organization.created").count() == 5
 
 
-def test_chunks_that_update_are_written_alone(actor_of, make_staff, org_factory, monkeypatch):
+def test_chunks_that_update_are_written_alone(as_actor, make_staff, org_factory, monkeypatch):
     for i in (2, 3):
         org_factory(name=f"Old {i}", primary_domain=f"u{i}.com", customer_number=f"U-{i}")
-    actor = actor_of(make_staff(StaffRole.GLOBAL_ADMIN))
+    actor = as_actor(make_staff(StaffRole.GLOBAL_ADMIN))
     run, _ = start(actor, rows_of("U", 8))
     original = services._write_chunk
     lock = threading.Lock()
@@ -196,8 +196,8 @@ def test_chunks_that_update_are_written_alone(actor_of, make_staff, org_factory,
     assert Organization.objects.get(customer_number="U-2").name == "Org 2"
 
 
-def test_a_failing_writer_fails_the_job_and_the_rerun_completes_it(actor_of, make_staff, monkeypatch):
-    actor = actor_of(make_staff(StaffRole.GLOBAL_ADMIN))
+def test_a_failing_writer_fails_the_job_and_the_rerun_completes_it(as_actor, make_staff, monkeypatch):
+    actor = as_actor(make_staff(StaffRole.GLOBAL_ADMIN))
     run, job = start(actor, rows_of("F", 7))
     original = services._write_chunk
 
@@ -223,10 +223,10 @@ def test_a_failing_writer_fails_the_job_and_the_rerun_completes_it(actor_of, mak
 
 
 @on_postgres
-def test_a_writer_that_cannot_start_fails_the_job_and_the_rerun_completes_it(actor_of, make_staff, monkeypatch):
+def test_a_writer_that_cannot_start_fails_the_job_and_the_rerun_completes_it(as_actor, make_staff, monkeypatch):
     """A writer whose connection fails before it writes anything (its staging table cannot be
     made): the job fails with that error instead of waiting for it, and a re-run completes."""
-    actor = actor_of(make_staff(StaffRole.GLOBAL_ADMIN))
+    actor = as_actor(make_staff(StaffRole.GLOBAL_ADMIN))
     run, job = start(actor, rows_of("S", 6))
     original = services._staging
 

@@ -22,13 +22,13 @@ def _empty_queue():
 
 
 def test_the_typed_address_becomes_the_organizations_and_is_audited(
-    actor_of, make_staff, org_factory, pc_connection, pc
+    as_actor, make_staff, org_factory, pc_connection, pc
 ):
     user = make_staff(StaffRole.GLOBAL_ADMIN)
     org = org_factory(
         street_address="", postal_code="", city="", state="", country="", contact_name="Kari Admin", contact_email=""
     )
-    provisioning.request_tenant(actor=actor_of(user), organization=org, data=tenant_data("saveback"))
+    provisioning.request_tenant(actor=as_actor(user), organization=org, data=tenant_data("saveback"))
 
     org.refresh_from_db()
     assert (org.street_address, org.postal_code, org.city, org.country.code) == (
@@ -47,8 +47,8 @@ def test_the_typed_address_becomes_the_organizations_and_is_audited(
     assert "contact_name" not in event.after
 
 
-def test_a_second_address_replaces_the_first(actor_of, make_staff, org_factory, pc_connection, pc):
-    admin = actor_of(make_staff(StaffRole.GLOBAL_ADMIN))
+def test_a_second_address_replaces_the_first(as_actor, make_staff, org_factory, pc_connection, pc):
+    admin = as_actor(make_staff(StaffRole.GLOBAL_ADMIN))
     org = org_factory(street_address="Old street 9", city="Bergen", postal_code="5003", country="NO")
     provisioning.request_tenant(actor=admin, organization=org, data=tenant_data("replaced"))
     org.refresh_from_db()

@@ -19,9 +19,9 @@ URL = "/api/v1/partner-center/connection"
 
 
 @pytest.fixture
-def stored(actor_of, super_admin):
+def stored(as_actor, super_admin):
     services.save_connection(
-        actor=actor_of(super_admin),
+        actor=as_actor(super_admin),
         data={
             "tenant_id": "partner-tenant",
             "client_id": "app-id",
@@ -38,24 +38,24 @@ def fields_of(caught) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("key", ["authority_base", "api_base_url"])
-def test_changing_an_address_needs_the_secret_again(actor_of, super_admin, stored, key):
+def test_changing_an_address_needs_the_secret_again(as_actor, super_admin, stored, key):
     data = {"tenant_id": "partner-tenant", "client_id": "app-id", key: "https://elsewhere.example.com"}
     with pytest.raises(ValidationFailed) as caught:
-        services.save_connection(actor=actor_of(super_admin), data=data)
+        services.save_connection(actor=as_actor(super_admin), data=data)
     assert list(fields_of(caught)) == ["client_secret"]
     assert "Enter the client secret again" in fields_of(caught)["client_secret"]
     stored.refresh_from_db()
     assert getattr(stored, key) != "https://elsewhere.example.com"
 
-    services.save_connection(actor=actor_of(super_admin), data={**data, "client_secret": "the-new-secret"})
+    services.save_connection(actor=as_actor(super_admin), data={**data, "client_secret": "the-new-secret"})
     stored.refresh_from_db()
     assert getattr(stored, key) == "https://elsewhere.example.com"
     assert stored.client_secret == "the-new-secret"
 
 
-def test_the_same_addresses_and_other_fields_keep_the_stored_secret(actor_of, super_admin, stored):
+def test_the_same_addresses_and_other_fields_keep_the_stored_secret(as_actor, super_admin, stored):
     services.save_connection(
-        actor=actor_of(super_admin),
+        actor=as_actor(super_admin),
         data={
             "tenant_id": "partner-tenant",
             "client_id": "app-id-2",
@@ -80,8 +80,8 @@ def test_the_same_addresses_and_other_fields_keep_the_stored_secret(actor_of, su
         ("api_base_url", "https://pc.example.com", True),
     ],
 )
-def test_only_https_leaves_this_machine(api, super_admin, stored, key, value, ok):
-    response = api(super_admin).put(
+def test_only_https_leaves_this_machine(api_client_for, super_admin, stored, key, value, ok):
+    response = api_client_for(super_admin).put(
         URL, {"tenant_id": "partner-tenant", "client_id": "app-id", "client_secret": "s3cret", key: value}
     )
     if ok:
@@ -107,9 +107,9 @@ def test_only_https_leaves_this_machine(api, super_admin, stored, key, value, ok
         ("api_base_url", "https://api.partnercenter.microsoft.com/\x7f", "control characters"),
     ],
 )
-def test_control_characters_are_refused_naming_the_field(api, super_admin, stored, key, value, why):
+def test_control_characters_are_refused_naming_the_field(api_client_for, super_admin, stored, key, value, why):
     body = {"tenant_id": "partner-tenant", "client_id": "app-id", "client_secret": "the-secret", key: value}
-    response = api(super_admin).put(URL, body)
+    response = api_client_for(super_admin).put(URL, body)
     assert response.status_code == 422
     [error] = response.json()["errors"]
     assert error["field"] == key
@@ -139,7 +139,7 @@ def test_the_portal_form_asks_for_the_secret_when_the_authority_changes(portal, 
     assert stored.authority_base == "https://login.microsoftonline.com"
 
 
-def test_a_stored_plain_http_address_is_not_used(actor_of, make_staff, broker):
+def test_a_stored_plain_http_address_is_not_used(as_actor, make_staff, broker):
     # Saved before https was required.
     connection = PartnerCenterConnection(
         broker=broker,
@@ -150,6 +150,6 @@ def test_a_stored_plain_http_address_is_not_used(actor_of, make_staff, broker):
     )
     connection.client_secret = "the-secret"
     connection.save()
-    ok, message = services.test_connection(actor=actor_of(make_staff(StaffRole.SUPER_ADMIN)))
+    ok, message = services.test_connection(actor=as_actor(make_staff(StaffRole.SUPER_ADMIN)))
     assert ok is False
     assert message.startswith("The Partner Center connection uses http://login.evil.example.com: only https")

@@ -28,8 +28,8 @@ def _clean():
 
 
 @pytest.fixture
-def admin(actor_of, make_staff):
-    return actor_of(make_staff(StaffRole.GLOBAL_ADMIN))
+def admin(as_actor, make_staff):
+    return as_actor(make_staff(StaffRole.GLOBAL_ADMIN))
 
 
 def refused(admin, org, **overrides) -> dict[str, str]:

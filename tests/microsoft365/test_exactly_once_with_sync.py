@@ -38,8 +38,8 @@ def _empty_queue():
 
 
 @pytest.fixture
-def admin(actor_of, make_staff):
-    return actor_of(make_staff(StaffRole.GLOBAL_ADMIN))
+def admin(as_actor, make_staff):
+    return as_actor(make_staff(StaffRole.GLOBAL_ADMIN))
 
 
 def lose_the_answer(pc, admin, org, prefix: str) -> tuple[MicrosoftTenant, OutboxMessage]:

@@ -52,8 +52,8 @@ def tenant_factory(broker):
     return make
 
 
-def test_link_and_unlink(actor_of, make_staff, tenant_factory, org_factory):
-    actor = actor_of(make_staff(StaffRole.GLOBAL_ADMIN))
+def test_link_and_unlink(as_actor, make_staff, tenant_factory, org_factory):
+    actor = as_actor(make_staff(StaffRole.GLOBAL_ADMIN))
     tenant, org = tenant_factory(), org_factory()
     services.link_tenant(actor=actor, tenant=tenant, organization=org)
     tenant.refresh_from_db()
@@ -69,8 +69,8 @@ def test_link_and_unlink(actor_of, make_staff, tenant_factory, org_factory):
     ]
 
 
-def test_create_organization_and_link_prefills_from_partner_center(actor_of, make_staff, tenant_factory):
-    actor = actor_of(make_staff(StaffRole.GLOBAL_ADMIN))
+def test_create_organization_and_link_prefills_from_partner_center(as_actor, make_staff, tenant_factory):
+    actor = as_actor(make_staff(StaffRole.GLOBAL_ADMIN))
     tenant = tenant_factory()
     data = services.organization_data_from_tenant(tenant)
     assert data["name"] == "Fjord AS"
@@ -84,8 +84,8 @@ def test_create_organization_and_link_prefills_from_partner_center(actor_of, mak
     assert org.microsoft_tenant == tenant
 
 
-def test_auto_create_and_link_reports_every_skip(actor_of, make_staff, tenant_factory, org_factory):
-    actor = actor_of(make_staff(StaffRole.SUPER_ADMIN))
+def test_auto_create_and_link_reports_every_skip(as_actor, make_staff, tenant_factory, org_factory):
+    actor = as_actor(make_staff(StaffRole.SUPER_ADMIN))
     good = tenant_factory(company="Good AS", email="it@good.no", domains=("good.no",))
     no_domain = tenant_factory(company="Bare AS", email="it@bare.no", domains=())
     no_email = tenant_factory(company="Mute AS", email="", domains=("mute.no",))
@@ -102,30 +102,30 @@ def test_auto_create_and_link_reports_every_skip(actor_of, make_staff, tenant_fa
 
 
 def test_only_broker_wide_roles_link_and_see_unlinked_tenants(
-    actor_of, make_staff, tenant_factory, org_factory, group_factory
+    as_actor, make_staff, tenant_factory, org_factory, group_factory
 ):
     group = group_factory()
-    kam = actor_of(make_staff(StaffRole.KEY_ACCOUNT_MANAGER, groups=[group]))
+    kam = as_actor(make_staff(StaffRole.KEY_ACCOUNT_MANAGER, groups=[group]))
     mine = org_factory(groups=[group])
     linked = tenant_factory(company="Mine AS", organization=mine)
     unlinked = tenant_factory(company="Loose AS")
     visible = set(MicrosoftTenant.objects.visible_to(kam))
     assert visible == {linked}
-    support = actor_of(make_staff(StaffRole.GLOBAL_SUPPORT_ADMIN))
+    support = as_actor(make_staff(StaffRole.GLOBAL_SUPPORT_ADMIN))
     assert set(MicrosoftTenant.objects.visible_to(support)) == {linked, unlinked}
     with pytest.raises(PermissionDenied):
         services.link_tenant(actor=kam, tenant=unlinked, organization=mine)
 
 
-def test_connection_secret_is_encrypted_and_never_returned(actor_of, super_admin, api):
-    actor = actor_of(super_admin)
+def test_connection_secret_is_encrypted_and_never_returned(as_actor, super_admin, api_client_for):
+    actor = as_actor(super_admin)
     services.save_connection(
         actor=actor, data={"tenant_id": "partner-tenant", "client_id": "app-id", "client_secret": "very-secret-value"}
     )
     stored = PartnerCenterConnection.objects.get()
     assert "very-secret" not in stored.client_secret_encrypted
     assert stored.client_secret == "very-secret-value"
-    body = api(super_admin).get("/api/v1/partner-center/connection").json()
+    body = api_client_for(super_admin).get("/api/v1/partner-center/connection").json()
     assert body["has_client_secret"] is True
     assert "very-secret-value" not in str(body)
     services.save_connection(actor=actor, data={"tenant_id": "partner-tenant", "client_id": "app-id"})
@@ -167,8 +167,8 @@ def test_customer_body_has_the_partner_center_shape():
     assert body["billingProfile"]["culture"] == "en-US"
 
 
-def test_linking_replaces_a_failed_request_that_made_no_customer(actor_of, make_staff, tenant_factory, org_factory):
-    actor = actor_of(make_staff(StaffRole.GLOBAL_ADMIN))
+def test_linking_replaces_a_failed_request_that_made_no_customer(as_actor, make_staff, tenant_factory, org_factory):
+    actor = as_actor(make_staff(StaffRole.GLOBAL_ADMIN))
     org = org_factory()
     failed = MicrosoftTenant.objects.create(
         broker=org.broker, organization=org, default_domain="refused.onmicrosoft.com", status=TenantStatus.FAILED

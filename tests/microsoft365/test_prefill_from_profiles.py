@@ -74,12 +74,12 @@ def test_the_sync_reads_the_profiles_of_unlinked_customers_once(broker, pc_conne
     assert services.organization_data_from_tenant(tenant) == EXPECTED
 
 
-def test_auto_create_and_link_fills_address_country_contact_and_email(broker, pc_connection, pc, actor_of, make_staff):
+def test_auto_create_and_link_fills_address_country_contact_and_email(broker, pc_connection, pc, as_actor, make_staff):
     fjord(pc)
     pc.create_customer_directly(company_name="No Domain Ltd", domain="nodomain.onmicrosoft.com", country="GB")
     sync_broker(broker.pk)
 
-    report = services.auto_create_and_link(actor=actor_of(make_staff(StaffRole.GLOBAL_ADMIN)))
+    report = services.auto_create_and_link(actor=as_actor(make_staff(StaffRole.GLOBAL_ADMIN)))
 
     [(tenant, org)] = report.created
     tenant.refresh_from_db()

@@ -35,7 +35,7 @@ def test_the_empty_tenant_list_hints_only_at_what_the_role_may_open(portal, make
 
 @pytest.mark.django_db(transaction=True)
 def test_a_taken_domain_tells_a_kam_to_ask_for_the_link(
-    portal, make_staff, group_factory, org_factory, pc_connection, pc, actor_of
+    portal, make_staff, group_factory, org_factory, pc_connection, pc, as_actor
 ):
     from cloudbroker.core.errors import ValidationFailed
     from cloudbroker.microsoft365 import provisioning
@@ -46,7 +46,7 @@ def test_a_taken_domain_tells_a_kam_to_ask_for_the_link(
     kam = make_staff(StaffRole.KEY_ACCOUNT_MANAGER, groups=[group])
     org = org_factory(groups=[group])
     with pytest.raises(ValidationFailed) as caught:
-        provisioning.request_tenant(actor=actor_of(kam), organization=org, data=tenant_data("takenkam"))
+        provisioning.request_tenant(actor=as_actor(kam), organization=org, data=tenant_data("takenkam"))
     assert "ask an administrator who links tenants" in caught.value.errors[0].message
     assert "link the tenant instead" not in caught.value.errors[0].message
     check = portal(kam).get(reverse("portal:tenant_domain_check"), {"domain_prefix": "takenkam"})

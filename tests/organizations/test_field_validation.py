@@ -164,8 +164,8 @@ def test_multi_create_all_good_creates_all(system_actor):
     assert len(orgs) == Organization.objects.count() == 5
 
 
-def test_api_validation_body_names_every_field(api, make_staff):
-    response = api(make_staff(StaffRole.GLOBAL_ADMIN)).post(
+def test_api_validation_body_names_every_field(api_client_for, make_staff):
+    response = api_client_for(make_staff(StaffRole.GLOBAL_ADMIN)).post(
         "/api/v1/organizations/", {"name": "X", "primary_domain": "http://x.com", "notification_email": "nope"}
     )
     assert response.status_code == 422
@@ -174,8 +174,8 @@ def test_api_validation_body_names_every_field(api, make_staff):
     assert {e["field"] for e in body["errors"]} == {"primary_domain", "notification_email"}
 
 
-def test_api_bulk_errors_carry_rows(api, make_staff):
-    response = api(make_staff(StaffRole.GLOBAL_ADMIN)).post(
+def test_api_bulk_errors_carry_rows(api_client_for, make_staff):
+    response = api_client_for(make_staff(StaffRole.GLOBAL_ADMIN)).post(
         "/api/v1/organizations/bulk",
         {
             "organizations": [

@@ -14,6 +14,7 @@ from cloudbroker.core.models import AuditEvent
 from cloudbroker.core.permissions import StaffRole
 from cloudbroker.organizations import services
 from cloudbroker.organizations.models import Organization, OrganizationDomain, OrganizationGroup
+from tests.factories import GroupFactory
 
 
 def row(n: int = 1, **fields):
@@ -35,8 +36,8 @@ def admin(make_staff):
 
 
 @pytest.fixture
-def ga(admin, actor_of):
-    return actor_of(admin)
+def ga(admin, as_actor):
+    return as_actor(admin)
 
 
 # --- single create ------------------------------------------------------------------------------
@@ -231,9 +232,9 @@ def groups(group_factory):
 @pytest.mark.parametrize(
     "role", [StaffRole.KEY_ACCOUNT_MANAGER, StaffRole.LIMITED_KEY_ACCOUNT_MANAGER, StaffRole.SALES_AGENT]
 )
-def test_group_scoped_roles_must_choose_exactly_one_of_their_own_groups(role, make_staff, actor_of, groups):
+def test_group_scoped_roles_must_choose_exactly_one_of_their_own_groups(role, make_staff, as_actor, groups):
     north, south, other = groups
-    actor = actor_of(make_staff(role, groups=[north, south]))
+    actor = as_actor(make_staff(role, groups=[north, south]))
     # No group: refused on "groups"
     with pytest.raises(ValidationFailed) as exc:
         services.create_organization(actor=actor, data=row(1), group_ids=[])
@@ -254,7 +255,7 @@ def test_group_scoped_roles_must_choose_exactly_one_of_their_own_groups(role, ma
 
 
 def test_group_in_another_broker_is_refused(ga, other_broker):
-    foreign = OrganizationGroup.objects.create(broker=other_broker, name="Foreign")
+    foreign = GroupFactory(broker=other_broker, name="Foreign")
     with pytest.raises(ValidationFailed) as exc:
         services.create_organization(actor=ga, data=row(), group_ids=[foreign.pk])
     assert errors_of(exc) == [(0, "groups", "not_found")]
@@ -270,9 +271,9 @@ def test_global_admin_may_choose_several_groups_or_none(ga, groups):
     assert not org2.groups.exists()
 
 
-def test_global_support_admin_may_choose_at_most_one_group(make_staff, actor_of, groups):
+def test_global_support_admin_may_choose_at_most_one_group(make_staff, as_actor, groups):
     north, south, _ = groups
-    actor = actor_of(make_staff(StaffRole.GLOBAL_SUPPORT_ADMIN))
+    actor = as_actor(make_staff(StaffRole.GLOBAL_SUPPORT_ADMIN))
     with pytest.raises(ValidationFailed) as exc:
         services.create_organization(actor=actor, data=row(1), group_ids=[north.pk, south.pk])
     assert errors_of(exc) == [(0, "groups", "too_many_groups")]
@@ -283,9 +284,9 @@ def test_global_support_admin_may_choose_at_most_one_group(make_staff, actor_of,
 @pytest.mark.parametrize("role", [StaffRole.LIMITED_KEY_ACCOUNT_MANAGER, StaffRole.SALES_AGENT])
 @pytest.mark.parametrize(("field", "value"), [("approval_required", "TRUE"), ("approval_limit", "1000")])
 def test_roles_without_approval_permission_cannot_set_approval_settings(
-    role, field, value, make_staff, actor_of, groups
+    role, field, value, make_staff, as_actor, groups
 ):
-    actor = actor_of(make_staff(role, groups=[groups[0]]))
+    actor = as_actor(make_staff(role, groups=[groups[0]]))
     with pytest.raises(ValidationFailed) as exc:
         services.create_organization(actor=actor, data=row(**{field: value}), group_ids=[groups[0].pk])
     assert errors_of(exc) == [(0, "approval_required", "permission_denied")]
@@ -295,8 +296,8 @@ def test_roles_without_approval_permission_cannot_set_approval_settings(
     assert org.approval_required is False
 
 
-def test_kam_can_set_approval_settings(make_staff, actor_of, groups):
-    actor = actor_of(make_staff(StaffRole.KEY_ACCOUNT_MANAGER, groups=[groups[0]]))
+def test_kam_can_set_approval_settings(make_staff, as_actor, groups):
+    actor = as_actor(make_staff(StaffRole.KEY_ACCOUNT_MANAGER, groups=[groups[0]]))
     org = services.create_organization(
         actor=actor, data=row(approval_required="TRUE", approval_limit="5000"), group_ids=[groups[0].pk]
     )
@@ -304,9 +305,9 @@ def test_kam_can_set_approval_settings(make_staff, actor_of, groups):
     assert org.approval_limit == Decimal("5000.00")
 
 
-def test_multi_create_reports_group_errors_per_row(make_staff, actor_of, groups):
+def test_multi_create_reports_group_errors_per_row(make_staff, as_actor, groups):
     north, _, other = groups
-    actor = actor_of(make_staff(StaffRole.KEY_ACCOUNT_MANAGER, groups=[north]))
+    actor = as_actor(make_staff(StaffRole.KEY_ACCOUNT_MANAGER, groups=[north]))
     with pytest.raises(ValidationFailed) as exc:
         services.create_organizations(
             actor=actor, rows=[row(1), row(2), row(3)], group_ids=[[north.pk], [], [other.pk]]
@@ -318,8 +319,8 @@ def test_multi_create_reports_group_errors_per_row(make_staff, actor_of, groups)
 @pytest.mark.parametrize(
     "role", [StaffRole.GLOBAL_VIEW_ONLY_ADMIN, StaffRole.GLOBAL_BILLING_ADMIN, StaffRole.KEY_ACCOUNT_VIEW_ONLY_MANAGER]
 )
-def test_read_only_roles_cannot_create(role, make_staff, actor_of, groups):
-    actor = actor_of(make_staff(role, groups=[groups[0]] if role == StaffRole.KEY_ACCOUNT_VIEW_ONLY_MANAGER else ()))
+def test_read_only_roles_cannot_create(role, make_staff, as_actor, groups):
+    actor = as_actor(make_staff(role, groups=[groups[0]] if role == StaffRole.KEY_ACCOUNT_VIEW_ONLY_MANAGER else ()))
     with pytest.raises(PermissionDenied):
         services.create_organization(actor=actor, data=row(), group_ids=[groups[0].pk])
 
@@ -388,10 +389,10 @@ def test_blank_billing_start_date_on_update_keeps_the_date(ga, org_factory):
 
 
 @pytest.mark.parametrize("role", [StaffRole.LIMITED_KEY_ACCOUNT_MANAGER, StaffRole.SALES_AGENT])
-def test_approval_fields_on_update_need_the_approval_permission(role, make_staff, actor_of, group_factory, org_factory):
+def test_approval_fields_on_update_need_the_approval_permission(role, make_staff, as_actor, group_factory, org_factory):
     group = group_factory()
     org = org_factory(groups=[group], approval_required=False, approval_limit=None)
-    actor = actor_of(make_staff(role, groups=[group]))
+    actor = as_actor(make_staff(role, groups=[group]))
     with pytest.raises(PermissionDenied):
         services.update_organization(actor=actor, organization=org, data={"approval_required": True})
     with pytest.raises(PermissionDenied):
@@ -404,10 +405,10 @@ def test_approval_fields_on_update_need_the_approval_permission(role, make_staff
     assert (org.approval_required, org.approval_limit, org.city) == (False, None, "Oslo")
 
 
-def test_kam_may_change_approval_settings(make_staff, actor_of, group_factory, org_factory):
+def test_kam_may_change_approval_settings(make_staff, as_actor, group_factory, org_factory):
     group = group_factory()
     org = org_factory(groups=[group], approval_limit=Decimal("100.00"))
-    actor = actor_of(make_staff(StaffRole.KEY_ACCOUNT_MANAGER, groups=[group]))
+    actor = as_actor(make_staff(StaffRole.KEY_ACCOUNT_MANAGER, groups=[group]))
     services.update_organization(
         actor=actor, organization=org, data={"approval_required": "TRUE", "approval_limit": "250.5"}
     )
@@ -446,12 +447,12 @@ def test_delete_refuses_an_organization_with_users(ga, org_factory):
     assert Organization.objects.filter(pk=org.pk).exists()
 
 
-def test_limited_kam_cannot_delete(make_staff, actor_of, group_factory, org_factory):
+def test_limited_kam_cannot_delete(make_staff, as_actor, group_factory, org_factory):
     group = group_factory()
     org = org_factory(groups=[group])
     with pytest.raises(PermissionDenied):
         services.delete_organization(
-            actor=actor_of(make_staff(StaffRole.LIMITED_KEY_ACCOUNT_MANAGER, groups=[group])), organization=org
+            actor=as_actor(make_staff(StaffRole.LIMITED_KEY_ACCOUNT_MANAGER, groups=[group])), organization=org
         )
     assert Organization.objects.filter(pk=org.pk).exists()
 
@@ -500,7 +501,7 @@ def test_add_domain_refuses_a_duplicate_and_the_primary_domain(ga, org_factory):
 
 
 def test_create_group_and_refuse_a_duplicate_name_case_insensitively(ga, other_broker):
-    OrganizationGroup.objects.create(broker=other_broker, name="Nordics")  # another broker's: no clash
+    GroupFactory(broker=other_broker, name="Nordics")  # another broker's: no clash
     group = services.create_group(actor=ga, data={"name": " Nordics ", "description": "North"})
     assert (group.name, group.description) == ("Nordics", "North")
     event = AuditEvent.objects.get(action="group.created")
@@ -591,10 +592,10 @@ def test_set_group_users_only_for_group_scoped_roles(ga, make_staff, group_facto
     assert set(group.users.all()) == {kam, agent}
 
 
-def test_group_management_needs_the_group_permission(make_staff, actor_of, group_factory, org_factory):
+def test_group_management_needs_the_group_permission(make_staff, as_actor, group_factory, org_factory):
     group = group_factory()
     kam = make_staff(StaffRole.KEY_ACCOUNT_MANAGER, groups=[group])
-    actor = actor_of(kam)
+    actor = as_actor(kam)
     with pytest.raises(PermissionDenied):
         services.create_group(actor=actor, data={"name": "Mine"})
     with pytest.raises(PermissionDenied):
@@ -604,7 +605,7 @@ def test_group_management_needs_the_group_permission(make_staff, actor_of, group
 
 
 def test_kam_sees_what_group_membership_and_assignment_give_at_once(
-    ga, make_staff, actor_of, group_factory, org_factory
+    ga, make_staff, as_actor, group_factory, org_factory
 ):
     # Given a KAM assigned to group A, and organizations inside and outside it
     a, b = group_factory(name="A"), group_factory(name="B")
@@ -612,7 +613,7 @@ def test_kam_sees_what_group_membership_and_assignment_give_at_once(
     in_a, in_b, loose = org_factory(groups=[a]), org_factory(groups=[b]), org_factory()
 
     def visible():
-        return set(Organization.objects.visible_to(actor_of(kam)))
+        return set(Organization.objects.visible_to(as_actor(kam)))
 
     assert visible() == {in_a}
     # When an organization joins A, the KAM sees it
@@ -640,7 +641,7 @@ def test_set_organization_groups(ga, group_factory, org_factory, other_broker):
     event = AuditEvent.objects.get(action="organization.groups_changed")
     assert event.before == {"groups": [str(a.pk)]}
     assert event.after == {"groups": [str(b.pk)]}
-    foreign = OrganizationGroup.objects.create(broker=other_broker, name="F")
+    foreign = GroupFactory(broker=other_broker, name="F")
     with pytest.raises(ValidationFailed):
         services.set_organization_groups(actor=ga, organization=org, group_ids=[foreign.pk])
     assert list(org.groups.all()) == [b]

@@ -22,7 +22,7 @@ def admin(make_staff):
 
 
 @pytest.fixture
-def client(portal, admin):
+def admin_portal(portal, admin):
     return portal(admin)
 
 
@@ -41,15 +41,15 @@ def field_errors(resp, field):
 # --- single create ------------------------------------------------------------------------------
 
 
-def test_create_form_renders(client):
-    resp = client.get("/organizations/new/")
+def test_create_form_renders(admin_portal):
+    resp = admin_portal.get("/organizations/new/")
     assert resp.status_code == 200
     assert b'name="primary_domain"' in resp.content
 
 
 @time_machine.travel(dt.datetime(2026, 5, 20, 8, 0, tzinfo=dt.UTC), tick=False)
-def test_create_with_good_input_redirects_to_the_new_organization(client):
-    resp = client.post("/organizations/new/", form_data(primary_domain="Contoso.COM", country="SE"))
+def test_create_with_good_input_redirects_to_the_new_organization(admin_portal):
+    resp = admin_portal.post("/organizations/new/", form_data(primary_domain="Contoso.COM", country="SE"))
     org = Organization.objects.get()
     assert resp.status_code == 302
     assert resp["Location"] == f"/organizations/{org.pk}/"
@@ -76,10 +76,10 @@ def test_create_with_good_input_redirects_to_the_new_organization(client):
         ("country", "XX", "Select a valid choice"),
     ],
 )
-def test_create_shows_the_message_on_the_bad_field(client, field, value, message):
+def test_create_shows_the_message_on_the_bad_field(admin_portal, field, value, message):
     # Given a form with one bad field
     # When it is submitted
-    resp = client.post("/organizations/new/", form_data(**{field: value}))
+    resp = admin_portal.post("/organizations/new/", form_data(**{field: value}))
     # Then the page comes back with the message on that field, and nothing is created
     assert resp.status_code == 422
     errors = field_errors(resp, field)
@@ -89,9 +89,9 @@ def test_create_shows_the_message_on_the_bad_field(client, field, value, message
     assert not Organization.objects.exists()
 
 
-def test_create_shows_a_duplicate_domain_on_its_field(client, org_factory):
+def test_create_shows_a_duplicate_domain_on_its_field(admin_portal, org_factory):
     org_factory(primary_domain="contoso.com")
-    resp = client.post("/organizations/new/", form_data(primary_domain="CONTOSO.com"))
+    resp = admin_portal.post("/organizations/new/", form_data(primary_domain="CONTOSO.com"))
     assert resp.status_code == 422
     assert field_errors(resp, "primary_domain") == ["An organization with the domain contoso.com already exists."]
 
@@ -139,15 +139,15 @@ def good(n):
     return {"name": f"Grid {n}", "primary_domain": f"grid{n}.com", "notification_email": f"it@grid{n}.com"}
 
 
-def test_grid_get_generates_the_rows_asked_for(client):
-    resp = client.get("/organizations/new-multiple/", {"rows": 5})
+def test_grid_get_generates_the_rows_asked_for(admin_portal):
+    resp = admin_portal.get("/organizations/new-multiple/", {"rows": 5})
     assert resp.status_code == 200
     assert b'name="rows-5-primary_domain"' in resp.content
     assert b'name="rows-6-primary_domain"' not in resp.content
 
 
-def test_grid_creates_all_filled_rows_and_skips_empty_ones(client):
-    resp = client.post(
+def test_grid_creates_all_filled_rows_and_skips_empty_ones(admin_portal):
+    resp = admin_portal.post(
         "/organizations/new-multiple/",
         grid({1: good(1), 2: {"approval_required": "FALSE"}, 3: {**good(3), "billing_start_date": "01/06/2026"}}),
     )
@@ -156,7 +156,7 @@ def test_grid_creates_all_filled_rows_and_skips_empty_ones(client):
     assert Organization.objects.get(name="Grid 3").billing_start_date == dt.date(2026, 6, 1)
 
 
-def test_grid_shows_row_and_field_of_every_error_and_creates_nothing(client, org_factory):
+def test_grid_shows_row_and_field_of_every_error_and_creates_nothing(admin_portal, org_factory):
     org_factory(customer_number="TAKEN")
     # Given a grid whose first row is empty, so the service's row numbers differ from the grid's
     rows = {
@@ -165,7 +165,7 @@ def test_grid_shows_row_and_field_of_every_error_and_creates_nothing(client, org
         4: {**good(4), "customer_number": "TAKEN", "country": "Narnia"},
         5: {**good(5), "primary_domain": "GRID3.com", "approval_required": "maybe"},
     }
-    resp = client.post("/organizations/new-multiple/", grid(rows, count=5))
+    resp = admin_portal.post("/organizations/new-multiple/", grid(rows, count=5))
     assert resp.status_code == 422
     page = resp.content.decode()
     # Then every error reads "Row N, Field: message" with the grid's own row numbers
@@ -187,15 +187,15 @@ def test_grid_shows_row_and_field_of_every_error_and_creates_nothing(client, org
     assert Organization.objects.count() == 1
 
 
-def test_grid_duplicate_message_quotes_the_grids_row_number(client):
+def test_grid_duplicate_message_quotes_the_grids_row_number(admin_portal):
     rows = {2: good(2), 3: good(3), 4: {**good(4), "primary_domain": "grid3.com"}}
-    resp = client.post("/organizations/new-multiple/", grid(rows, count=4))
+    resp = admin_portal.post("/organizations/new-multiple/", grid(rows, count=4))
     assert resp.status_code == 422
     assert "Row 4, Primary domain: The domain grid3.com is also on row 3." in resp.context["summary"]
 
 
-def test_grid_with_no_filled_row_says_so(client):
-    resp = client.post("/organizations/new-multiple/", grid({1: {}, 2: {}}, count=2), follow=True)
+def test_grid_with_no_filled_row_says_so(admin_portal):
+    resp = admin_portal.post("/organizations/new-multiple/", grid({1: {}, 2: {}}, count=2), follow=True)
     assert resp.status_code == 422
     assert b"Fill in at least one row." in resp.content
 
@@ -218,12 +218,12 @@ def test_grid_row_groups_for_a_kam(portal, make_staff, group_factory):
 # --- detail, edit, delete, domains ------------------------------------------------------------
 
 
-def test_detail_page_shows_the_history(client, admin, actor_of):
+def test_detail_page_shows_the_history(admin_portal, admin, as_actor):
     org = services.create_organization(
-        actor=actor_of(admin), data={"name": "Hist", "primary_domain": "hist.com", "notification_email": "a@hist.com"}
+        actor=as_actor(admin), data={"name": "Hist", "primary_domain": "hist.com", "notification_email": "a@hist.com"}
     )
-    services.update_organization(actor=actor_of(admin), organization=org, data={"city": "Lund"})
-    resp = client.get(f"/organizations/{org.pk}/")
+    services.update_organization(actor=as_actor(admin), organization=org, data={"city": "Lund"})
+    resp = admin_portal.get(f"/organizations/{org.pk}/")
     assert resp.status_code == 200
     history = resp.context["history"]
     assert [e.action for e in history] == ["organization.updated", "organization.created"]
@@ -233,47 +233,47 @@ def test_detail_page_shows_the_history(client, admin, actor_of):
     assert admin.email in page
 
 
-def test_detail_of_another_brokers_organization_is_404(client, org_factory, other_broker):
-    assert client.get(f"/organizations/{org_factory(broker=other_broker).pk}/").status_code == 404
+def test_detail_of_another_brokers_organization_is_404(admin_portal, org_factory, other_broker):
+    assert admin_portal.get(f"/organizations/{org_factory(broker=other_broker).pk}/").status_code == 404
 
 
-def test_edit_changes_the_organization_and_shows_errors(client, org_factory):
+def test_edit_changes_the_organization_and_shows_errors(admin_portal, org_factory):
     org = org_factory(name="Before", primary_domain="before.com")
-    initial = client.get(f"/organizations/{org.pk}/edit/").context["form"].initial
+    initial = admin_portal.get(f"/organizations/{org.pk}/edit/").context["form"].initial
     data = {k: ("" if v is None else v) for k, v in initial.items() if k != "approval_required" or v}
-    resp = client.post(f"/organizations/{org.pk}/edit/", {**data, "name": "After"})
+    resp = admin_portal.post(f"/organizations/{org.pk}/edit/", {**data, "name": "After"})
     assert resp.status_code == 302
     org.refresh_from_db()
     assert org.name == "After"
     event = AuditEvent.objects.get(action="organization.updated")
     assert event.before == {"name": "Before"}
     assert event.after == {"name": "After"}
-    resp = client.post(f"/organizations/{org.pk}/edit/", {**data, "primary_domain": "https://after.com"})
+    resp = admin_portal.post(f"/organizations/{org.pk}/edit/", {**data, "primary_domain": "https://after.com"})
     assert resp.status_code == 422
     assert field_errors(resp, "primary_domain")
     org.refresh_from_db()
     assert org.primary_domain == "before.com"
 
 
-def test_delete_page_deletes(client, org_factory):
+def test_delete_page_deletes(admin_portal, org_factory):
     org = org_factory()
-    assert client.get(f"/organizations/{org.pk}/delete/").status_code == 200
-    resp = client.post(f"/organizations/{org.pk}/delete/")
+    assert admin_portal.get(f"/organizations/{org.pk}/delete/").status_code == 200
+    resp = admin_portal.post(f"/organizations/{org.pk}/delete/")
     assert resp.status_code == 302
     assert not Organization.objects.filter(pk=org.pk).exists()
 
 
-def test_domains_are_added_and_removed_from_the_detail_page(client, org_factory):
+def test_domains_are_added_and_removed_from_the_detail_page(admin_portal, org_factory):
     org = org_factory(primary_domain="main.com")
-    resp = client.post(f"/organizations/{org.pk}/domains/", {"domain": "extra.com"}, follow=True)
+    resp = admin_portal.post(f"/organizations/{org.pk}/domains/", {"domain": "extra.com"}, follow=True)
     assert b"The domain was added." in resp.content
     domain = org.domains.get()
-    resp = client.post(f"/organizations/{org.pk}/domains/", {"domain": "main.com"}, follow=True)
+    resp = admin_portal.post(f"/organizations/{org.pk}/domains/", {"domain": "main.com"}, follow=True)
     assert escape("This is already the organization's primary domain.") in resp.content.decode()
-    resp = client.post(f"/organizations/{org.pk}/domains/", {"domain": "www.x.com"}, follow=True)
+    resp = admin_portal.post(f"/organizations/{org.pk}/domains/", {"domain": "www.x.com"}, follow=True)
     assert b"Enter the domain without www." in resp.content
     assert org.domains.count() == 1
-    client.post(f"/organizations/{org.pk}/domains/{domain.pk}/remove/")
+    admin_portal.post(f"/organizations/{org.pk}/domains/{domain.pk}/remove/")
     assert not org.domains.exists()
 
 
@@ -293,44 +293,44 @@ def test_list_searches_and_scopes(portal, make_staff, group_factory, org_factory
 # --- groups -----------------------------------------------------------------------------------
 
 
-def test_group_create_refuses_a_duplicate_name(client, group_factory):
+def test_group_create_refuses_a_duplicate_name(admin_portal, group_factory):
     group_factory(name="Nordics")
-    resp = client.post("/groups/new/", {"name": "nordics"})
+    resp = admin_portal.post("/groups/new/", {"name": "nordics"})
     assert resp.status_code == 422
     assert field_errors(resp, "name") == ["A group with this name already exists."]
-    resp = client.post("/groups/new/", {"name": "Baltics"})
+    resp = admin_portal.post("/groups/new/", {"name": "Baltics"})
     group = OrganizationGroup.objects.get(name="Baltics")
     assert resp["Location"] == f"/groups/{group.pk}/members/"
 
 
-def test_group_members_page_adds_and_removes(client, group_factory, org_factory):
+def test_group_members_page_adds_and_removes(admin_portal, group_factory, org_factory):
     group = group_factory()
     a, b = org_factory(name="Acme"), org_factory(name="Bolt")
-    resp = client.get(f"/groups/{group.pk}/members/", {"q": "acme"})
+    resp = admin_portal.get(f"/groups/{group.pk}/members/", {"q": "acme"})
     assert list(resp.context["candidates"]) == [a]
-    client.post(f"/groups/{group.pk}/members/", {"action": "add", "organizations": [str(a.pk), str(b.pk)]})
+    admin_portal.post(f"/groups/{group.pk}/members/", {"action": "add", "organizations": [str(a.pk), str(b.pk)]})
     assert set(group.organizations.all()) == {a, b}
-    client.post(f"/groups/{group.pk}/members/", {"action": "remove", "organizations": [str(a.pk)]})
+    admin_portal.post(f"/groups/{group.pk}/members/", {"action": "remove", "organizations": [str(a.pk)]})
     assert set(group.organizations.all()) == {b}
 
 
-def test_group_edit_assigns_users_only_of_group_roles(client, make_staff, group_factory):
+def test_group_edit_assigns_users_only_of_group_roles(admin_portal, make_staff, group_factory):
     group = group_factory(name="G")
     kam = make_staff(StaffRole.KEY_ACCOUNT_MANAGER)
     other_admin = make_staff(StaffRole.GLOBAL_ADMIN)
-    resp = client.post(f"/groups/{group.pk}/edit/", {"name": "G", "users_submitted": "1", "users": [str(kam.pk)]})
+    resp = admin_portal.post(f"/groups/{group.pk}/edit/", {"name": "G", "users_submitted": "1", "users": [str(kam.pk)]})
     assert resp.status_code == 302
     assert list(group.users.all()) == [kam]
-    resp = client.post(
+    resp = admin_portal.post(
         f"/groups/{group.pk}/edit/", {"name": "G", "users_submitted": "1", "users": [str(other_admin.pk)]}
     )
     assert resp.status_code == 422
     assert list(group.users.all()) == [kam]
 
 
-def test_group_delete_keeps_organizations(client, group_factory, org_factory):
+def test_group_delete_keeps_organizations(admin_portal, group_factory, org_factory):
     group = group_factory()
     org = org_factory(groups=[group])
-    assert client.post(f"/groups/{group.pk}/delete/").status_code == 302
+    assert admin_portal.post(f"/groups/{group.pk}/delete/").status_code == 302
     assert not OrganizationGroup.objects.exists()
     assert Organization.objects.filter(pk=org.pk).exists()

@@ -43,7 +43,9 @@ def test_add_microsoft_365_to_an_organization(login, make_staff, org_factory, pc
     page.wait_for_selector("#domain-check:has-text('nordlysab.onmicrosoft.com is available')")
 
     page.click("button:has-text('Create tenant')")  # the address line is still empty
-    assert page.locator(".field.has-error").count() >= 1
+    errors = page.locator(".field.has-error")
+    assert errors.count() == 1  # the street address, and nothing that was filled in
+    assert "requires street address" in errors.inner_text()
     assert not MicrosoftTenant.objects.exists()
     page.fill("#id_address_line1", "Drottninggatan 1")
     page.click("button:has-text('Create tenant')")

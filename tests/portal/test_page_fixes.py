@@ -93,15 +93,15 @@ def test_group_members_page_shows_candidates_before_any_search(portal, admin, gr
 
 
 def test_history_names_the_groups_the_viewer_may_see_and_hides_the_others(
-    portal, admin, actor_of, make_staff, group_factory
+    portal, admin, as_actor, make_staff, group_factory
 ):
     mine, theirs = group_factory(name="North"), group_factory(name="Secret West")
     org = services.create_organization(
-        actor=actor_of(admin),
+        actor=as_actor(admin),
         data={"name": "Hist", "primary_domain": "hist.com", "notification_email": "a@hist.com"},
         group_ids=[mine.pk],
     )
-    services.add_group_members(actor=actor_of(admin), group=theirs, organization_ids=[org.pk])
+    services.add_group_members(actor=as_actor(admin), group=theirs, organization_ids=[org.pk])
     kam = make_staff(StaffRole.KEY_ACCOUNT_MANAGER, groups=[mine])
     history = portal(kam).get(f"/organizations/{org.pk}/").content.decode().split('id="history"')[1]
     assert "North" in history
@@ -140,7 +140,7 @@ def test_the_billing_start_date_is_typed_and_shown_as_dd_mm_yyyy(portal, admin, 
 
 
 def test_an_organizations_groups_show_only_the_groups_the_viewer_may_see(
-    portal, api, make_staff, group_factory, org_factory
+    portal, api_client_for, make_staff, group_factory, org_factory
 ):
     mine, theirs = group_factory(name="North"), group_factory(name="Secret West")
     org = org_factory(name="Shared AB", groups=[mine, theirs])
@@ -151,7 +151,7 @@ def test_an_organizations_groups_show_only_the_groups_the_viewer_may_see(
         assert "North" in page, path
         assert "Secret West" not in page, path
         assert str(theirs.pk) not in page, path
-    rest = api(kam)
+    rest = api_client_for(kam)
     expected = [{"id": str(mine.pk), "name": "North"}]
     assert rest.get(f"/api/v1/organizations/{org.pk}").json()["groups"] == expected
     assert rest.get("/api/v1/organizations/").json()["items"][0]["groups"] == expected
@@ -159,7 +159,9 @@ def test_an_organizations_groups_show_only_the_groups_the_viewer_may_see(
     # A broker-wide role sees both.
     names = {
         g["name"]
-        for g in api(make_staff(StaffRole.GLOBAL_ADMIN)).get(f"/api/v1/organizations/{org.pk}").json()["groups"]
+        for g in api_client_for(make_staff(StaffRole.GLOBAL_ADMIN))
+        .get(f"/api/v1/organizations/{org.pk}")
+        .json()["groups"]
     }
     assert names == {"North", "Secret West"}
     assert Organization.objects.get(pk=org.pk).groups.count() == 2
@@ -185,13 +187,13 @@ def test_managing_an_administrator_changes_the_role_and_refuses_what_the_role_ma
     assert (kam.staff_role, kam.first_name) == (StaffRole.SALES_AGENT, "K")
 
 
-def test_history_writes_dates_and_yes_no_as_the_pages_do(portal, admin, actor_of):
+def test_history_writes_dates_and_yes_no_as_the_pages_do(portal, admin, as_actor):
     org = services.create_organization(
-        actor=actor_of(admin),
+        actor=as_actor(admin),
         data={"name": "Hist", "primary_domain": "hist.com", "notification_email": "a@hist.com"},
     )
     services.update_organization(
-        actor=actor_of(admin), organization=org, data={"billing_start_date": "03/02/2026", "approval_required": True}
+        actor=as_actor(admin), organization=org, data={"billing_start_date": "03/02/2026", "approval_required": True}
     )
     history = portal(admin).get(f"/organizations/{org.pk}/").content.decode().split('id="history"')[1]
     assert "03/02/2026" in history

@@ -187,11 +187,13 @@ def _clean_token_expiry(expires_at: dt.datetime | None) -> dt.datetime | None:
         return None
     error = None
     try:
-        if timezone.is_naive(expires_at):
+        offset = expires_at.utcoffset()
+        # Real time zones lie between UTC-12 and UTC+14; anything else is a typing error.
+        if offset is None or not dt.timedelta(hours=-12) <= offset <= dt.timedelta(hours=14):
             raise ValueError
         expires_at = expires_at.astimezone(dt.UTC)
     except (ValueError, OverflowError):
-        error = "Give the expiry date with its time zone, e.g. 2027-06-30T23:59:59+02:00."
+        error = "Give the expiry date with its time zone (UTC-12:00 to UTC+14:00), e.g. 2027-06-30T23:59:59+02:00."
     else:
         now = timezone.now()
         if expires_at <= now:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import tracemalloc
 
+import pytest
+
 from cloudbroker.core.imports import ImportLimits, read_rows
 
 ROWS = 100_000
@@ -36,6 +38,7 @@ def _measure(consume):
     return result, peak
 
 
+@pytest.mark.slow
 def test_100k_row_csv_streams_in_bounded_memory(spec, tmp_path):
     path = tmp_path / "big.csv"
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
@@ -59,6 +62,7 @@ def test_100k_row_csv_streams_in_bounded_memory(spec, tmp_path):
     assert peak < PEAK_BOUND, f"peak {peak:,} bytes"
 
 
+@pytest.mark.slow
 def test_large_xml_streams_in_bounded_memory(spec, tmp_path):
     """30,000 rows (12 MB) keep the test quick under tracemalloc; the reader drops each row."""
     rows = 30_000

@@ -1,0 +1,181 @@
+"""Partner Center's and Microsoft 365 tenants' routes in the permission matrix
+(tests/test_permission_matrix.py runs them)."""
+
+from __future__ import annotations
+
+from cloudbroker.core.permissions import Perm
+from tests.factories import MicrosoftTenantFactory, PartnerCenterConnectionFactory
+from tests.permission_matrix import FOREIGN, MINE, OUTSIDE, Kind, Route, World, broker_wide, has, mine_or_broker_wide
+
+
+def linked_tenants(w: World) -> dict:
+    """A tenant for each organization of the world; both brokers are connected to Partner Center (at
+    an address where nothing answers)."""
+    for broker in (w.broker, w.other_broker):
+        PartnerCenterConnectionFactory(broker=broker)
+    return {scope: MicrosoftTenantFactory(organization=org) for scope, org in w.organizations.items()}
+
+
+KINDS = [
+    Kind("tenant", linked_tenants, mine_or_broker_wide),
+    # A tenant no organization has yet: seen only by who may link it, and who sees the whole broker.
+    Kind(
+        "unlinked",
+        lambda w: {
+            MINE: MicrosoftTenantFactory(broker=w.broker),
+            FOREIGN: MicrosoftTenantFactory(broker=w.other_broker),
+        },
+        lambda role, scope: broker_wide(role) and has(role, Perm.TENANT_LINK),
+    ),
+]
+
+
+ROUTES = [
+    Route(
+        "api pc connection get",
+        "GET",
+        "broker",
+        Perm.PARTNER_CENTER_SYNC,
+        lambda w, o: "/api/v1/partner-center/connection",
+    ),
+    Route(
+        "api pc connection put",
+        "PUT",
+        "broker",
+        Perm.PARTNER_CENTER_MANAGE,
+        lambda w, o: "/api/v1/partner-center/connection",
+        lambda w, o: {"tenant_id": "t2", "client_id": "c2"},
+    ),
+    Route(
+        "api pc connection test",
+        "POST",
+        "broker",
+        Perm.PARTNER_CENTER_SYNC,
+        lambda w, o: "/api/v1/partner-center/connection/test",
+    ),
+    Route(
+        "api pc sync", "POST", "broker", Perm.PARTNER_CENTER_SYNC, lambda w, o: "/api/v1/partner-center/sync", ok=(202,)
+    ),
+    Route("api tenants list", "GET", "none", Perm.TENANT_VIEW, lambda w, o: "/api/v1/tenants/"),
+    # Every organization of this world already has a tenant: a permitted request is refused by that rule (409).
+    Route(
+        "api tenant request",
+        "POST",
+        "organization",
+        Perm.TENANT_MANAGE,
+        lambda w, o: "/api/v1/tenants/",
+        lambda w, o: {
+            "organization": str(o.pk),
+            "company_name": "X",
+            "domain_prefix": "xmatrix",
+            "first_name": "A",
+            "last_name": "B",
+            "email": "a@b.test",
+            "address_line1": "1 St",
+            "city": "C",
+            "postal_code": "1",
+            "country": "SE",
+        },
+        (409,),
+    ),
+    # No Partner Center answers in this test: a permitted check reaches for it and gets 502.
+    Route(
+        "api tenant domain check",
+        "GET",
+        "none",
+        Perm.TENANT_MANAGE,
+        lambda w, o: "/api/v1/tenants/domain-availability?prefix=xmatrix",
+        ok=(502,),
+    ),
+    Route("api tenants auto-link", "POST", "none", Perm.TENANT_LINK, lambda w, o: "/api/v1/tenants/auto-link"),
+    Route("api tenant get", "GET", "tenant", Perm.TENANT_VIEW, lambda w, o: f"/api/v1/tenants/{o.pk}"),
+    Route(
+        "api tenant link",
+        "POST",
+        "unlinked",
+        Perm.TENANT_LINK,
+        lambda w, o: f"/api/v1/tenants/{o.pk}/link",
+        lambda w, o: {"organization": str(w.organizations[OUTSIDE].pk)},
+        (409,),
+    ),
+    Route("api tenant unlink", "DELETE", "tenant", Perm.TENANT_LINK, lambda w, o: f"/api/v1/tenants/{o.pk}/link"),
+    Route(
+        "api tenant create org",
+        "POST",
+        "unlinked",
+        Perm.TENANT_LINK,
+        lambda w, o: f"/api/v1/tenants/{o.pk}/create-organization",
+        lambda w, o: {
+            "name": "From Tenant",
+            "primary_domain": "from-tenant.example",
+            "notification_email": "a@from-tenant.example",
+        },
+        (201,),
+    ),
+    Route("partner_center", "GET", "broker", Perm.PARTNER_CENTER_SYNC, lambda w, o: "/partner-center/", api=False),
+    Route(
+        "partner_center post",
+        "POST",
+        "broker",
+        Perm.PARTNER_CENTER_MANAGE,
+        lambda w, o: "/partner-center/",
+        lambda w, o: {
+            "action": "save",
+            "tenant_id": "t",
+            "client_id": "c",
+            "authority_base": "https://a.test",
+            "api_base_url": "https://b.test",
+            "requests_per_minute": "100",
+            "sync_interval_minutes": "60",
+            # New addresses need the secret again (the factory's connection has one stored).
+            "client_secret": "the-secret-again",
+        },
+        (302,),
+        api=False,
+    ),
+    Route("tenant_list", "GET", "none", Perm.TENANT_VIEW, lambda w, o: "/tenants/", api=False),
+    Route(
+        "tenant_auto_link",
+        "POST",
+        "none",
+        Perm.TENANT_LINK,
+        lambda w, o: "/tenants/auto-link/",
+        lambda w, o: {},
+        api=False,
+    ),
+    Route(
+        "tenant_domain_check",
+        "GET",
+        "none",
+        Perm.TENANT_MANAGE,
+        lambda w, o: "/tenants/domain-check/?domain_prefix=xmatrix",
+        api=False,
+    ),
+    Route("tenant_detail", "GET", "tenant", Perm.TENANT_VIEW, lambda w, o: f"/tenants/{o.pk}/", api=False),
+    Route(
+        "tenant_detail post",
+        "POST",
+        "unlinked",
+        Perm.TENANT_LINK,
+        lambda w, o: f"/tenants/{o.pk}/",
+        lambda w, o: {"action": "link", "organization": str(w.organizations[OUTSIDE].pk)},
+        (302,),
+        api=False,
+    ),
+    Route(
+        "organization_services",
+        "GET",
+        "organization",
+        Perm.ORGANIZATION_VIEW,
+        lambda w, o: f"/organizations/{o.pk}/services/",
+        api=False,
+    ),
+    Route(
+        "organization_add_microsoft365",
+        "GET",
+        "organization",
+        Perm.TENANT_MANAGE,
+        lambda w, o: f"/organizations/{o.pk}/services/microsoft-365/",
+        api=False,
+    ),
+]
