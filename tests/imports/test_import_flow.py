@@ -527,3 +527,26 @@ def test_stored_rows_that_end_early_fail_the_job_instead_of_completing_it(
     drain_jobs()
     run.refresh_from_db()
     assert (run.status, run.created, Organization.objects.count()) == (ImportStatus.COMPLETED, 5, 5)
+
+
+def test_an_exported_file_imported_again_is_unchanged(portal, actor_of, make_staff, org_factory, group_factory):
+    north = group_factory(name="North")
+    org_factory(
+        name="=Formula Ltd",
+        contact_phone="+46 8 123 456",
+        contact_cell_phone="+46 70 123 45 67",
+        contact_name="-Dash",
+        street_address="@Home 1",
+        approval_required=True,
+        approval_limit="12000.50",
+        groups=[north],
+    )
+    org_factory(name="Plain", contact_phone="08 123 456")
+    user = make_staff(StaffRole.GLOBAL_ADMIN)
+    response = portal(user).get("/organizations/export.csv")
+    content = b"".join(response.streaming_content)
+    assert b"'+46 8 123 456" in content and b"'=Formula Ltd" in content  # formulas stay neutralised
+    run = services.start_import(actor=actor_of(user), content=content, filename="organizations.csv")
+    assert run.status == ImportStatus.PREVIEWED, run.refused_message
+    assert list(run.issues.values_list("message", flat=True)) == []
+    assert (run.total_rows, run.unchanged_rows, run.update_rows, run.error_rows) == (2, 2, 0, 0)

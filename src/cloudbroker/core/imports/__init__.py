@@ -20,7 +20,7 @@ Typical use by an entity's import::
 """
 
 from .errors import ImportFileRefused
-from .export import ExportColumn, csv_bytes, iter_csv, neutralise, write_xlsx, xlsx_bytes
+from .export import ExportColumn, csv_bytes, iter_csv, neutralise, restore, write_xlsx, xlsx_bytes
 from .limits import ImportLimits
 from .parsers import FileFormat, ParsedFile, RawRow, cell_text, detect_format, read_rows
 from .spec import Column, ColumnKind, ImportSpec, normalise_header
@@ -45,6 +45,7 @@ __all__ = [
     "neutralise",
     "normalise_header",
     "read_rows",
+    "restore",
     "write_xlsx",
     "xlsx_bytes",
 ]
