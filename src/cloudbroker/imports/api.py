@@ -13,7 +13,7 @@ from cloudbroker.core.permissions import Perm
 from cloudbroker.core.scoping import get_visible_or_404
 from cloudbroker.imports import services
 from cloudbroker.imports.models import ImportRun
-from cloudbroker.imports.schemas import ImportIssueOut, ImportRunOut, JobRef
+from cloudbroker.imports.schemas import ConfirmIn, ImportIssueOut, ImportRunOut, JobRef
 from cloudbroker.organizations.imports import ORGANIZATION_SPEC
 
 router = Router(tags=["imports"])
@@ -60,10 +60,11 @@ def error_report(request, run_id: uuid.UUID):
 
 
 @router.post("/{run_id}/confirm", response={202: JobRef}, summary="Import the previewed file (runs as a job)")
-def confirm(request, run_id: uuid.UUID):
+def confirm(request, run_id: uuid.UUID, payload: ConfirmIn | None = None):
     actor = actor_of(request)
     run = get_visible_or_404(ImportRun.objects, actor, run_id)
-    job = services.confirm_import(actor=actor, run=run)
+    accepted = payload.accepted_conflicts if payload is not None else []
+    job = services.confirm_import(actor=actor, run=run, accepted_conflicts=accepted)
     return Status(202, {"job_id": job.pk, "run_id": run.pk})
 
 

@@ -18,7 +18,7 @@ import queue
 import tempfile
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import IO, Any
 
@@ -34,19 +34,20 @@ from cloudbroker.core.actors import Actor, actor_for_user
 from cloudbroker.core.audit import build_events, snapshot
 from cloudbroker.core.bulk import RawJSON, bulk_insert, insert_rows
 from cloudbroker.core.context import current_request_id
-from cloudbroker.core.errors import Conflict, FieldError, PermissionDenied
-from cloudbroker.core.imports import ImportFileRefused, ImportLimits, ParsedFile, RawRow, read_rows
+from cloudbroker.core.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
+from cloudbroker.core.imports import ImportFileRefused, ImportLimits, ParsedFile, RawRow, RowAction, read_rows
 from cloudbroker.core.jobs import JobContext, enqueue_job, job_runner
 from cloudbroker.core.models import AuditEvent, Job
 from cloudbroker.core.permissions import Perm
-from cloudbroker.imports.models import ImportIssue, ImportKind, ImportRun, ImportStatus
+from cloudbroker.imports.choices import ImportJobKind, ImportKind, ImportPhase, ImportStatus
+from cloudbroker.imports.models import ImportIssue, ImportRun
 from cloudbroker.imports.seen import DiskSeenKeys
 from cloudbroker.organizations.imports import (
     ORGANIZATION_SPEC,
-    RowAction,
     RowOutcome,
     classify,
     clean_rows,
+    describe_changes,
     find_duplicates,
     new_context,
 )
@@ -74,14 +75,47 @@ def import_limits() -> ImportLimits:
     return ImportLimits(max_bytes=settings.IMPORT_MAX_BYTES, max_rows=settings.IMPORT_MAX_ROWS)
 
 
-def _actor_for_run(run: ImportRun) -> Actor:
-    if run.created_by_id is None:
+def _actor_of(run: ImportRun, user_id) -> Actor:
+    """The actor an import's step runs as: a user of the run's broker, or the system (a command)."""
+    if user_id is None:
         return Actor.system(run.broker_id)
-    user = User.objects.get(pk=run.created_by_id)
+    user = User.objects.get(pk=user_id)
     actor = actor_for_user(user)
-    if actor is None:
+    if actor is None or actor.broker_id != run.broker_id:
         raise PermissionDenied("The account that started this import is disabled.")
     return actor
+
+
+def _actor_for_run(run: ImportRun) -> Actor:
+    """The preview reads with the uploader's rights; the import writes with the confirmer's."""
+    return _actor_of(run, run.confirmed_by_id if run.confirmed_by_id is not None else run.created_by_id)
+
+
+def _covers(actor: Actor, uploader: Actor) -> bool:
+    """Whether ``actor`` holds at least the rights of ``uploader``: every permission, and a scope
+    that reaches every organization the uploader's does."""
+    if not actor.permissions >= uploader.permissions:
+        return False
+    if actor.scope_is_broker:
+        return True
+    return not uploader.scope_is_broker and actor.group_ids >= uploader.group_ids
+
+
+def _require_may_run(actor: Actor, run: ImportRun) -> None:
+    """Only the uploader, or someone with at least the uploader's rights, starts a run's import.
+
+    The import then runs as ``actor`` (each row checked again against their rights) and its audit
+    events name them."""
+    if run.created_by_id is not None and run.created_by_id == actor.user_id:
+        return
+    try:
+        uploader = _actor_of(run, run.created_by_id)
+    except (PermissionDenied, User.DoesNotExist):
+        uploader = None
+    if uploader is None or not _covers(actor, uploader):
+        raise PermissionDenied(
+            "Only the person who uploaded this file, or someone with at least the same rights, can import it."
+        )
 
 
 def start_import(
@@ -123,7 +157,7 @@ def start_import(
             run.save()
             if not inline:
                 run.preview_job = enqueue_job(
-                    kind="imports.preview",
+                    kind=ImportJobKind.PREVIEW,
                     broker_id=actor.broker_id,
                     created_by=actor.user,
                     params={"run_id": str(run.pk)},
@@ -158,7 +192,7 @@ def _chunks(rows: Iterator[RawRow], size: int) -> Iterator[list[RawRow]]:
         yield chunk
 
 
-def _issues(run: ImportRun, outcomes: list[RowOutcome], phase: str) -> list[ImportIssue]:
+def _issues(run: ImportRun, outcomes: list[RowOutcome], phase: ImportPhase) -> list[ImportIssue]:
     labels = {c.key: c.label for c in ORGANIZATION_SPEC.columns}
     return [
         ImportIssue(run=run, phase=phase, row=o.number, column=labels.get(e.field, e.field) or "", message=e.message)
@@ -286,15 +320,18 @@ def run_preview(run: ImportRun, ctx: JobContext | None = None, *, parsed: Parsed
     """Classify every row of the file (reads only) and store counts, the first rows and every issue.
 
     ``parsed`` is the run's file already open (the upload whose header ``start_import`` checked)."""
-    actor = _actor_for_run(run)
-    counts = {RowAction.NEW: 0, RowAction.UPDATE: 0, RowAction.UNCHANGED: 0, RowAction.ERROR: 0}
+    actor = _actor_of(run, run.created_by_id)
+    counts = dict.fromkeys(RowAction, 0)
     shown: list[dict[str, Any]] = []
+    conflicts: list[dict[str, Any]] = []
     labels = {c.key: c.label for c in ORGANIZATION_SPEC.columns}
-    ImportIssue.objects.filter(run=run, phase="preview").delete()
+    ImportIssue.objects.filter(run=run, phase=ImportPhase.PREVIEW).delete()
 
     def on_chunk(outcomes: list[RowOutcome]) -> None:
         for o in outcomes:
             counts[o.action] += 1
+            if o.action == RowAction.CONFLICT:
+                conflicts.append({"row": o.number, **o.conflict})
         for o in outcomes[: max(0, PREVIEW_ROWS_SHOWN - len(shown))]:
             shown.append(
                 {
@@ -302,10 +339,11 @@ def run_preview(run: ImportRun, ctx: JobContext | None = None, *, parsed: Parsed
                     "action": o.action,
                     "values": o.values,
                     "errors": [{"field": labels.get(e.field, e.field), "message": e.message} for e in o.errors],
-                    "changes": sorted(o.changes),
+                    "changes": describe_changes(o) if o.action in (RowAction.UPDATE, RowAction.CONFLICT) else [],
+                    "conflict": o.conflict if o.action == RowAction.CONFLICT else None,
                 }
             )
-        ImportIssue.objects.bulk_create(_issues(run, outcomes, "preview"), batch_size=1000)
+        ImportIssue.objects.bulk_create(_issues(run, outcomes, ImportPhase.PREVIEW), batch_size=1000)
 
     try:
         total = _prepare(run, actor, on_chunk, ctx, keep=not run.dry_run, parsed=parsed)
@@ -319,13 +357,15 @@ def run_preview(run: ImportRun, ctx: JobContext | None = None, *, parsed: Parsed
         update_rows=counts[RowAction.UPDATE],
         unchanged_rows=counts[RowAction.UNCHANGED],
         error_rows=counts[RowAction.ERROR],
+        conflict_rows=counts[RowAction.CONFLICT],
+        conflicts=conflicts,
         preview=shown,
         updated_at=timezone.now(),
     )
     return run
 
 
-@job_runner("imports.preview")
+@job_runner(ImportJobKind.PREVIEW)
 def _preview_job(ctx: JobContext) -> dict[str, Any]:
     run = ImportRun.objects.get(pk=ctx.params["run_id"])
     run_preview(run, ctx)
@@ -333,23 +373,54 @@ def _preview_job(ctx: JobContext) -> dict[str, Any]:
     return {"run_id": str(run.pk), "rows": run.total_rows}
 
 
-def confirm_import(*, actor: Actor, run: ImportRun) -> Job:
-    """'Create/Import organizations': hand the previewed file to the import job."""
+def _accepted_rows(run: ImportRun, accepted_conflicts: Iterable[int]) -> list[int]:
+    """The conflicts accepted, checked: every conflict of the preview, and nothing else."""
+    conflicts = {c["row"]: c for c in run.conflicts}
+    accepted = sorted({int(row) for row in accepted_conflicts})
+    errors = [
+        FieldError("accepted_conflicts", f"Row {row} is not a conflict of this import.", "not_a_conflict", row)
+        for row in accepted
+        if row not in conflicts
+    ]
+    errors += [
+        FieldError(
+            "accepted_conflicts",
+            f"Row {row}: the customer number {c['customer_number']} belongs to {c['name']} ({c['domain']}), "
+            f"not to {c['new_name']} ({c['new_domain']}). Accept this conflict to update it, or correct the file.",
+            "conflict_not_accepted",
+            row,
+        )
+        for row, c in sorted(conflicts.items())
+        if row not in accepted
+    ]
+    if errors:
+        raise ValidationFailed(errors)
+    return accepted
+
+
+def confirm_import(*, actor: Actor, run: ImportRun, accepted_conflicts: Iterable[int] = ()) -> Job:
+    """'Create/Import organizations': hand the previewed file to the import job.
+
+    Only the uploader, or someone with at least their rights, confirms; the job runs as the one who
+    confirms. Every conflict of the preview must be accepted (by its row number)."""
     actor.require(Perm.ORGANIZATION_CREATE)
     with transaction.atomic():
         run = ImportRun.objects.select_for_update().get(pk=run.pk)
+        _require_may_run(actor, run)
         if run.status != ImportStatus.PREVIEWED:
             raise Conflict(f"This import cannot be started: it is {run.get_status_display().lower()}.")
         if run.dry_run:
             raise Conflict("This was a dry run; upload the file again to import it.")
         if not run.can_confirm:
             raise Conflict("There is nothing to import: every row is unchanged or has errors.")
+        run.accepted_conflicts = _accepted_rows(run, accepted_conflicts)
         job = enqueue_job(
-            kind="imports.apply", broker_id=run.broker_id, created_by=actor.user, params={"run_id": str(run.pk)}
+            kind=ImportJobKind.APPLY, broker_id=run.broker_id, created_by=actor.user, params={"run_id": str(run.pk)}
         )
         run.job = job
+        run.confirmed_by = actor.user
         run.status = ImportStatus.IMPORTING
-        run.save(update_fields=["job", "status", "updated_at"])
+        run.save(update_fields=["job", "confirmed_by", "accepted_conflicts", "status", "updated_at"])
     return job
 
 
@@ -526,11 +597,13 @@ def _write_chunk(
     for event in audit:
         event.occurred_at = now
     bulk_insert(AuditEvent, audit)
-    ImportIssue.objects.bulk_create(_issues(run, [o for o in outcomes if o.action == RowAction.ERROR], "import"))
+    ImportIssue.objects.bulk_create(
+        _issues(run, [o for o in outcomes if o.action == RowAction.ERROR], ImportPhase.IMPORT)
+    )
     return counts
 
 
-@job_runner("imports.apply")
+@job_runner(ImportJobKind.APPLY)
 def _apply_job(ctx: JobContext) -> dict[str, Any]:
     run = ImportRun.objects.get(pk=ctx.params["run_id"])
     if run.status == ImportStatus.COMPLETED:
@@ -686,7 +759,7 @@ def _apply(ctx: JobContext, run: ImportRun) -> dict[str, Any]:
     committed = {int(start): end for start, end in checkpoint.get("committed", {}).items()}
     if first:
         ctx.log(f"Resuming after row index {first}.")
-    context = new_context(actor)
+    context = new_context(actor, accepted=run.accepted_conflicts, final=True)
     progress = {"done": first + sum(end - start for start, end in committed.items())}
     ctx.progress(progress["done"], run.total_rows or None)
     lock = threading.Lock()
@@ -738,7 +811,7 @@ def _apply(ctx: JobContext, run: ImportRun) -> dict[str, Any]:
         raise PreparedRowsDamaged(f"The import's prepared rows end after {read:,} of {run.total_rows:,} rows.")
     totals = {key: ctx.checkpoint.get(key, 0) for key in _TOTALS}
     # The import's own findings replace the preview's: the data may have changed in between.
-    ImportIssue.objects.filter(run=run, phase="preview").delete()
+    ImportIssue.objects.filter(run=run, phase=ImportPhase.PREVIEW).delete()
     ImportRun.objects.filter(pk=run.pk).update(status=ImportStatus.COMPLETED, **totals, updated_at=timezone.now())
     _forget_prepared(run)
     ctx.log(
@@ -754,17 +827,19 @@ def resume_import(*, actor: Actor, run: ImportRun) -> Job:
     actor.require(Perm.ORGANIZATION_CREATE)
     with transaction.atomic():
         run = ImportRun.objects.select_for_update().get(pk=run.pk)
+        _require_may_run(actor, run)
         if run.status != ImportStatus.FAILED:
             raise Conflict("Only a failed import can be run again.")
         checkpoint = run.job.result.get("checkpoint", {}) if run.job else {}
         job = enqueue_job(
-            kind="imports.apply", broker_id=run.broker_id, created_by=actor.user, params={"run_id": str(run.pk)}
+            kind=ImportJobKind.APPLY, broker_id=run.broker_id, created_by=actor.user, params={"run_id": str(run.pk)}
         )
         job.result = {"checkpoint": checkpoint}
         job.save(update_fields=["result"])
         run.job = job
+        run.confirmed_by = actor.user
         run.status = ImportStatus.IMPORTING
-        run.save(update_fields=["job", "status", "updated_at"])
+        run.save(update_fields=["job", "confirmed_by", "status", "updated_at"])
     return job
 
 

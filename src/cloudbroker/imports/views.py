@@ -7,13 +7,14 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views import View
 
-from cloudbroker.core.errors import DomainError
+from cloudbroker.core.errors import DomainError, ValidationFailed
 from cloudbroker.core.imports import build_template, iter_csv
 from cloudbroker.core.permissions import Perm
 from cloudbroker.core.scoping import get_visible_or_404
 from cloudbroker.core.views import ActorMixin
 from cloudbroker.imports import services
-from cloudbroker.imports.models import ImportRun, ImportStatus
+from cloudbroker.imports.choices import ImportStatus
+from cloudbroker.imports.models import ImportRun
 from cloudbroker.organizations.imports import ORGANIZATION_SPEC
 
 
@@ -76,7 +77,11 @@ class ImportDetailView(ImportRunMixin, View):
             if request.POST.get("action") == "resume":
                 services.resume_import(actor=self.actor, run=self.run)
             else:
-                services.confirm_import(actor=self.actor, run=self.run)
+                accepted = [int(v) for v in request.POST.getlist("accept") if v.isdigit()]
+                services.confirm_import(actor=self.actor, run=self.run, accepted_conflicts=accepted)
+        except ValidationFailed as exc:
+            for error in exc.errors:
+                messages.error(request, error.message)
         except DomainError as exc:
             messages.error(request, exc.message)
         else:

@@ -8,6 +8,7 @@ chunk by chunk, inside transactions.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 from collections.abc import Iterable, Sequence
@@ -19,10 +20,25 @@ from django.db.models.functions import Lower
 
 from cloudbroker.core.actors import Actor
 from cloudbroker.core.errors import FieldError
-from cloudbroker.core.imports import Column, ColumnKind, ImportSpec, RawRow
-from cloudbroker.core.permissions import Perm, Scope
+from cloudbroker.core.imports import (
+    CLEAR_MARKER,
+    Column,
+    ColumnKind,
+    ImportSpec,
+    RawRow,
+    RowAction,
+    cell_text,
+    is_clear,
+)
+from cloudbroker.core.permissions import Perm
 from cloudbroker.organizations.models import Organization, OrganizationGroup
-from cloudbroker.organizations.validation import FIELD_LABELS, ORGANIZATION_FIELDS, clean_organization
+from cloudbroker.organizations.services import approval_settings_errors, new_organization_group_errors
+from cloudbroker.organizations.validation import (
+    FIELD_LABELS,
+    MANDATORY_FIELDS,
+    ORGANIZATION_FIELDS,
+    clean_organization,
+)
 
 __all__ = [
     "ORGANIZATION_SPEC",
@@ -31,6 +47,7 @@ __all__ = [
     "SeenKeys",
     "classify",
     "clean_rows",
+    "describe_changes",
     "find_duplicates",
 ]
 
@@ -41,7 +58,7 @@ _HELP = {
     "notification_email": "Where notifications for this customer are sent.",
     "approval_required": "TRUE to require approval of all self-service transactions, FALSE to switch it off.",
     "approval_limit": "Annual financial limit per transaction (monthly amounts are converted to annual).",
-    "billing_start_date": "Date from which billing reports can be run, as DD/MM/YYYY. Empty: today.",
+    "billing_start_date": "Date from which billing reports can be run, as DD/MM/YYYY. Empty: today (for a new one).",
     "customer_number": "Your reference for the customer; used to recognise it when you import again.",
     "street_address": "First line of the address.",
     "postal_code": "Post or zip code.",
@@ -52,26 +69,31 @@ _HELP = {
     "contact_phone": "Primary contact's phone number.",
     "contact_email": "Primary contact's e-mail address.",
     "contact_cell_phone": "Primary contact's cell or mobile phone number.",
-    "groups": "Organization group names, separated by ; (Key Account Managers and Sales Agents: one of theirs).",
+    "groups": (
+        "Organization group names, separated by ; (Key Account Managers and Sales Agents: one of theirs). "
+        f"{CLEAR_MARKER} takes an existing organization out of every group (group administrators)."
+    ),
 }
+# The template's example row: no real organization (example.com is reserved for examples, RFC 2606),
+# and a row with its primary domain is never imported (``ORGANIZATION_SPEC.example_keys``).
 _EXAMPLE = {
-    "name": "Contoso Ltd",
-    "primary_domain": "contoso.com",
-    "registration_number": "556677-8899",
-    "notification_email": "it@contoso.com",
+    "name": "Example Organization (replace this row)",
+    "primary_domain": "example.com",
+    "registration_number": "000000-0000",
+    "notification_email": "it@example.com",
     "approval_required": "FALSE",
     "approval_limit": "12000",
     "billing_start_date": "01/01/2027",
-    "customer_number": "C-1001",
-    "street_address": "Storgatan 1",
+    "customer_number": "EXAMPLE-1",
+    "street_address": "1 Example Street",
     "postal_code": "111 22",
     "city": "Stockholm",
     "state": "",
     "country": "SE",
-    "contact_name": "Alex Andersson",
-    "contact_phone": "+46 8 123 456",
-    "contact_email": "alex@contoso.com",
-    "contact_cell_phone": "+46 70 123 45 67",
+    "contact_name": "Alex Example",
+    "contact_phone": "+46 8 000 000",
+    "contact_email": "alex@example.com",
+    "contact_cell_phone": "+46 70 000 00 00",
     "groups": "North",
 }
 _KIND = {
@@ -118,18 +140,21 @@ ORGANIZATION_SPEC = ImportSpec(
     xml_root="organizations",
     xml_row="organization",
     sheet_name="Organizations",
+    example_keys=("primary_domain",),
+    notes=(
+        "A row whose customer number (or, without one, primary domain) matches an existing organization "
+        "updates it; the preview shows every change, field by field, before anything is written.",
+        "An empty cell leaves the existing value as it is. To clear a field, enter "
+        f"{CLEAR_MARKER} in its cell (mandatory fields and the billing start date cannot be cleared).",
+        "A row whose customer number matches an organization with another name and another primary domain is "
+        "a conflict: it is imported only if you accept it, row by row, before confirming.",
+        "The example row (primary domain example.com) is never imported: replace it with your data.",
+    ),
 )
 
 
 _SPEC_KEYS = frozenset(ORGANIZATION_SPEC.keys)
 _FIELD_KEYS = frozenset(ORGANIZATION_FIELDS)
-
-
-class RowAction:
-    NEW = "new"
-    UPDATE = "update"
-    UNCHANGED = "unchanged"
-    ERROR = "error"
 
 
 @dataclass
@@ -141,6 +166,7 @@ class RowOutcome:
     errors: list[FieldError] = field(default_factory=list)
     target: Organization | None = None
     groups: list[OrganizationGroup] | None = None  # None: leave the organization's groups alone
+    conflict: dict[str, Any] | None = None  # matched by customer number, but another name and domain
 
     @property
     def changes(self) -> dict[str, Any]:
@@ -157,7 +183,40 @@ def _comparable(value: Any) -> Any:
     return str(value) if not isinstance(value, bool) else value
 
 
+def _shown(value: Any) -> str:
+    """A value as the preview shows it: as it would be written in the file (DD/MM/YYYY, TRUE)."""
+    if value is None:
+        return ""
+    if hasattr(value, "code") and not isinstance(value, str):
+        return value.code or ""
+    if isinstance(value, bool | dt.date):
+        return cell_text(value)
+    return str(value)
+
+
+def describe_changes(outcome: RowOutcome) -> list[dict[str, str]]:
+    """Each change an update makes, field by field: label, value before and value after."""
+    if outcome.target is None:
+        return []
+    target = outcome.target
+    changes = [
+        {"field": FIELD_LABELS[key], "before": _shown(getattr(target, key)), "after": _shown(value)}
+        for key, value in outcome.changes.items()
+    ]
+    if outcome.groups is not None:
+        changes.append(
+            {
+                "field": "Organization groups",
+                "before": "; ".join(sorted(g.name for g in target.groups.all())),
+                "after": "; ".join(sorted(g.name for g in outcome.groups)),
+            }
+        )
+    return changes
+
+
 def _split_groups(text: str) -> list[str]:
+    if is_clear(text):
+        return []
     return [part.strip() for part in text.replace(",", ";").split(";") if part.strip()]
 
 
@@ -188,20 +247,51 @@ DUPLICATE_KEYS = ("customer_number", "primary_domain")
 class _Context:
     """What classification needs from the database, loaded once per import."""
 
-    def __init__(self, actor: Actor, seen: SeenKeys | None = None) -> None:
+    def __init__(
+        self, actor: Actor, seen: SeenKeys | None = None, *, accepted: Iterable[int] = (), final: bool = False
+    ) -> None:
         self.actor = actor
         self.groups_by_name = {g.name.casefold(): g for g in OrganizationGroup.objects.visible_to(actor)}
         self.seen = seen if seen is not None else SeenKeys()
+        self.accepted = frozenset(accepted)  # the rows whose conflict the person accepted
+        self.final = final  # the import itself: a conflict not accepted is an error, not a question
+
+
+_NOT_CLEARABLE = frozenset({*MANDATORY_FIELDS, "billing_start_date"})
 
 
 def clean_rows(rows: Iterable[RawRow]) -> list[RowOutcome]:
-    """Clean each row with ``clean_organization``: no database access."""
+    """Clean each row with ``clean_organization``: no database access.
+
+    An empty cell is left out (an existing organization keeps that field; a new one gets the
+    default), and a mandatory one is reported missing. A cell holding ``#CLEAR`` clears its field.
+    The template's example row is an error: it is never imported."""
     outcomes: list[RowOutcome] = []
-    spec_keys, field_keys = _SPEC_KEYS, _FIELD_KEYS
+    spec_keys, field_keys, spec = _SPEC_KEYS, _FIELD_KEYS, ORGANIZATION_SPEC
     for raw in rows:
         values = {k: v for k, v in raw.values.items() if k in spec_keys}
-        data = {k: v for k, v in values.items() if k in field_keys}
+        data = {k: v for k, v in values.items() if v and k in field_keys}
+        cleared = [k for k, v in data.items() if is_clear(v)]
+        refused = []
+        for key in cleared:
+            if key in _NOT_CLEARABLE:
+                del data[key]
+                refused.append(FieldError(key, f"{FIELD_LABELS[key]} cannot be cleared.", "not_clearable", raw.number))
+            else:
+                data[key] = ""
         cleaned, errors = clean_organization(data, row=raw.number, partial=False)
+        if refused:
+            keys = {e.field for e in refused}
+            errors = [e for e in errors if e.field not in keys] + refused
+        if spec.is_example(values):
+            errors = [
+                FieldError(
+                    "primary_domain",
+                    "This is the template's example row: replace it with your own data.",
+                    "example_row",
+                    raw.number,
+                )
+            ]
         outcomes.append(RowOutcome(raw.number, RowAction.NEW, values, cleaned, errors))
     return outcomes
 
@@ -249,14 +339,33 @@ def classify(
     """
     _match_existing(ctx, outcomes if match is None else list(match))
     for outcome, found in zip(outcomes, duplicates, strict=True):
+        if outcome.errors and outcome.errors[0].code == "example_row":
+            outcome.action = RowAction.ERROR  # the template's example: nothing else to say about it
+            continue
         _apply_rules(ctx, outcome, found)
+        if outcome.conflict is not None and outcome.number not in ctx.accepted and not outcome.errors:
+            if ctx.final:
+                outcome.errors.append(
+                    FieldError("customer_number", _conflict_message(outcome.conflict), "conflict", outcome.number)
+                )
+            else:
+                outcome.action = RowAction.CONFLICT
         if outcome.errors:
             outcome.action = RowAction.ERROR
     return outcomes
 
 
-def new_context(actor: Actor, seen: SeenKeys | None = None) -> _Context:
-    return _Context(actor, seen)
+def _conflict_message(conflict: dict[str, Any]) -> str:
+    return (
+        f"The customer number {conflict['customer_number']} belongs to {conflict['name']} ({conflict['domain']}), "
+        "which has another name and domain; accept the conflict to update it, or correct the row."
+    )
+
+
+def new_context(
+    actor: Actor, seen: SeenKeys | None = None, *, accepted: Iterable[int] = (), final: bool = False
+) -> _Context:
+    return _Context(actor, seen, accepted=accepted, final=final)
 
 
 def _existing(broker_id, numbers: set[str], domains: set[str]) -> list[Organization]:
@@ -346,6 +455,21 @@ def _match_existing(ctx: _Context, outcomes: list[RowOutcome]) -> None:
             )
             continue
         outcome.target = target
+        if (
+            target is not None
+            and number
+            and outcome.cleaned.get("name", "").casefold() != target.name.casefold()
+            and domain != target.primary_domain.lower()
+        ):
+            # The customer number is another company's: name and domain both differ.
+            outcome.conflict = {
+                "customer_number": number,
+                "organization_id": str(target.pk),
+                "name": target.name,
+                "domain": target.primary_domain,
+                "new_name": outcome.cleaned.get("name", ""),
+                "new_domain": domain or "",
+            }
 
 
 def _apply_rules(ctx: _Context, outcome: RowOutcome, duplicates: list[FieldError]) -> None:
@@ -372,32 +496,9 @@ def _apply_rules(ctx: _Context, outcome: RowOutcome, duplicates: list[FieldError
             outcome.errors.append(
                 FieldError("name", "Your role cannot create organizations.", "permission_denied", outcome.number)
             )
-        if actor.scope is Scope.GROUPS and len(names) != 1:
-            outcome.errors.append(
-                FieldError(
-                    "groups", "Give one of your organization groups for a new organization.", "required", outcome.number
-                )
-            )
-        if len(groups) > 1 and not actor.has(Perm.ORGANIZATION_MULTI_GROUP):
-            outcome.errors.append(
-                FieldError(
-                    "groups",
-                    "Only a Global Admin or Super Admin can put an organization in more than one group.",
-                    "too_many_groups",
-                    outcome.number,
-                )
-            )
-        if (
-            outcome.cleaned.get("approval_required") is True or outcome.cleaned.get("approval_limit") is not None
-        ) and not actor.has(Perm.APPROVAL_SETTINGS_CHANGE):
-            outcome.errors.append(
-                FieldError(
-                    "approval_required",
-                    "Your role cannot change approval settings.",
-                    "permission_denied",
-                    outcome.number,
-                )
-            )
+        if len(groups) == len(names):  # a name not found is reported above
+            outcome.errors.extend(new_organization_group_errors(actor, groups, row=outcome.number))
+        outcome.errors.extend(approval_settings_errors(actor, outcome.cleaned, row=outcome.number))
         outcome.groups = groups
         outcome.action = RowAction.NEW
         return
@@ -409,13 +510,9 @@ def _apply_rules(ctx: _Context, outcome: RowOutcome, duplicates: list[FieldError
         outcome.errors.append(
             FieldError("name", "Your role cannot change organizations.", "permission_denied", outcome.number)
         )
-    if {"approval_required", "approval_limit"} & set(changes) and not actor.has(Perm.APPROVAL_SETTINGS_CHANGE):
-        outcome.errors.append(
-            FieldError(
-                "approval_required", "Your role cannot change approval settings.", "permission_denied", outcome.number
-            )
-        )
-    if names and actor.has(Perm.GROUP_MANAGE):
+    outcome.errors.extend(approval_settings_errors(actor, changes, current=outcome.target, row=outcome.number))
+    clear_groups = is_clear(outcome.values.get("groups", ""))
+    if (names or clear_groups) and actor.has(Perm.GROUP_MANAGE):
         current = {g.pk for g in outcome.target.groups.all()}
         if current != {g.pk for g in groups}:
             outcome.groups = groups

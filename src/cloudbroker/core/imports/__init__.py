@@ -23,10 +23,12 @@ from .errors import ImportFileRefused
 from .export import ExportColumn, csv_bytes, iter_csv, neutralise, restore, write_xlsx, xlsx_bytes
 from .limits import ImportLimits
 from .parsers import FileFormat, ParsedFile, RawRow, cell_text, detect_format, read_rows
+from .rows import CLEAR_MARKER, RowAction, is_clear
 from .spec import Column, ColumnKind, ImportSpec, normalise_header
 from .templates import TemplateFile, build_template
 
 __all__ = [
+    "CLEAR_MARKER",
     "Column",
     "ColumnKind",
     "ExportColumn",
@@ -36,11 +38,13 @@ __all__ = [
     "ImportSpec",
     "ParsedFile",
     "RawRow",
+    "RowAction",
     "TemplateFile",
     "build_template",
     "cell_text",
     "csv_bytes",
     "detect_format",
+    "is_clear",
     "iter_csv",
     "neutralise",
     "normalise_header",

@@ -101,10 +101,16 @@ class ImportSpec:
     xml_root: str = "rows"
     xml_row: str = "row"
     sheet_name: str | None = None
+    #: The columns whose example values mark a row as the template's example row (never imported).
+    example_keys: tuple[str, ...] = ()
+    #: General notes for the person filling in the template (its instructions and the import page).
+    notes: tuple[str, ...] = ()
     _lookup: dict[str, Column] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "columns", tuple(self.columns))
+        object.__setattr__(self, "example_keys", tuple(self.example_keys))
+        object.__setattr__(self, "notes", tuple(self.notes))
         lookup: dict[str, Column] = {}
         keys: set[str] = set()
         for column in self.columns:
@@ -119,6 +125,17 @@ class ImportSpec:
                     )
                 lookup[spelling] = column
         object.__setattr__(self, "_lookup", lookup)
+
+    def is_example(self, values: dict[str, str]) -> bool:
+        """Whether a row is the template's example row: every one of ``example_keys`` holds its
+        column's example value (compared without case and surrounding spaces)."""
+        if not self.example_keys:
+            return False
+        for key in self.example_keys:
+            example = self.column(key).example.strip().casefold()
+            if not example or (values.get(key) or "").strip().casefold() != example:
+                return False
+        return True
 
     @property
     def required_columns(self) -> tuple[Column, ...]:

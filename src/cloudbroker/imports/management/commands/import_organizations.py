@@ -19,7 +19,7 @@ from cloudbroker.core.errors import DomainError
 from cloudbroker.core.jobs import JobContext
 from cloudbroker.core.models import Job
 from cloudbroker.imports import services
-from cloudbroker.imports.models import ImportStatus
+from cloudbroker.imports.choices import ImportStatus
 
 
 class _ProgressContext(JobContext):
