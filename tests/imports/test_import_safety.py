@@ -277,17 +277,17 @@ def test_the_job_runs_as_the_confirmer_and_the_audit_names_them(
         csv_of("Fabrikam AB,fabrikam.se,it@fabrikam.se,C-1,,Malmö,,,,,", "New Co,new-co.com,it@new-co.com,C-2,,,,,,,"),
     )
     run = confirm_and_run(actor_of(confirmer), run, django_capture_on_commit_callbacks)
+    events = AuditEvent.objects.filter(action__in=["organization.created", "organization.updated"])
+    assert sorted((e.action, e.actor_id, e.actor_label) for e in events) == [
+        ("organization.created", confirmer.pk, confirmer.email),
+        ("organization.updated", confirmer.pk, confirmer.email),
+    ]
     assert (run.status, run.created, run.updated, run.confirmed_by_id) == (
         ImportStatus.COMPLETED,
         1,
         1,
         confirmer.pk,
     )
-    events = AuditEvent.objects.filter(action__in=["organization.created", "organization.updated"])
-    assert sorted((e.action, e.actor_id, e.actor_label) for e in events) == [
-        ("organization.created", confirmer.pk, confirmer.email),
-        ("organization.updated", confirmer.pk, confirmer.email),
-    ]
 
 
 def test_the_uploader_confirms_their_own_preview(make_staff, actor_of, django_capture_on_commit_callbacks):
