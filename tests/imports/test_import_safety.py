@@ -200,7 +200,7 @@ def test_the_api_confirms_a_conflict_only_when_it_is_accepted(
     assert refused.status_code == 422
     assert refused.json()["errors"][0]["row"] == 2
     with django_capture_on_commit_callbacks(execute=True):
-        accepted = client.post(f"/api/v1/imports/{body['id']}/confirm", {"accepted_conflicts": [2]})
+        accepted = client.post(f"/api/v1/imports/{body['id']}/confirm?accept=2")
     assert accepted.status_code == 202
     drain_jobs()
     fabrikam.refresh_from_db()
@@ -259,12 +259,22 @@ def test_a_support_admin_cannot_confirm_a_super_admins_preview(api, make_staff, 
     assert fabrikam.approval_required is True
 
 
-def test_a_kam_cannot_confirm_a_preview_of_an_account_manager_with_other_groups(make_staff, actor_of, group_factory):
+def test_someone_with_fewer_rights_confirms_only_rows_that_import_the_same_for_them(
+    make_staff, actor_of, group_factory, django_capture_on_commit_callbacks
+):
     north, south = group_factory(name="N"), group_factory(name="S")
     uploader = make_staff(StaffRole.KEY_ACCOUNT_MANAGER, groups=[north, south])
-    run = preview(actor_of(uploader), csv_of("A Co,a-co.com,it@a-co.com,A-1,,,,,,,N"))
-    with pytest.raises(PermissionDenied):
-        services.confirm_import(actor=actor_of(make_staff(StaffRole.KEY_ACCOUNT_MANAGER, groups=[north])), run=run)
+    colleague = actor_of(make_staff(StaffRole.KEY_ACCOUNT_MANAGER, groups=[north]))
+    beyond = preview(
+        actor_of(uploader),
+        csv_of("A Co,a-co.com,it@a-co.com,A-1,,,,,,,N", "B Co,b-co.com,it@b-co.com,B-1,,,,,,,S"),
+    )
+    assert beyond.new_rows == 2
+    with pytest.raises(PermissionDenied, match="row 3 "):
+        services.confirm_import(actor=colleague, run=beyond)
+    within = preview(actor_of(uploader), csv_of("A Co,a-co.com,it@a-co.com,A-1,,,,,,,N"))
+    within = confirm_and_run(colleague, within, django_capture_on_commit_callbacks)
+    assert (within.status, within.created, within.confirmed_by_id) == (ImportStatus.COMPLETED, 1, colleague.user_id)
 
 
 def test_the_job_runs_as_the_confirmer_and_the_audit_names_them(

@@ -2,7 +2,7 @@ import uuid
 from typing import Literal
 
 from django.http import HttpResponse, StreamingHttpResponse
-from ninja import File, Form, Router, Status
+from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
@@ -13,10 +13,15 @@ from cloudbroker.core.permissions import Perm
 from cloudbroker.core.scoping import get_visible_or_404
 from cloudbroker.imports import services
 from cloudbroker.imports.models import ImportRun
-from cloudbroker.imports.schemas import ConfirmIn, ImportIssueOut, ImportRunOut, JobRef
+from cloudbroker.imports.schemas import ImportIssueOut, ImportRunOut, JobRef
 from cloudbroker.organizations.imports import ORGANIZATION_SPEC
 
 router = Router(tags=["imports"])
+
+ACCEPT_HELP = (
+    "The row number of each conflict accepted (?accept=2&accept=7): every conflict of the preview "
+    "(a customer number matching an organization with another name and domain) must be accepted."
+)
 
 
 @router.get(
@@ -60,11 +65,10 @@ def error_report(request, run_id: uuid.UUID):
 
 
 @router.post("/{run_id}/confirm", response={202: JobRef}, summary="Import the previewed file (runs as a job)")
-def confirm(request, run_id: uuid.UUID, payload: ConfirmIn | None = None):
+def confirm(request, run_id: uuid.UUID, accept: list[int] = Query([], description=ACCEPT_HELP)):
     actor = actor_of(request)
     run = get_visible_or_404(ImportRun.objects, actor, run_id)
-    accepted = payload.accepted_conflicts if payload is not None else []
-    job = services.confirm_import(actor=actor, run=run, accepted_conflicts=accepted)
+    job = services.confirm_import(actor=actor, run=run, accepted_conflicts=accept)
     return Status(202, {"job_id": job.pk, "run_id": run.pk})
 
 

@@ -72,9 +72,3 @@ class ImportIssueOut(Schema):
 class JobRef(Schema):
     job_id: uuid.UUID
     run_id: uuid.UUID
-
-
-class ConfirmIn(Schema):
-    """The row numbers of the conflicts accepted: every conflict of the preview must be accepted."""
-
-    accepted_conflicts: list[int] = []

@@ -101,8 +101,41 @@ def _covers(actor: Actor, uploader: Actor) -> bool:
     return not uploader.scope_is_broker and actor.group_ids >= uploader.group_ids
 
 
+_RECHECK_SHOWN = 5  # rows named when a confirmer's rights do not cover the preview
+
+
+def _signature(outcome: RowOutcome) -> tuple:
+    """What a row would do: its action, the fields it changes and the groups it sets."""
+    groups = None if outcome.groups is None else sorted(str(g.pk) for g in outcome.groups)
+    return outcome.action, sorted(outcome.changes), groups
+
+
+def _rows_beyond(actor: Actor, uploader: Actor, run: ImportRun) -> list[str]:
+    """The rows the uploader's rights would import that ``actor``'s would not import the same way
+    (each classified again under both), described for the refusal; at most a few."""
+    _ensure_prepared(run, uploader)
+    theirs, mine = new_context(uploader), new_context(actor)
+    found: list[str] = []
+    for chunk in _chunks(_stored_rows(run), CHUNK_ROWS):
+        pairs_u, pairs_c = [_outcome(r) for r in chunk], [_outcome(r) for r in chunk]
+        classify(theirs, [o for o, _ in pairs_u], [d for _, d in pairs_u])
+        classify(mine, [o for o, _ in pairs_c], [d for _, d in pairs_c])
+        for (u, _), (c, _) in zip(pairs_u, pairs_c, strict=True):
+            if u.action in _WRITES and _signature(u) != _signature(c):
+                reason = c.errors[0].message if c.errors else f"it would be {c.action.label.lower()} for you"
+                found.append(f"row {u.number} ({reason})")
+                if len(found) == _RECHECK_SHOWN:
+                    return found
+    return found
+
+
+_WRITES = frozenset({RowAction.NEW, RowAction.UPDATE, RowAction.CONFLICT})
+
+
 def _require_may_run(actor: Actor, run: ImportRun) -> None:
-    """Only the uploader, or someone with at least the uploader's rights, starts a run's import.
+    """Only the uploader, or someone with at least the uploader's rights for this file, starts its
+    import: every permission and scope of the uploader, or else every row checked again under the
+    confirmer's rights and found to import exactly as it would for the uploader.
 
     The import then runs as ``actor`` (each row checked again against their rights) and its audit
     events name them."""
@@ -112,9 +145,14 @@ def _require_may_run(actor: Actor, run: ImportRun) -> None:
         uploader = _actor_of(run, run.created_by_id)
     except (PermissionDenied, User.DoesNotExist):
         uploader = None
-    if uploader is None or not _covers(actor, uploader):
+    if uploader is not None and _covers(actor, uploader):
+        return
+    rows = _rows_beyond(actor, uploader, run) if uploader is not None else ["the uploader's account is disabled"]
+    if rows:
         raise PermissionDenied(
-            "Only the person who uploaded this file, or someone with at least the same rights, can import it."
+            "Only the person who uploaded this file, or someone with at least the same rights, can import it: "
+            + "; ".join(rows)
+            + "."
         )
 
 
