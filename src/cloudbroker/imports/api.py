@@ -8,13 +8,20 @@ from ninja.pagination import paginate
 
 from cloudbroker.core.api import actor_of
 from cloudbroker.core.imports import build_template, iter_csv
+from cloudbroker.core.imports.registry import importer_for
 from cloudbroker.core.pagination import Pagination
 from cloudbroker.core.permissions import Perm
 from cloudbroker.core.scoping import get_visible_or_404
 from cloudbroker.imports import services
+from cloudbroker.imports.choices import ImportKind
 from cloudbroker.imports.models import ImportRun
 from cloudbroker.imports.schemas import ImportIssueOut, ImportRunOut, JobRef
-from cloudbroker.organizations.imports import ORGANIZATION_SPEC
+
+
+def _organizations():
+    """The organization importer (registered by ``cloudbroker.organizations.imports``)."""
+    return importer_for(ImportKind.ORGANIZATIONS)
+
 
 router = Router(tags=["imports"])
 
@@ -29,7 +36,7 @@ ACCEPT_HELP = (
 )
 def organization_template(request, file_format: Literal["csv", "xlsx", "xml"]):
     actor_of(request).require(Perm.ORGANIZATION_CREATE)
-    template = build_template(ORGANIZATION_SPEC, file_format)
+    template = build_template(_organizations().spec, file_format)
     response = HttpResponse(template.content, content_type=template.content_type)
     response["Content-Disposition"] = f'attachment; filename="{template.filename}"'
     return response

@@ -9,13 +9,18 @@ from django.views import View
 
 from cloudbroker.core.errors import DomainError, ValidationFailed
 from cloudbroker.core.imports import build_template, iter_csv
+from cloudbroker.core.imports.registry import importer_for
 from cloudbroker.core.permissions import Perm
 from cloudbroker.core.scoping import get_visible_or_404
 from cloudbroker.core.views import ActorMixin
 from cloudbroker.imports import services
-from cloudbroker.imports.choices import ImportStatus
+from cloudbroker.imports.choices import ImportKind, ImportStatus
 from cloudbroker.imports.models import ImportRun
-from cloudbroker.organizations.imports import ORGANIZATION_SPEC
+
+
+def _organizations():
+    """The organization importer (registered by ``cloudbroker.organizations.imports``)."""
+    return importer_for(ImportKind.ORGANIZATIONS)
 
 
 class ImportRunMixin(ActorMixin):
@@ -29,7 +34,7 @@ class OrganizationImportView(ActorMixin, View):
     required_perm = Perm.ORGANIZATION_CREATE
 
     def context(self, **extra):
-        return {"spec": ORGANIZATION_SPEC, "recent": ImportRun.objects.visible_to(self.actor)[:10], **extra}
+        return {"spec": _organizations().spec, "recent": ImportRun.objects.visible_to(self.actor)[:10], **extra}
 
     def get(self, request):
         return render(request, "imports/organization_import.html", self.context())
@@ -52,7 +57,7 @@ class OrganizationTemplateView(ActorMixin, View):
     required_perm = Perm.ORGANIZATION_CREATE
 
     def get(self, request, file_format):
-        template = build_template(ORGANIZATION_SPEC, file_format)
+        template = build_template(_organizations().spec, file_format)
         response = HttpResponse(template.content, content_type=template.content_type)
         response["Content-Disposition"] = f'attachment; filename="{template.filename}"'
         return response
@@ -67,7 +72,7 @@ class ImportDetailView(ImportRunMixin, View):
     def get(self, request, pk):
         run = self.run
         template = "imports/_status.html" if request.htmx else "imports/import_detail.html"
-        labels = [(c.key, c.label) for c in ORGANIZATION_SPEC.columns]
+        labels = [(c.key, c.label) for c in services.importer_of(run).spec.columns]
         return render(
             request, template, {"run": run, "labels": labels, "statuses": ImportStatus, "issues": run.issues.all()[:50]}
         )

@@ -1,24 +1,32 @@
-"""Importing organizations from a file: the columns, and what each row means.
+"""Importing organizations from a file: the columns, what each row means, and how it is written.
 
 Every row is cleaned by the same ``clean_organization`` the forms and the API use, matched to an
 existing organization of the broker by customer number (or, without one, primary domain), and
-classified: new, update, unchanged or error. Nothing here writes; ``imports.services`` does,
-chunk by chunk, inside transactions.
+classified: new, update, unchanged, conflict or error, by the same rules as the services (group
+rules, approval settings, defaults). :class:`OrganizationImporter` registers all of it for the
+import flow of ``cloudbroker.imports``, which calls :meth:`~OrganizationImporter.write` chunk by
+chunk, each inside its own transaction.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from django.db import Error as DbError  # every database error, the connection ones as well
 from django.db import connection
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from cloudbroker.core.actors import Actor
+from cloudbroker.core.audit import EVENT_COLUMNS, build_events, snapshot
+from cloudbroker.core.bulk import bulk_insert, insert_rows
+from cloudbroker.core.context import current_request_id
 from cloudbroker.core.errors import FieldError
 from cloudbroker.core.imports import (
     CLEAR_MARKER,
@@ -30,9 +38,16 @@ from cloudbroker.core.imports import (
     cell_text,
     is_clear,
 )
+from cloudbroker.core.imports.registry import Importer, RowOutcome, register
+from cloudbroker.core.models import AuditEvent
 from cloudbroker.core.permissions import Perm
 from cloudbroker.organizations.models import Organization, OrganizationGroup
-from cloudbroker.organizations.services import approval_settings_errors, new_organization_group_errors
+from cloudbroker.organizations.services import (
+    ORGANIZATION_CREATED,
+    approval_settings_errors,
+    new_organization_group_errors,
+    new_organization_values,
+)
 from cloudbroker.organizations.validation import (
     FIELD_LABELS,
     MANDATORY_FIELDS,
@@ -41,14 +56,14 @@ from cloudbroker.organizations.validation import (
 )
 
 __all__ = [
+    "DUPLICATE_KEYS",
     "ORGANIZATION_SPEC",
-    "RowAction",
-    "RowOutcome",
-    "SeenKeys",
+    "OrganizationImporter",
+    "OrganizationRow",
     "classify",
     "clean_rows",
     "describe_changes",
-    "find_duplicates",
+    "new_context",
 ]
 
 _HELP = {
@@ -158,21 +173,20 @@ _FIELD_KEYS = frozenset(ORGANIZATION_FIELDS)
 
 
 @dataclass
-class RowOutcome:
-    number: int
-    action: str
-    values: dict[str, str]
-    cleaned: dict[str, Any] = field(default_factory=dict)
-    errors: list[FieldError] = field(default_factory=list)
+class OrganizationRow(RowOutcome):
+    """A row of an organization file: what every importer's rows carry, and its groups."""
+
     target: Organization | None = None
     groups: list[OrganizationGroup] | None = None  # None: leave the organization's groups alone
-    conflict: dict[str, Any] | None = None  # matched by customer number, but another name and domain
 
     @property
     def changes(self) -> dict[str, Any]:
         if self.target is None:
             return {}
         return {k: v for k, v in self.cleaned.items() if _comparable(getattr(self.target, k)) != _comparable(v)}
+
+
+RowOutcome = OrganizationRow  # the name this module's functions use
 
 
 def _comparable(value: Any) -> Any:
@@ -220,39 +234,15 @@ def _split_groups(text: str) -> list[str]:
     return [part.strip() for part in text.replace(",", ";").split(";") if part.strip()]
 
 
-class SeenKeys:
-    """The first row of each customer number and domain met so far in a file (the "also on row N"
-    check). This one keeps them in memory; the import keeps them in a database table instead, so
-    its memory does not grow with the file (``cloudbroker.imports.seen``)."""
-
-    def __init__(self) -> None:
-        self._first: dict[str, dict[str, int]] = {label: {} for label in DUPLICATE_KEYS}
-
-    def claim(self, label: str, first_rows: dict[str, int]) -> dict[str, int]:
-        """Record each key of ``first_rows`` with its row unless it was met before; return the keys
-        met before, each with the row it was first met on."""
-        first = self._first[label]
-        earlier = {}
-        for key, row in first_rows.items():
-            if key in first:
-                earlier[key] = first[key]
-            else:
-                first[key] = row
-        return earlier
-
-
 DUPLICATE_KEYS = ("customer_number", "primary_domain")
 
 
 class _Context:
     """What classification needs from the database, loaded once per import."""
 
-    def __init__(
-        self, actor: Actor, seen: SeenKeys | None = None, *, accepted: Iterable[int] = (), final: bool = False
-    ) -> None:
+    def __init__(self, actor: Actor, *, accepted: Iterable[int] = (), final: bool = False) -> None:
         self.actor = actor
         self.groups_by_name = {g.name.casefold(): g for g in OrganizationGroup.objects.visible_to(actor)}
-        self.seen = seen if seen is not None else SeenKeys()
         self.accepted = frozenset(accepted)  # the rows whose conflict the person accepted
         self.final = final  # the import itself: a conflict not accepted is an error, not a question
 
@@ -296,32 +286,6 @@ def clean_rows(rows: Iterable[RawRow]) -> list[RowOutcome]:
     return outcomes
 
 
-def find_duplicates(seen: SeenKeys, outcomes: Sequence[RowOutcome]) -> list[list[FieldError]]:
-    """Per outcome (in file order), the "also on row N" errors against every earlier row of the
-    file: the rows of this chunk, and those ``seen`` remembers. ``seen`` then has this chunk's keys."""
-    found: list[list[FieldError]] = [[] for _ in outcomes]
-    for label in DUPLICATE_KEYS:
-        keys = [o.cleaned.get(label) for o in outcomes]
-        first: dict[str, int] = {}
-        for outcome, key in zip(outcomes, keys, strict=True):
-            if key and key not in first:
-                first[key] = outcome.number
-        if not first:
-            continue
-        first.update(seen.claim(label, first))
-        for index, key in enumerate(keys):
-            if key and first[key] != outcomes[index].number:
-                found[index].append(
-                    FieldError(
-                        label,
-                        f"{FIELD_LABELS[label]} {key} is also on row {first[key]}.",
-                        "duplicate_in_file",
-                        outcomes[index].number,
-                    )
-                )
-    return found
-
-
 def classify(
     ctx: _Context,
     outcomes: list[RowOutcome],
@@ -362,10 +326,8 @@ def _conflict_message(conflict: dict[str, Any]) -> str:
     )
 
 
-def new_context(
-    actor: Actor, seen: SeenKeys | None = None, *, accepted: Iterable[int] = (), final: bool = False
-) -> _Context:
-    return _Context(actor, seen, accepted=accepted, final=final)
+def new_context(actor: Actor, *, accepted: Iterable[int] = (), final: bool = False) -> _Context:
+    return _Context(actor, accepted=accepted, final=final)
 
 
 def _existing(broker_id, numbers: set[str], domains: set[str]) -> list[Organization]:
@@ -519,9 +481,162 @@ def _apply_rules(ctx: _Context, outcome: RowOutcome, duplicates: list[FieldError
     outcome.action = RowAction.UPDATE if changes or outcome.groups is not None else RowAction.UNCHANGED
 
 
-def group_ids(groups: Iterable[OrganizationGroup]) -> list[str]:
-    return sorted(str(g.pk) for g in groups)
+# --- writing ---------------------------------------------------------------------------------
+
+_ORG_COLUMNS = ["id", "created_at", "updated_at", "broker_id", *ORGANIZATION_FIELDS]
 
 
-def new_id() -> uuid.UUID:
-    return uuid.uuid4()
+class _NewOrganizations:
+    """PostgreSQL: new organizations are copied into a temporary table, from which one statement
+    inserts them and another their 'organization.created' audit events, the server building each
+    event's JSON from the row (``ORGANIZATION_CREATED.sql_insert``): no event row and no JSON made
+    or sent by Python."""
+
+    def __init__(self) -> None:
+        quote = connection.ops.quote_name
+        self.table = quote(f"import_new_{uuid.uuid4().hex[:12]}")
+        self.columns = ", ".join(quote(Organization._meta.get_field(c).column) for c in _ORG_COLUMNS)
+        self.events = ORGANIZATION_CREATED.sql_insert(
+            quote(AuditEvent._meta.db_table),
+            self.table,
+            extra={"groups": "audit_groups"},
+            organization_id=quote("id"),
+            quote=quote,
+        )
+
+    def __enter__(self) -> _NewOrganizations:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {self.table} "
+                f"(LIKE {connection.ops.quote_name(Organization._meta.db_table)} INCLUDING DEFAULTS, "
+                "audit_groups jsonb NOT NULL)"
+            )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
+        except DbError:  # a broken transaction or connection: the table goes with the session
+            pass
+
+    def write(self, rows: list[list], groups: list[list[str]], now, actor: Actor, request_id: str) -> None:
+        org_table = connection.ops.quote_name(Organization._meta.db_table)
+        with connection.cursor() as cursor, connection.wrap_database_errors:
+            cursor.execute(f"TRUNCATE {self.table}")
+            with cursor.cursor.copy(f"COPY {self.table} ({self.columns}, audit_groups) FROM STDIN") as copy:
+                for row, group_ids in zip(rows, groups, strict=True):
+                    copy.write_row([*row, json.dumps(group_ids) if group_ids else "[]"])
+            cursor.execute(f"INSERT INTO {org_table} ({self.columns}) SELECT {self.columns} FROM {self.table}")
+            cursor.execute(self.events, [now, actor.user_id, actor.label, request_id])
+
+
+def write_rows(actor: Actor, outcomes: list[OrganizationRow], staging: _NewOrganizations | None) -> dict[str, int]:
+    """Write one chunk's classified rows in the caller's transaction: new organizations (through the
+    staging table on PostgreSQL), updates with ``bulk_update``, memberships, one audit event each."""
+    now = timezone.now()
+    today = now.date()
+    request_id = current_request_id()
+    new_rows, new_groups, memberships, events, updates, regrouped = [], [], [], [], [], []
+    through = OrganizationGroup.organizations.through
+    counts = {"created": 0, "updated": 0, "skipped": 0, "failed": 0}
+    broker_id = actor.broker_id
+    for o in outcomes:
+        if o.action == RowAction.NEW:
+            org_id = uuid.uuid4()
+            new_rows.append([org_id, now, now, broker_id, *new_organization_values(o.cleaned, today)])
+            if o.groups:
+                new_groups.append(sorted(str(g.pk) for g in o.groups))
+                memberships += [through(organization_id=org_id, organizationgroup_id=g.pk) for g in o.groups]
+            else:
+                new_groups.append([])
+            counts["created"] += 1
+        elif o.action == RowAction.UPDATE:
+            org = o.target
+            changes = o.changes
+            before = {k: snapshot(org, [k])[k] for k in changes}
+            for key in changes:
+                setattr(org, key, o.cleaned[key])
+            org.updated_at = now
+            after = {k: snapshot(org, [k])[k] for k in changes}
+            if o.groups is not None:
+                before["groups"] = sorted(str(g.pk) for g in org.groups.all())
+                after["groups"] = sorted(str(g.pk) for g in o.groups)
+                regrouped.append(org.pk)
+                memberships += [through(organization_id=org.pk, organizationgroup_id=g.pk) for g in o.groups]
+            updates.append((org, list(changes)))
+            events.append((org, before, after, org.pk))
+            counts["updated"] += 1
+        elif o.action == RowAction.UNCHANGED:
+            counts["skipped"] += 1
+        else:
+            counts["failed"] += 1
+    if staging is not None:
+        staging.write(new_rows, new_groups, now, actor, request_id)
+    else:
+        insert_rows(Organization, _ORG_COLUMNS, new_rows)
+    fields_by_org: dict[tuple[str, ...], list[Organization]] = {}
+    for org, fields in updates:
+        fields_by_org.setdefault(tuple(sorted({*fields, "updated_at"})), []).append(org)
+    for fields, orgs in fields_by_org.items():
+        Organization.objects.bulk_update(orgs, list(fields), batch_size=500)
+    if regrouped:
+        through.objects.filter(organization_id__in=regrouped).delete()
+    bulk_insert(through, memberships)
+    if staging is None:
+        created = ORGANIZATION_CREATED
+        insert_rows(
+            AuditEvent,
+            EVENT_COLUMNS,
+            [
+                created.event_row(
+                    r[0], r[4:], actor=actor, occurred_at=now, request_id=request_id, organization_id=r[0], groups=g
+                )
+                for r, g in zip(new_rows, new_groups, strict=True)
+            ],
+        )
+    audit = build_events(actor=actor, action="organization.updated", items=events)
+    for event in audit:
+        event.occurred_at = now
+    bulk_insert(AuditEvent, audit)
+    return counts
+
+
+class OrganizationImporter(Importer):
+    """Organizations, for the import flow (``cloudbroker.imports``)."""
+
+    kind = "organizations"
+    spec = ORGANIZATION_SPEC
+    permission = Perm.ORGANIZATION_CREATE
+    noun = "organizations"
+    duplicate_keys = DUPLICATE_KEYS
+    kept_values = ("groups",)
+
+    def clean_rows(self, rows: Iterable[RawRow]) -> list[OrganizationRow]:
+        return clean_rows(rows)
+
+    def new_context(self, actor: Actor, *, accepted: Iterable[int] = (), final: bool = False) -> _Context:
+        return new_context(actor, accepted=accepted, final=final)
+
+    def classify(self, ctx, outcomes, duplicates, *, match=None):
+        return classify(ctx, outcomes, duplicates, match=match)
+
+    def describe_changes(self, outcome: OrganizationRow) -> list[dict[str, str]]:
+        return describe_changes(outcome)
+
+    def signature(self, outcome: OrganizationRow) -> tuple:
+        groups = None if outcome.groups is None else sorted(str(g.pk) for g in outcome.groups)
+        return outcome.action, sorted(outcome.changes), groups
+
+    def outcome(self, number, values, cleaned, errors) -> OrganizationRow:
+        return OrganizationRow(number, RowAction.NEW, values, cleaned, errors)
+
+    def staging(self):
+        """PostgreSQL: the temporary table new organizations go through. Nothing elsewhere."""
+        return _NewOrganizations() if connection.vendor == "postgresql" else contextlib.nullcontext()
+
+    def write(self, actor: Actor, outcomes: list[OrganizationRow], staging) -> dict[str, int]:
+        return write_rows(actor, outcomes, staging)
+
+
+register(OrganizationImporter())
