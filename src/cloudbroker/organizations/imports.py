@@ -261,7 +261,7 @@ def clean_rows(rows: Iterable[RawRow]) -> list[RowOutcome]:
     for raw in rows:
         values = {k: v for k, v in raw.values.items() if k in spec_keys}
         data = {k: v for k, v in values.items() if v and k in field_keys}
-        cleared = [k for k, v in data.items() if is_clear(v)]
+        cleared = [k for k, v in data.items() if v[0] == "#" and is_clear(v)]
         refused = []
         for key in cleared:
             if key in _NOT_CLEARABLE:

@@ -106,6 +106,7 @@ class ImportSpec:
     #: General notes for the person filling in the template (its instructions and the import page).
     notes: tuple[str, ...] = ()
     _lookup: dict[str, Column] = field(init=False, repr=False, compare=False)
+    _examples: tuple[tuple[str, str], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "columns", tuple(self.columns))
@@ -125,15 +126,18 @@ class ImportSpec:
                     )
                 lookup[spelling] = column
         object.__setattr__(self, "_lookup", lookup)
+        examples = tuple((key, self.column(key).example.strip().casefold()) for key in self.example_keys)
+        object.__setattr__(self, "_examples", () if any(not e for _, e in examples) else examples)
 
     def is_example(self, values: dict[str, str]) -> bool:
         """Whether a row is the template's example row: every one of ``example_keys`` holds its
         column's example value (compared without case and surrounding spaces)."""
-        if not self.example_keys:
+        examples = self._examples
+        if not examples:
             return False
-        for key in self.example_keys:
-            example = self.column(key).example.strip().casefold()
-            if not example or (values.get(key) or "").strip().casefold() != example:
+        for key, example in examples:
+            value = values.get(key)
+            if not value or value.strip().casefold() != example:
                 return False
         return True
 
