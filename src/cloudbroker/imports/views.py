@@ -72,10 +72,17 @@ class ImportDetailView(ImportRunMixin, View):
     def get(self, request, pk):
         run = self.run
         template = "imports/_status.html" if request.htmx else "imports/import_detail.html"
-        labels = [(c.key, c.label) for c in services.importer_of(run).spec.columns]
-        return render(
-            request, template, {"run": run, "labels": labels, "statuses": ImportStatus, "issues": run.issues.all()[:50]}
-        )
+        importer = services.importer_of(run)
+        labels = [(c.key, c.label) for c in importer.spec.columns]
+        context = {
+            "run": run,
+            "importer": importer,
+            "may_import": self.actor.has(importer.permission),
+            "labels": labels,
+            "statuses": ImportStatus,
+            "issues": run.issues.all()[:50],
+        }
+        return render(request, template, context)
 
     def post(self, request, pk):
         try:

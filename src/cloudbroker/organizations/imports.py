@@ -609,6 +609,8 @@ class OrganizationImporter(Importer):
     spec = ORGANIZATION_SPEC
     permission = Perm.ORGANIZATION_CREATE
     noun = "organizations"
+    list_url = "portal:organization_list"
+    upload_url = "portal:organization_import"
     duplicate_keys = DUPLICATE_KEYS
     kept_values = ("groups",)
 

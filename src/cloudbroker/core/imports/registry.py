@@ -81,6 +81,8 @@ class Importer:
     spec: ClassVar[ImportSpec]
     permission: ClassVar[Any]  # the Perm needed to upload, confirm and run the import again
     noun: ClassVar[str]  # the records, plural, as the pages name them ("organizations")
+    list_url: ClassVar[str | None] = None  # the portal page listing the records (a URL name)
+    upload_url: ClassVar[str | None] = None  # the portal page a file of this kind is uploaded on
     duplicate_keys: ClassVar[tuple[str, ...]] = ()  # cleaned values that must be unique in a file
     kept_values: ClassVar[tuple[str, ...]] = ()  # cells the import job needs besides the cleaned values
 
