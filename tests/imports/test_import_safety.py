@@ -306,3 +306,26 @@ def test_the_uploader_confirms_their_own_preview(make_staff, actor_of, django_ca
     run = confirm_and_run(actor_of(uploader), run, django_capture_on_commit_callbacks)
     assert (run.status, run.created, run.confirmed_by_id) == (ImportStatus.COMPLETED, 1, uploader.pk)
     assert Organization.objects.get().billing_start_date == dt.date.today()  # noqa: DTZ011
+
+
+def test_running_a_failed_import_again_follows_the_same_rule(
+    make_staff, actor_of, fabrikam, monkeypatch, django_capture_on_commit_callbacks
+):
+    uploader = actor_of(make_staff(StaffRole.SUPER_ADMIN))
+    run = preview(uploader, csv_of("Fabrikam AB,fabrikam.se,it@fabrikam.se,C-1,,,,,FALSE,,"))
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(services, "_write_chunk", broken)
+    run = confirm_and_run(uploader, run, django_capture_on_commit_callbacks)
+    assert run.status == ImportStatus.FAILED
+    support = actor_of(make_staff(StaffRole.GLOBAL_SUPPORT_ADMIN))
+    with pytest.raises(PermissionDenied, match="row 2 "):
+        services.resume_import(actor=support, run=run)
+    monkeypatch.undo()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.resume_import(actor=uploader, run=run)
+    drain_jobs()
+    fabrikam.refresh_from_db()
+    assert fabrikam.approval_required is False

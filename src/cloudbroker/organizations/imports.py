@@ -186,9 +186,6 @@ class OrganizationRow(RowOutcome):
         return {k: v for k, v in self.cleaned.items() if _comparable(getattr(self.target, k)) != _comparable(v)}
 
 
-RowOutcome = OrganizationRow  # the name this module's functions use
-
-
 def _comparable(value: Any) -> Any:
     if hasattr(value, "code") and not isinstance(value, str):
         return value.code or ""
@@ -208,7 +205,7 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-def describe_changes(outcome: RowOutcome) -> list[dict[str, str]]:
+def describe_changes(outcome: OrganizationRow) -> list[dict[str, str]]:
     """Each change an update makes, field by field: label, value before and value after."""
     if outcome.target is None:
         return []
@@ -250,13 +247,13 @@ class _Context:
 _NOT_CLEARABLE = frozenset({*MANDATORY_FIELDS, "billing_start_date"})
 
 
-def clean_rows(rows: Iterable[RawRow]) -> list[RowOutcome]:
+def clean_rows(rows: Iterable[RawRow]) -> list[OrganizationRow]:
     """Clean each row with ``clean_organization``: no database access.
 
     An empty cell is left out (an existing organization keeps that field; a new one gets the
     default), and a mandatory one is reported missing. A cell holding ``#CLEAR`` clears its field.
     The template's example row is an error: it is never imported."""
-    outcomes: list[RowOutcome] = []
+    outcomes: list[OrganizationRow] = []
     spec_keys, field_keys, spec = _SPEC_KEYS, _FIELD_KEYS, ORGANIZATION_SPEC
     for raw in rows:
         values = {k: v for k, v in raw.values.items() if k in spec_keys}
@@ -282,17 +279,17 @@ def clean_rows(rows: Iterable[RawRow]) -> list[RowOutcome]:
                     raw.number,
                 )
             ]
-        outcomes.append(RowOutcome(raw.number, RowAction.NEW, values, cleaned, errors))
+        outcomes.append(OrganizationRow(raw.number, RowAction.NEW, values, cleaned, errors))
     return outcomes
 
 
 def classify(
     ctx: _Context,
-    outcomes: list[RowOutcome],
+    outcomes: list[OrganizationRow],
     duplicates: Sequence[list[FieldError]],
     *,
-    match: Sequence[RowOutcome] | None = None,
-) -> list[RowOutcome]:
+    match: Sequence[OrganizationRow] | None = None,
+) -> list[OrganizationRow]:
     """Match cleaned rows against the broker's organizations and classify them: new, update,
     unchanged or error. ``duplicates`` are the in-file duplicate errors of each outcome.
 
@@ -365,7 +362,7 @@ def _existing(broker_id, numbers: set[str], domains: set[str]) -> list[Organizat
     return list(Organization.objects.filter(pk__in=ids).prefetch_related("groups"))
 
 
-def _match_existing(ctx: _Context, outcomes: list[RowOutcome]) -> None:
+def _match_existing(ctx: _Context, outcomes: list[OrganizationRow]) -> None:
     numbers = {o.cleaned["customer_number"] for o in outcomes if o.cleaned.get("customer_number")}
     domains = {o.cleaned["primary_domain"] for o in outcomes if o.cleaned.get("primary_domain")}
     by_number: dict[str, Organization] = {}
@@ -434,7 +431,7 @@ def _match_existing(ctx: _Context, outcomes: list[RowOutcome]) -> None:
             }
 
 
-def _apply_rules(ctx: _Context, outcome: RowOutcome, duplicates: list[FieldError]) -> None:
+def _apply_rules(ctx: _Context, outcome: OrganizationRow, duplicates: list[FieldError]) -> None:
     actor = ctx.actor
     outcome.errors.extend(duplicates)
     # Groups, by name, among those the importer can see.
