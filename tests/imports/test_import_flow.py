@@ -597,3 +597,16 @@ def test_the_import_and_the_service_record_the_same_created_event(actor_of, make
     fields = ("action", "object_type", "object_repr", "before", "after", "actor_id", "actor_label", "broker_id")
     assert {f: getattr(imported, f) for f in fields} == {f: getattr(service, f) for f in fields}
     assert set(imported.after) == {*ORGANIZATION_FIELDS, "groups"}
+
+
+def test_the_command_imports_a_conflict_only_when_it_is_accepted(broker, org_factory, tmp_path):
+    other = org_factory(name="Fabrikam AB", primary_domain="fabrikam.se", customer_number="C-1")
+    path = tmp_path / "orgs.csv"
+    path.write_bytes(csv_of("Contoso Ltd,contoso.com,it@contoso.com,C-1,SE,,"))
+    with pytest.raises(CommandError, match="--accept ROW"):
+        call_command("import_organizations", str(path))
+    other.refresh_from_db()
+    assert other.name == "Fabrikam AB"
+    call_command("import_organizations", str(path), "--accept", "2")
+    other.refresh_from_db()
+    assert other.name == "Contoso Ltd"
