@@ -398,13 +398,13 @@ def confirm_import(*, actor: Actor, run: ImportRun, accepted_conflicts: Iterable
     actor.require(importer_of(run).permission)
     with transaction.atomic():
         run = ImportRun.objects.select_for_update().get(pk=run.pk)
-        _require_may_run(actor, run)
         if run.status != ImportStatus.PREVIEWED:
             raise Conflict(f"This import cannot be started: it is {run.get_status_display().lower()}.")
         if run.dry_run:
             raise Conflict("This was a dry run; upload the file again to import it.")
         if not run.can_confirm:
             raise Conflict("There is nothing to import: every row is unchanged or has errors.")
+        _require_may_run(actor, run)
         run.accepted_conflicts = _accepted_rows(run, accepted_conflicts)
         job = enqueue_job(
             kind=ImportJobKind.APPLY, broker_id=run.broker_id, created_by=actor.user, params={"run_id": str(run.pk)}
@@ -526,9 +526,9 @@ def resume_import(*, actor: Actor, run: ImportRun) -> Job:
     actor.require(importer_of(run).permission)
     with transaction.atomic():
         run = ImportRun.objects.select_for_update().get(pk=run.pk)
-        _require_may_run(actor, run)
         if run.status != ImportStatus.FAILED:
             raise Conflict("Only a failed import can be run again.")
+        _require_may_run(actor, run)
         checkpoint = run.job.result.get("checkpoint", {}) if run.job else {}
         job = enqueue_job(
             kind=ImportJobKind.APPLY, broker_id=run.broker_id, created_by=actor.user, params={"run_id": str(run.pk)}
