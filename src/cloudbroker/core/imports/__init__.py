@@ -1,9 +1,11 @@
-"""The file layer of bulk import: specs, parsers, templates and exports.
+"""The file layer of bulk import: specs, parsers, templates and exports; and the importer registry.
 
-No models and no Django here: this package turns an uploaded file into numbered rows of strings
+No models and no database here: this package turns an uploaded file into numbered rows of strings
 (:func:`read_rows`), builds the downloadable templates (:func:`build_template`) and writes lists
-out safely (:func:`iter_csv`, :func:`write_xlsx`). Row validation and persistence live with each
-entity's import (e.g. ``organizations``) on top of it.
+out safely (:func:`iter_csv`, :func:`write_xlsx`). What a row does is a :class:`RowAction`, and
+an empty cell leaves a field alone unless it holds :data:`CLEAR_MARKER`. Row validation and
+persistence live with each entity's importer (e.g. ``organizations.imports``), registered in
+:mod:`.registry` for the import flow of the ``imports`` app.
 
 Typical use by an entity's import::
 
