@@ -15,12 +15,12 @@ from django.db import OperationalError, transaction
 from django.db import connection as db_connection
 
 from cloudbroker.core.choices import JobStatus
+from cloudbroker.core.imports import RowAction
 from cloudbroker.core.models import AuditEvent, Job
 from cloudbroker.core.permissions import StaffRole
 from cloudbroker.core.testing import drain_jobs, flush_jobs
-from cloudbroker.imports import services
+from cloudbroker.imports import services, writers
 from cloudbroker.imports.models import ImportRun, ImportStatus
-from cloudbroker.organizations.imports import RowAction
 from cloudbroker.organizations.models import Organization
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.jobs]
@@ -79,11 +79,11 @@ def checkpoint_of(job: Job) -> dict:
 
 def test_merging_chunks_out_of_order_keeps_the_committed_prefix():
     checkpoint = {}
-    checkpoint = services._merge_chunk(checkpoint, 2, 4, {"created": 2, "updated": 0, "skipped": 0, "failed": 0})
+    checkpoint = writers.merge_chunk(checkpoint, 2, 4, {"created": 2, "updated": 0, "skipped": 0, "failed": 0})
     assert (checkpoint["next_index"], checkpoint["committed"]) == (0, {"2": 4})
-    checkpoint = services._merge_chunk(checkpoint, 4, 5, {"created": 0, "updated": 1, "skipped": 0, "failed": 0})
+    checkpoint = writers.merge_chunk(checkpoint, 4, 5, {"created": 0, "updated": 1, "skipped": 0, "failed": 0})
     assert (checkpoint["next_index"], checkpoint["committed"]) == (0, {"2": 4, "4": 5})
-    checkpoint = services._merge_chunk(checkpoint, 0, 2, {"created": 1, "updated": 0, "skipped": 0, "failed": 1})
+    checkpoint = writers.merge_chunk(checkpoint, 0, 2, {"created": 1, "updated": 0, "skipped": 0, "failed": 1})
     assert (checkpoint["next_index"], checkpoint["committed"]) == (5, {})
     assert [checkpoint[k] for k in ("created", "updated", "skipped", "failed")] == [3, 1, 0, 1]
 
@@ -230,10 +230,10 @@ def test_a_writer_that_cannot_start_fails_the_job_and_the_rerun_completes_it(as_
     run, job = start(actor, rows_of("S", 6))
     original = services._staging
 
-    def second_writer_broken():
+    def second_writer_broken(importer):
         if threading.current_thread().name == "import-writer-1":
             raise OperationalError("connection to server lost")
-        return original()
+        return original(importer)
 
     monkeypatch.setattr(services, "_staging", second_writer_broken)
     work(run)

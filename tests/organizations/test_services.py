@@ -670,3 +670,50 @@ def test_system_actor_is_recorded_as_system(system_actor):
     event = AuditEvent.objects.get(object_id=str(org.pk))
     assert event.actor_id is None
     assert event.actor_label == "system"
+
+
+# --- one statement of each rule, for forms, API and import ----------------------------------
+
+
+@pytest.mark.django_db
+def test_the_approval_settings_rule_for_a_new_and_an_existing_organization(make_staff, actor_of, org_factory):
+    limited = actor_of(make_staff(StaffRole.LIMITED_KEY_ACCOUNT_MANAGER))
+    assert services.approval_settings_errors(limited, {"approval_required": False, "approval_limit": None}) == []
+    assert [e.code for e in services.approval_settings_errors(limited, {"approval_limit": Decimal("1")}, row=4)] == [
+        "permission_denied"
+    ]
+    org = org_factory(approval_required=True, approval_limit=Decimal("500.00"))
+    # Unchanged values are no change; a changed one is.
+    assert services.approval_settings_errors(limited, {"approval_required": True}, current=org) == []
+    assert services.approval_settings_errors(limited, {"approval_limit": Decimal("500")}, current=org) == []
+    assert len(services.approval_settings_errors(limited, {"approval_required": False}, current=org)) == 1
+    admin = actor_of(make_staff(StaffRole.GLOBAL_ADMIN))
+    assert services.approval_settings_errors(admin, {"approval_required": False}, current=org) == []
+
+
+@pytest.mark.django_db
+def test_the_group_rules_for_a_new_organization(make_staff, actor_of, group_factory):
+    north, south = group_factory(name="N"), group_factory(name="S")
+    kam = actor_of(make_staff(StaffRole.KEY_ACCOUNT_MANAGER, groups=[north, south]))
+    assert [e.code for e in services.new_organization_group_errors(kam, [])] == ["required"]
+    assert [e.code for e in services.new_organization_group_errors(kam, [north, south])] == ["required"]
+    assert services.new_organization_group_errors(kam, [north]) == []
+    support = actor_of(make_staff(StaffRole.GLOBAL_SUPPORT_ADMIN))
+    assert [e.code for e in services.new_organization_group_errors(support, [north, south])] == ["too_many_groups"]
+    admin = actor_of(make_staff(StaffRole.GLOBAL_ADMIN))
+    assert services.new_organization_group_errors(admin, [north, south]) == []
+
+
+def test_a_new_organizations_defaults():
+    today = dt.date(2026, 12, 1)
+    values = dict(
+        zip(services.ORGANIZATION_FIELDS, services.new_organization_values({"name": "A"}, today), strict=True)
+    )
+    assert (values["name"], values["billing_start_date"], values["approval_required"], values["country"]) == (
+        "A",
+        today,
+        False,
+        "",
+    )
+    given = services.new_organization_values({"billing_start_date": dt.date(2027, 1, 1)}, today)
+    assert given[services.ORGANIZATION_FIELDS.index("billing_start_date")] == dt.date(2027, 1, 1)

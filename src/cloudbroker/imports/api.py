@@ -2,21 +2,33 @@ import uuid
 from typing import Literal
 
 from django.http import HttpResponse, StreamingHttpResponse
-from ninja import File, Form, Router, Status
+from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from cloudbroker.core.api import actor_of
 from cloudbroker.core.imports import build_template, iter_csv
+from cloudbroker.core.imports.registry import importer_for
 from cloudbroker.core.pagination import Pagination
 from cloudbroker.core.permissions import Perm
 from cloudbroker.core.scoping import get_visible_or_404
 from cloudbroker.imports import services
+from cloudbroker.imports.choices import ImportKind
 from cloudbroker.imports.models import ImportRun
 from cloudbroker.imports.schemas import ImportIssueOut, ImportRunOut, JobRef
-from cloudbroker.organizations.imports import ORGANIZATION_SPEC
+
+
+def _organizations():
+    """The organization importer (registered by ``cloudbroker.organizations.imports``)."""
+    return importer_for(ImportKind.ORGANIZATIONS)
+
 
 router = Router(tags=["imports"])
+
+ACCEPT_HELP = (
+    "The row number of each conflict accepted (?accept=2&accept=7): every conflict of the preview "
+    "(a customer number matching an organization with another name and domain) must be accepted."
+)
 
 
 @router.get(
@@ -24,7 +36,7 @@ router = Router(tags=["imports"])
 )
 def organization_template(request, file_format: Literal["csv", "xlsx", "xml"]):
     actor_of(request).require(Perm.ORGANIZATION_CREATE)
-    template = build_template(ORGANIZATION_SPEC, file_format)
+    template = build_template(_organizations().spec, file_format)
     response = HttpResponse(template.content, content_type=template.content_type)
     response["Content-Disposition"] = f'attachment; filename="{template.filename}"'
     return response
@@ -60,10 +72,10 @@ def error_report(request, run_id: uuid.UUID):
 
 
 @router.post("/{run_id}/confirm", response={202: JobRef}, summary="Import the previewed file (runs as a job)")
-def confirm(request, run_id: uuid.UUID):
+def confirm(request, run_id: uuid.UUID, accept: list[int] = Query([], description=ACCEPT_HELP)):
     actor = actor_of(request)
     run = get_visible_or_404(ImportRun.objects, actor, run_id)
-    job = services.confirm_import(actor=actor, run=run)
+    job = services.confirm_import(actor=actor, run=run, accepted_conflicts=accept)
     return Status(202, {"job_id": job.pk, "run_id": run.pk})
 
 

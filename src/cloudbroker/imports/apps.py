@@ -7,4 +7,7 @@ class ImportsConfig(AppConfig):
     verbose_name = "Imports"
 
     def ready(self) -> None:
+        from django.utils.module_loading import autodiscover_modules
+
+        autodiscover_modules("imports")  # each app's imports.py registers its importer
         from cloudbroker.imports import services  # noqa: F401  (registers the job runners)

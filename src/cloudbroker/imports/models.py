@@ -4,21 +4,9 @@ from django.conf import settings
 from django.db import models
 
 from cloudbroker.core.models import BaseModel
+from cloudbroker.imports.choices import ImportKind, ImportPhase, ImportStatus
 
-__all__ = ["ImportIssue", "ImportKind", "ImportRun", "ImportStatus"]
-
-
-class ImportKind(models.TextChoices):
-    ORGANIZATIONS = "organizations", "Organizations"
-
-
-class ImportStatus(models.TextChoices):
-    PREVIEWING = "previewing", "Reading the file"
-    PREVIEWED = "previewed", "Ready to import"
-    REFUSED = "refused", "File refused"
-    IMPORTING = "importing", "Importing"
-    COMPLETED = "completed", "Completed"
-    FAILED = "failed", "Failed"
+__all__ = ["ImportIssue", "ImportKind", "ImportPhase", "ImportRun", "ImportStatus"]
 
 
 class ImportRunQuerySet(models.QuerySet):
@@ -36,6 +24,10 @@ class ImportRun(BaseModel):
 
     broker = models.ForeignKey("brokers.Broker", on_delete=models.CASCADE, related_name="import_runs")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    #: Who confirmed the import (or last ran it again): the job runs with their rights, in their name.
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     kind = models.CharField(max_length=32, choices=ImportKind.choices, default=ImportKind.ORGANIZATIONS)
     filename = models.CharField(max_length=255)
     file = models.FileField(upload_to=_upload_to, max_length=500)
@@ -48,6 +40,11 @@ class ImportRun(BaseModel):
     update_rows = models.PositiveIntegerField(default=0)
     unchanged_rows = models.PositiveIntegerField(default=0)
     error_rows = models.PositiveIntegerField(default=0)
+    conflict_rows = models.PositiveIntegerField(default=0)
+    #: Every row matched by customer number to an organization with another name and domain.
+    conflicts = models.JSONField(default=list, blank=True)
+    #: The row numbers of the conflicts the person accepted when confirming.
+    accepted_conflicts = models.JSONField(default=list, blank=True)
     preview = models.JSONField(default=list, blank=True)
     created = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
@@ -67,7 +64,7 @@ class ImportRun(BaseModel):
 
     @property
     def can_confirm(self) -> bool:
-        return self.status == ImportStatus.PREVIEWED and (self.new_rows or self.update_rows)
+        return self.status == ImportStatus.PREVIEWED and bool(self.new_rows or self.update_rows or self.conflict_rows)
 
 
 class ImportIssue(models.Model):
@@ -75,7 +72,7 @@ class ImportIssue(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="issues")
-    phase = models.CharField(max_length=8, default="preview")  # preview | import
+    phase = models.CharField(max_length=8, choices=ImportPhase.choices, default=ImportPhase.PREVIEW)
     row = models.PositiveIntegerField()
     column = models.CharField(max_length=100)
     message = models.TextField()

@@ -4,12 +4,33 @@ import uuid
 from ninja import Schema
 
 
+class ImportChangeOut(Schema):
+    """One field an update changes: its label, the value now and the value after the import."""
+
+    field: str
+    before: str
+    after: str
+
+
+class ImportConflictOut(Schema):
+    """A row whose customer number is an organization's with another name and another domain."""
+
+    row: int | None = None
+    customer_number: str
+    organization_id: uuid.UUID
+    name: str
+    domain: str
+    new_name: str
+    new_domain: str
+
+
 class ImportRowOut(Schema):
     row: int
     action: str
     values: dict[str, str]
     errors: list[dict[str, str]]
-    changes: list[str] = []
+    changes: list[ImportChangeOut] = []
+    conflict: ImportConflictOut | None = None
 
 
 class ImportRunOut(Schema):
@@ -25,11 +46,16 @@ class ImportRunOut(Schema):
     update_rows: int
     unchanged_rows: int
     error_rows: int
+    conflict_rows: int
+    conflicts: list[ImportConflictOut]
+    accepted_conflicts: list[int]
     created: int
     updated: int
     skipped: int
     failed: int
     dry_run: bool
+    created_by_id: uuid.UUID | None
+    confirmed_by_id: uuid.UUID | None
     preview_job_id: uuid.UUID | None
     job_id: uuid.UUID | None
     preview: list[ImportRowOut]

@@ -14,9 +14,10 @@ from __future__ import annotations
 import json
 import sqlite3
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
-from cloudbroker.organizations.imports import DUPLICATE_KEYS, SeenKeys
+from cloudbroker.core.imports.registry import SeenKeys
 
 __all__ = ["DiskSeenKeys"]
 
@@ -26,8 +27,8 @@ _CACHE_KIB = 2048  # SQLite's page cache, the only memory this uses beyond one c
 class DiskSeenKeys(SeenKeys):
     """A :class:`SeenKeys` in a temporary SQLite file, removed on exit. Use it as a context manager."""
 
-    def __init__(self) -> None:
-        self._kinds = {label: index for index, label in enumerate(DUPLICATE_KEYS)}
+    def __init__(self, labels: Iterable[str]) -> None:
+        self._kinds = {label: index for index, label in enumerate(labels)}
         self._folder: tempfile.TemporaryDirectory | None = None
         self._db: sqlite3.Connection | None = None
 

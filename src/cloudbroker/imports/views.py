@@ -7,14 +7,20 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views import View
 
-from cloudbroker.core.errors import DomainError
+from cloudbroker.core.errors import DomainError, ValidationFailed
 from cloudbroker.core.imports import build_template, iter_csv
+from cloudbroker.core.imports.registry import importer_for
 from cloudbroker.core.permissions import Perm
 from cloudbroker.core.scoping import get_visible_or_404
 from cloudbroker.core.views import ActorMixin
 from cloudbroker.imports import services
-from cloudbroker.imports.models import ImportRun, ImportStatus
-from cloudbroker.organizations.imports import ORGANIZATION_SPEC
+from cloudbroker.imports.choices import ImportKind, ImportStatus
+from cloudbroker.imports.models import ImportRun
+
+
+def _organizations():
+    """The organization importer (registered by ``cloudbroker.organizations.imports``)."""
+    return importer_for(ImportKind.ORGANIZATIONS)
 
 
 class ImportRunMixin(ActorMixin):
@@ -28,7 +34,7 @@ class OrganizationImportView(ActorMixin, View):
     required_perm = Perm.ORGANIZATION_CREATE
 
     def context(self, **extra):
-        return {"spec": ORGANIZATION_SPEC, "recent": ImportRun.objects.visible_to(self.actor)[:10], **extra}
+        return {"spec": _organizations().spec, "recent": ImportRun.objects.visible_to(self.actor)[:10], **extra}
 
     def get(self, request):
         return render(request, "imports/organization_import.html", self.context())
@@ -51,7 +57,7 @@ class OrganizationTemplateView(ActorMixin, View):
     required_perm = Perm.ORGANIZATION_CREATE
 
     def get(self, request, file_format):
-        template = build_template(ORGANIZATION_SPEC, file_format)
+        template = build_template(_organizations().spec, file_format)
         response = HttpResponse(template.content, content_type=template.content_type)
         response["Content-Disposition"] = f'attachment; filename="{template.filename}"'
         return response
@@ -66,17 +72,28 @@ class ImportDetailView(ImportRunMixin, View):
     def get(self, request, pk):
         run = self.run
         template = "imports/_status.html" if request.htmx else "imports/import_detail.html"
-        labels = [(c.key, c.label) for c in ORGANIZATION_SPEC.columns]
-        return render(
-            request, template, {"run": run, "labels": labels, "statuses": ImportStatus, "issues": run.issues.all()[:50]}
-        )
+        importer = services.importer_of(run)
+        labels = [(c.key, c.label) for c in importer.spec.columns]
+        context = {
+            "run": run,
+            "importer": importer,
+            "may_import": self.actor.has(importer.permission),
+            "labels": labels,
+            "statuses": ImportStatus,
+            "issues": run.issues.all()[:50],
+        }
+        return render(request, template, context)
 
     def post(self, request, pk):
         try:
             if request.POST.get("action") == "resume":
                 services.resume_import(actor=self.actor, run=self.run)
             else:
-                services.confirm_import(actor=self.actor, run=self.run)
+                accepted = [int(v) for v in request.POST.getlist("accept") if v.isdigit()]
+                services.confirm_import(actor=self.actor, run=self.run, accepted_conflicts=accepted)
+        except ValidationFailed as exc:
+            for error in exc.errors:
+                messages.error(request, error.message)
         except DomainError as exc:
             messages.error(request, exc.message)
         else:

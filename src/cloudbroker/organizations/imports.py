@@ -1,37 +1,69 @@
-"""Importing organizations from a file: the columns, and what each row means.
+"""Importing organizations from a file: the columns, what each row means, and how it is written.
 
 Every row is cleaned by the same ``clean_organization`` the forms and the API use, matched to an
 existing organization of the broker by customer number (or, without one, primary domain), and
-classified: new, update, unchanged or error. Nothing here writes; ``imports.services`` does,
-chunk by chunk, inside transactions.
+classified: new, update, unchanged, conflict or error, by the same rules as the services (group
+rules, approval settings, defaults). :class:`OrganizationImporter` registers all of it for the
+import flow of ``cloudbroker.imports``, which calls :meth:`~OrganizationImporter.write` chunk by
+chunk, each inside its own transaction.
 """
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import json
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from django.db import Error as DbError  # every database error, the connection ones as well
 from django.db import connection
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from cloudbroker.core.actors import Actor
+from cloudbroker.core.audit import EVENT_COLUMNS, build_events, snapshot
+from cloudbroker.core.bulk import bulk_insert, insert_rows
+from cloudbroker.core.context import current_request_id
 from cloudbroker.core.errors import FieldError
-from cloudbroker.core.imports import Column, ColumnKind, ImportSpec, RawRow
-from cloudbroker.core.permissions import Perm, Scope
+from cloudbroker.core.imports import (
+    CLEAR_MARKER,
+    Column,
+    ColumnKind,
+    ImportSpec,
+    RawRow,
+    RowAction,
+    cell_text,
+    is_clear,
+)
+from cloudbroker.core.imports.registry import Importer, RowOutcome, register
+from cloudbroker.core.models import AuditEvent
+from cloudbroker.core.permissions import Perm
 from cloudbroker.organizations.models import Organization, OrganizationGroup
-from cloudbroker.organizations.validation import FIELD_LABELS, ORGANIZATION_FIELDS, clean_organization
+from cloudbroker.organizations.services import (
+    ORGANIZATION_CREATED,
+    approval_settings_errors,
+    new_organization_group_errors,
+    new_organization_values,
+)
+from cloudbroker.organizations.validation import (
+    FIELD_LABELS,
+    MANDATORY_FIELDS,
+    ORGANIZATION_FIELDS,
+    clean_organization,
+)
 
 __all__ = [
+    "DUPLICATE_KEYS",
     "ORGANIZATION_SPEC",
-    "RowAction",
-    "RowOutcome",
-    "SeenKeys",
+    "OrganizationImporter",
+    "OrganizationRow",
     "classify",
     "clean_rows",
-    "find_duplicates",
+    "describe_changes",
+    "new_context",
 ]
 
 _HELP = {
@@ -41,7 +73,7 @@ _HELP = {
     "notification_email": "Where notifications for this customer are sent.",
     "approval_required": "TRUE to require approval of all self-service transactions, FALSE to switch it off.",
     "approval_limit": "Annual financial limit per transaction (monthly amounts are converted to annual).",
-    "billing_start_date": "Date from which billing reports can be run, as DD/MM/YYYY. Empty: today.",
+    "billing_start_date": "Date from which billing reports can be run, as DD/MM/YYYY. Empty: today (for a new one).",
     "customer_number": "Your reference for the customer; used to recognise it when you import again.",
     "street_address": "First line of the address.",
     "postal_code": "Post or zip code.",
@@ -52,26 +84,31 @@ _HELP = {
     "contact_phone": "Primary contact's phone number.",
     "contact_email": "Primary contact's e-mail address.",
     "contact_cell_phone": "Primary contact's cell or mobile phone number.",
-    "groups": "Organization group names, separated by ; (Key Account Managers and Sales Agents: one of theirs).",
+    "groups": (
+        "Organization group names, separated by ; (Key Account Managers and Sales Agents: one of theirs). "
+        f"{CLEAR_MARKER} takes an existing organization out of every group (group administrators)."
+    ),
 }
+# The template's example row: no real organization (example.com is reserved for examples, RFC 2606),
+# and a row with its primary domain is never imported (``ORGANIZATION_SPEC.example_keys``).
 _EXAMPLE = {
-    "name": "Contoso Ltd",
-    "primary_domain": "contoso.com",
-    "registration_number": "556677-8899",
-    "notification_email": "it@contoso.com",
+    "name": "Example Organization (replace this row)",
+    "primary_domain": "example.com",
+    "registration_number": "000000-0000",
+    "notification_email": "it@example.com",
     "approval_required": "FALSE",
     "approval_limit": "12000",
     "billing_start_date": "01/01/2027",
-    "customer_number": "C-1001",
-    "street_address": "Storgatan 1",
+    "customer_number": "EXAMPLE-1",
+    "street_address": "1 Example Street",
     "postal_code": "111 22",
     "city": "Stockholm",
     "state": "",
     "country": "SE",
-    "contact_name": "Alex Andersson",
-    "contact_phone": "+46 8 123 456",
-    "contact_email": "alex@contoso.com",
-    "contact_cell_phone": "+46 70 123 45 67",
+    "contact_name": "Alex Example",
+    "contact_phone": "+46 8 000 000",
+    "contact_email": "alex@example.com",
+    "contact_cell_phone": "+46 70 000 00 00",
     "groups": "North",
 }
 _KIND = {
@@ -118,6 +155,16 @@ ORGANIZATION_SPEC = ImportSpec(
     xml_root="organizations",
     xml_row="organization",
     sheet_name="Organizations",
+    example_keys=("primary_domain",),
+    notes=(
+        "A row whose customer number (or, without one, primary domain) matches an existing organization "
+        "updates it; the preview shows every change, field by field, before anything is written.",
+        "An empty cell leaves the existing value as it is. To clear a field, enter "
+        f"{CLEAR_MARKER} in its cell (mandatory fields and the billing start date cannot be cleared).",
+        "A row whose customer number matches an organization with another name and another primary domain is "
+        "a conflict: it is imported only if you accept it, row by row, before confirming.",
+        "The example row (primary domain example.com) is never imported: replace it with your data.",
+    ),
 )
 
 
@@ -125,20 +172,10 @@ _SPEC_KEYS = frozenset(ORGANIZATION_SPEC.keys)
 _FIELD_KEYS = frozenset(ORGANIZATION_FIELDS)
 
 
-class RowAction:
-    NEW = "new"
-    UPDATE = "update"
-    UNCHANGED = "unchanged"
-    ERROR = "error"
-
-
 @dataclass
-class RowOutcome:
-    number: int
-    action: str
-    values: dict[str, str]
-    cleaned: dict[str, Any] = field(default_factory=dict)
-    errors: list[FieldError] = field(default_factory=list)
+class OrganizationRow(RowOutcome):
+    """A row of an organization file: what every importer's rows carry, and its groups."""
+
     target: Organization | None = None
     groups: list[OrganizationGroup] | None = None  # None: leave the organization's groups alone
 
@@ -157,29 +194,41 @@ def _comparable(value: Any) -> Any:
     return str(value) if not isinstance(value, bool) else value
 
 
+def _shown(value: Any) -> str:
+    """A value as the preview shows it: as it would be written in the file (DD/MM/YYYY, TRUE)."""
+    if value is None:
+        return ""
+    if hasattr(value, "code") and not isinstance(value, str):
+        return value.code or ""
+    if isinstance(value, bool | dt.date):
+        return cell_text(value)
+    return str(value)
+
+
+def describe_changes(outcome: OrganizationRow) -> list[dict[str, str]]:
+    """Each change an update makes, field by field: label, value before and value after."""
+    if outcome.target is None:
+        return []
+    target = outcome.target
+    changes = [
+        {"field": FIELD_LABELS[key], "before": _shown(getattr(target, key)), "after": _shown(value)}
+        for key, value in outcome.changes.items()
+    ]
+    if outcome.groups is not None:
+        changes.append(
+            {
+                "field": "Organization groups",
+                "before": "; ".join(sorted(g.name for g in target.groups.all())),
+                "after": "; ".join(sorted(g.name for g in outcome.groups)),
+            }
+        )
+    return changes
+
+
 def _split_groups(text: str) -> list[str]:
+    if is_clear(text):
+        return []
     return [part.strip() for part in text.replace(",", ";").split(";") if part.strip()]
-
-
-class SeenKeys:
-    """The first row of each customer number and domain met so far in a file (the "also on row N"
-    check). This one keeps them in memory; the import keeps them in a database table instead, so
-    its memory does not grow with the file (``cloudbroker.imports.seen``)."""
-
-    def __init__(self) -> None:
-        self._first: dict[str, dict[str, int]] = {label: {} for label in DUPLICATE_KEYS}
-
-    def claim(self, label: str, first_rows: dict[str, int]) -> dict[str, int]:
-        """Record each key of ``first_rows`` with its row unless it was met before; return the keys
-        met before, each with the row it was first met on."""
-        first = self._first[label]
-        earlier = {}
-        for key, row in first_rows.items():
-            if key in first:
-                earlier[key] = first[key]
-            else:
-                first[key] = row
-        return earlier
 
 
 DUPLICATE_KEYS = ("customer_number", "primary_domain")
@@ -188,57 +237,59 @@ DUPLICATE_KEYS = ("customer_number", "primary_domain")
 class _Context:
     """What classification needs from the database, loaded once per import."""
 
-    def __init__(self, actor: Actor, seen: SeenKeys | None = None) -> None:
+    def __init__(self, actor: Actor, *, accepted: Iterable[int] = (), final: bool = False) -> None:
         self.actor = actor
         self.groups_by_name = {g.name.casefold(): g for g in OrganizationGroup.objects.visible_to(actor)}
-        self.seen = seen if seen is not None else SeenKeys()
+        self.accepted = frozenset(accepted)  # the rows whose conflict the person accepted
+        self.final = final  # the import itself: a conflict not accepted is an error, not a question
 
 
-def clean_rows(rows: Iterable[RawRow]) -> list[RowOutcome]:
-    """Clean each row with ``clean_organization``: no database access."""
-    outcomes: list[RowOutcome] = []
-    spec_keys, field_keys = _SPEC_KEYS, _FIELD_KEYS
+_NOT_CLEARABLE = frozenset({*MANDATORY_FIELDS, "billing_start_date"})
+
+
+def clean_rows(rows: Iterable[RawRow]) -> list[OrganizationRow]:
+    """Clean each row with ``clean_organization``: no database access.
+
+    An empty cell is left out (an existing organization keeps that field; a new one gets the
+    default), and a mandatory one is reported missing. A cell holding ``#CLEAR`` clears its field.
+    The template's example row is an error: it is never imported."""
+    outcomes: list[OrganizationRow] = []
+    spec_keys, field_keys, spec = _SPEC_KEYS, _FIELD_KEYS, ORGANIZATION_SPEC
     for raw in rows:
         values = {k: v for k, v in raw.values.items() if k in spec_keys}
-        data = {k: v for k, v in values.items() if k in field_keys}
+        data = {k: v for k, v in values.items() if v and k in field_keys}
+        cleared = [k for k, v in data.items() if v[0] == "#" and is_clear(v)]
+        refused = []
+        for key in cleared:
+            if key in _NOT_CLEARABLE:
+                del data[key]
+                refused.append(FieldError(key, f"{FIELD_LABELS[key]} cannot be cleared.", "not_clearable", raw.number))
+            else:
+                data[key] = ""
         cleaned, errors = clean_organization(data, row=raw.number, partial=False)
-        outcomes.append(RowOutcome(raw.number, RowAction.NEW, values, cleaned, errors))
-    return outcomes
-
-
-def find_duplicates(seen: SeenKeys, outcomes: Sequence[RowOutcome]) -> list[list[FieldError]]:
-    """Per outcome (in file order), the "also on row N" errors against every earlier row of the
-    file: the rows of this chunk, and those ``seen`` remembers. ``seen`` then has this chunk's keys."""
-    found: list[list[FieldError]] = [[] for _ in outcomes]
-    for label in DUPLICATE_KEYS:
-        keys = [o.cleaned.get(label) for o in outcomes]
-        first: dict[str, int] = {}
-        for outcome, key in zip(outcomes, keys, strict=True):
-            if key and key not in first:
-                first[key] = outcome.number
-        if not first:
-            continue
-        first.update(seen.claim(label, first))
-        for index, key in enumerate(keys):
-            if key and first[key] != outcomes[index].number:
-                found[index].append(
-                    FieldError(
-                        label,
-                        f"{FIELD_LABELS[label]} {key} is also on row {first[key]}.",
-                        "duplicate_in_file",
-                        outcomes[index].number,
-                    )
+        if refused:
+            keys = {e.field for e in refused}
+            errors = [e for e in errors if e.field not in keys] + refused
+        if spec.is_example(values):
+            errors = [
+                FieldError(
+                    "primary_domain",
+                    "This is the template's example row: replace it with your own data.",
+                    "example_row",
+                    raw.number,
                 )
-    return found
+            ]
+        outcomes.append(OrganizationRow(raw.number, RowAction.NEW, values, cleaned, errors))
+    return outcomes
 
 
 def classify(
     ctx: _Context,
-    outcomes: list[RowOutcome],
+    outcomes: list[OrganizationRow],
     duplicates: Sequence[list[FieldError]],
     *,
-    match: Sequence[RowOutcome] | None = None,
-) -> list[RowOutcome]:
+    match: Sequence[OrganizationRow] | None = None,
+) -> list[OrganizationRow]:
     """Match cleaned rows against the broker's organizations and classify them: new, update,
     unchanged or error. ``duplicates`` are the in-file duplicate errors of each outcome.
 
@@ -249,14 +300,31 @@ def classify(
     """
     _match_existing(ctx, outcomes if match is None else list(match))
     for outcome, found in zip(outcomes, duplicates, strict=True):
+        if outcome.errors and outcome.errors[0].code == "example_row":
+            outcome.action = RowAction.ERROR  # the template's example: nothing else to say about it
+            continue
         _apply_rules(ctx, outcome, found)
+        if outcome.conflict is not None and outcome.number not in ctx.accepted and not outcome.errors:
+            if ctx.final:
+                outcome.errors.append(
+                    FieldError("customer_number", _conflict_message(outcome.conflict), "conflict", outcome.number)
+                )
+            else:
+                outcome.action = RowAction.CONFLICT
         if outcome.errors:
             outcome.action = RowAction.ERROR
     return outcomes
 
 
-def new_context(actor: Actor, seen: SeenKeys | None = None) -> _Context:
-    return _Context(actor, seen)
+def _conflict_message(conflict: dict[str, Any]) -> str:
+    return (
+        f"The customer number {conflict['customer_number']} belongs to {conflict['name']} ({conflict['domain']}), "
+        "which has another name and domain; accept the conflict to update it, or correct the row."
+    )
+
+
+def new_context(actor: Actor, *, accepted: Iterable[int] = (), final: bool = False) -> _Context:
+    return _Context(actor, accepted=accepted, final=final)
 
 
 def _existing(broker_id, numbers: set[str], domains: set[str]) -> list[Organization]:
@@ -294,7 +362,7 @@ def _existing(broker_id, numbers: set[str], domains: set[str]) -> list[Organizat
     return list(Organization.objects.filter(pk__in=ids).prefetch_related("groups"))
 
 
-def _match_existing(ctx: _Context, outcomes: list[RowOutcome]) -> None:
+def _match_existing(ctx: _Context, outcomes: list[OrganizationRow]) -> None:
     numbers = {o.cleaned["customer_number"] for o in outcomes if o.cleaned.get("customer_number")}
     domains = {o.cleaned["primary_domain"] for o in outcomes if o.cleaned.get("primary_domain")}
     by_number: dict[str, Organization] = {}
@@ -346,9 +414,24 @@ def _match_existing(ctx: _Context, outcomes: list[RowOutcome]) -> None:
             )
             continue
         outcome.target = target
+        if (
+            target is not None
+            and number
+            and outcome.cleaned.get("name", "").casefold() != target.name.casefold()
+            and domain != target.primary_domain.lower()
+        ):
+            # The customer number is another company's: name and domain both differ.
+            outcome.conflict = {
+                "customer_number": number,
+                "organization_id": str(target.pk),
+                "name": target.name,
+                "domain": target.primary_domain,
+                "new_name": outcome.cleaned.get("name", ""),
+                "new_domain": domain or "",
+            }
 
 
-def _apply_rules(ctx: _Context, outcome: RowOutcome, duplicates: list[FieldError]) -> None:
+def _apply_rules(ctx: _Context, outcome: OrganizationRow, duplicates: list[FieldError]) -> None:
     actor = ctx.actor
     outcome.errors.extend(duplicates)
     # Groups, by name, among those the importer can see.
@@ -372,32 +455,9 @@ def _apply_rules(ctx: _Context, outcome: RowOutcome, duplicates: list[FieldError
             outcome.errors.append(
                 FieldError("name", "Your role cannot create organizations.", "permission_denied", outcome.number)
             )
-        if actor.scope is Scope.GROUPS and len(names) != 1:
-            outcome.errors.append(
-                FieldError(
-                    "groups", "Give one of your organization groups for a new organization.", "required", outcome.number
-                )
-            )
-        if len(groups) > 1 and not actor.has(Perm.ORGANIZATION_MULTI_GROUP):
-            outcome.errors.append(
-                FieldError(
-                    "groups",
-                    "Only a Global Admin or Super Admin can put an organization in more than one group.",
-                    "too_many_groups",
-                    outcome.number,
-                )
-            )
-        if (
-            outcome.cleaned.get("approval_required") is True or outcome.cleaned.get("approval_limit") is not None
-        ) and not actor.has(Perm.APPROVAL_SETTINGS_CHANGE):
-            outcome.errors.append(
-                FieldError(
-                    "approval_required",
-                    "Your role cannot change approval settings.",
-                    "permission_denied",
-                    outcome.number,
-                )
-            )
+        if len(groups) == len(names):  # a name not found is reported above
+            outcome.errors.extend(new_organization_group_errors(actor, groups, row=outcome.number))
+        outcome.errors.extend(approval_settings_errors(actor, outcome.cleaned, row=outcome.number))
         outcome.groups = groups
         outcome.action = RowAction.NEW
         return
@@ -409,22 +469,173 @@ def _apply_rules(ctx: _Context, outcome: RowOutcome, duplicates: list[FieldError
         outcome.errors.append(
             FieldError("name", "Your role cannot change organizations.", "permission_denied", outcome.number)
         )
-    if {"approval_required", "approval_limit"} & set(changes) and not actor.has(Perm.APPROVAL_SETTINGS_CHANGE):
-        outcome.errors.append(
-            FieldError(
-                "approval_required", "Your role cannot change approval settings.", "permission_denied", outcome.number
-            )
-        )
-    if names and actor.has(Perm.GROUP_MANAGE):
+    outcome.errors.extend(approval_settings_errors(actor, changes, current=outcome.target, row=outcome.number))
+    clear_groups = is_clear(outcome.values.get("groups", ""))
+    if (names or clear_groups) and actor.has(Perm.GROUP_MANAGE):
         current = {g.pk for g in outcome.target.groups.all()}
         if current != {g.pk for g in groups}:
             outcome.groups = groups
     outcome.action = RowAction.UPDATE if changes or outcome.groups is not None else RowAction.UNCHANGED
 
 
-def group_ids(groups: Iterable[OrganizationGroup]) -> list[str]:
-    return sorted(str(g.pk) for g in groups)
+# --- writing ---------------------------------------------------------------------------------
+
+_ORG_COLUMNS = ["id", "created_at", "updated_at", "broker_id", *ORGANIZATION_FIELDS]
 
 
-def new_id() -> uuid.UUID:
-    return uuid.uuid4()
+class _NewOrganizations:
+    """PostgreSQL: new organizations are copied into a temporary table, from which one statement
+    inserts them and another their 'organization.created' audit events, the server building each
+    event's JSON from the row (``ORGANIZATION_CREATED.sql_insert``): no event row and no JSON made
+    or sent by Python."""
+
+    def __init__(self) -> None:
+        quote = connection.ops.quote_name
+        self.table = quote(f"import_new_{uuid.uuid4().hex[:12]}")
+        self.columns = ", ".join(quote(Organization._meta.get_field(c).column) for c in _ORG_COLUMNS)
+        self.events = ORGANIZATION_CREATED.sql_insert(
+            quote(AuditEvent._meta.db_table),
+            self.table,
+            extra={"groups": "audit_groups"},
+            organization_id=quote("id"),
+            quote=quote,
+        )
+
+    def __enter__(self) -> _NewOrganizations:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {self.table} "
+                f"(LIKE {connection.ops.quote_name(Organization._meta.db_table)} INCLUDING DEFAULTS, "
+                "audit_groups jsonb NOT NULL)"
+            )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
+        except DbError:  # a broken transaction or connection: the table goes with the session
+            pass
+
+    def write(self, rows: list[list], groups: list[list[str]], now, actor: Actor, request_id: str) -> None:
+        org_table = connection.ops.quote_name(Organization._meta.db_table)
+        with connection.cursor() as cursor, connection.wrap_database_errors:
+            cursor.execute(f"TRUNCATE {self.table}")
+            with cursor.cursor.copy(f"COPY {self.table} ({self.columns}, audit_groups) FROM STDIN") as copy:
+                for row, group_ids in zip(rows, groups, strict=True):
+                    copy.write_row([*row, json.dumps(group_ids) if group_ids else "[]"])
+            cursor.execute(f"INSERT INTO {org_table} ({self.columns}) SELECT {self.columns} FROM {self.table}")
+            cursor.execute(self.events, [now, actor.user_id, actor.label, request_id])
+
+
+def write_rows(actor: Actor, outcomes: list[OrganizationRow], staging: _NewOrganizations | None) -> dict[str, int]:
+    """Write one chunk's classified rows in the caller's transaction: new organizations (through the
+    staging table on PostgreSQL), updates with ``bulk_update``, memberships, one audit event each."""
+    now = timezone.now()
+    today = now.date()
+    request_id = current_request_id()
+    new_rows, new_groups, memberships, events, updates, regrouped = [], [], [], [], [], []
+    through = OrganizationGroup.organizations.through
+    counts = {"created": 0, "updated": 0, "skipped": 0, "failed": 0}
+    broker_id = actor.broker_id
+    for o in outcomes:
+        if o.action == RowAction.NEW:
+            org_id = uuid.uuid4()
+            new_rows.append([org_id, now, now, broker_id, *new_organization_values(o.cleaned, today)])
+            if o.groups:
+                new_groups.append(sorted(str(g.pk) for g in o.groups))
+                memberships += [through(organization_id=org_id, organizationgroup_id=g.pk) for g in o.groups]
+            else:
+                new_groups.append([])
+            counts["created"] += 1
+        elif o.action == RowAction.UPDATE:
+            org = o.target
+            changes = o.changes
+            before = {k: snapshot(org, [k])[k] for k in changes}
+            for key in changes:
+                setattr(org, key, o.cleaned[key])
+            org.updated_at = now
+            after = {k: snapshot(org, [k])[k] for k in changes}
+            if o.groups is not None:
+                before["groups"] = sorted(str(g.pk) for g in org.groups.all())
+                after["groups"] = sorted(str(g.pk) for g in o.groups)
+                regrouped.append(org.pk)
+                memberships += [through(organization_id=org.pk, organizationgroup_id=g.pk) for g in o.groups]
+            updates.append((org, list(changes)))
+            events.append((org, before, after, org.pk))
+            counts["updated"] += 1
+        elif o.action == RowAction.UNCHANGED:
+            counts["skipped"] += 1
+        else:
+            counts["failed"] += 1
+    if staging is not None:
+        staging.write(new_rows, new_groups, now, actor, request_id)
+    else:
+        insert_rows(Organization, _ORG_COLUMNS, new_rows)
+    fields_by_org: dict[tuple[str, ...], list[Organization]] = {}
+    for org, fields in updates:
+        fields_by_org.setdefault(tuple(sorted({*fields, "updated_at"})), []).append(org)
+    for fields, orgs in fields_by_org.items():
+        Organization.objects.bulk_update(orgs, list(fields), batch_size=500)
+    if regrouped:
+        through.objects.filter(organization_id__in=regrouped).delete()
+    bulk_insert(through, memberships)
+    if staging is None:
+        created = ORGANIZATION_CREATED
+        insert_rows(
+            AuditEvent,
+            EVENT_COLUMNS,
+            [
+                created.event_row(
+                    r[0], r[4:], actor=actor, occurred_at=now, request_id=request_id, organization_id=r[0], groups=g
+                )
+                for r, g in zip(new_rows, new_groups, strict=True)
+            ],
+        )
+    audit = build_events(actor=actor, action="organization.updated", items=events)
+    for event in audit:
+        event.occurred_at = now
+    bulk_insert(AuditEvent, audit)
+    return counts
+
+
+class OrganizationImporter(Importer):
+    """Organizations, for the import flow (``cloudbroker.imports``)."""
+
+    kind = "organizations"
+    spec = ORGANIZATION_SPEC
+    permission = Perm.ORGANIZATION_CREATE
+    noun = "organizations"
+    list_url = "portal:organization_list"
+    upload_url = "portal:organization_import"
+    duplicate_keys = DUPLICATE_KEYS
+    kept_values = ("groups",)
+
+    def clean_rows(self, rows: Iterable[RawRow]) -> list[OrganizationRow]:
+        return clean_rows(rows)
+
+    def new_context(self, actor: Actor, *, accepted: Iterable[int] = (), final: bool = False) -> _Context:
+        return new_context(actor, accepted=accepted, final=final)
+
+    def classify(self, ctx, outcomes, duplicates, *, match=None):
+        return classify(ctx, outcomes, duplicates, match=match)
+
+    def describe_changes(self, outcome: OrganizationRow) -> list[dict[str, str]]:
+        return describe_changes(outcome)
+
+    def signature(self, outcome: OrganizationRow) -> tuple:
+        groups = None if outcome.groups is None else sorted(str(g.pk) for g in outcome.groups)
+        return outcome.action, sorted(outcome.changes), groups
+
+    def outcome(self, number, values, cleaned, errors) -> OrganizationRow:
+        return OrganizationRow(number, RowAction.NEW, values, cleaned, errors)
+
+    def staging(self):
+        """PostgreSQL: the temporary table new organizations go through. Nothing elsewhere."""
+        return _NewOrganizations() if connection.vendor == "postgresql" else contextlib.nullcontext()
+
+    def write(self, actor: Actor, outcomes: list[OrganizationRow], staging) -> dict[str, int]:
+        return write_rows(actor, outcomes, staging)
+
+
+register(OrganizationImporter())

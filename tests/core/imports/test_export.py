@@ -9,7 +9,7 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from cloudbroker.core.imports import ExportColumn, csv_bytes, iter_csv, neutralise, read_rows, xlsx_bytes
+from cloudbroker.core.imports import ExportColumn, csv_bytes, iter_csv, neutralise, read_rows, restore, xlsx_bytes
 from cloudbroker.core.imports.export import export_text, needs_neutralising
 
 
@@ -133,3 +133,43 @@ def test_xlsx_export_to_a_file_streams_many_rows(tmp_path):
     assert count == 5000
     workbook = openpyxl.load_workbook(path, read_only=True)
     assert workbook.active.max_row == 5001
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "+46 8 123 456",
+        '=HYPERLINK("http://evil","x")',
+        "'=already quoted",
+        "''=twice",
+        "'plain apostrophe",
+        "'",
+        "-",
+        "-12.50",
+        "@home",
+        "Contoso",
+        "",
+    ],
+)
+def test_restore_is_the_exact_inverse_of_neutralise(value):
+    assert restore(neutralise(value)) == value
+
+
+def test_an_exported_csv_reads_back_to_the_exported_values_and_keeps_formulas_neutralised(spec):
+    columns = [spec.column("name"), spec.column("primary_domain"), spec.column("contact_phone")]
+    rows = [
+        {"name": "=1+1", "primary_domain": "a.test", "contact_phone": "+46 8 123 456"},
+        {"name": "'=quoted", "primary_domain": "b.test", "contact_phone": "-5"},
+        {"name": "'plain", "primary_domain": "c.test", "contact_phone": "+3"},
+    ]
+    content = csv_bytes(columns, rows)
+    lines = content.decode("utf-8-sig").split("\r\n")
+    # Nothing a spreadsheet would run: every formula-like cell starts with an apostrophe.
+    assert lines[1] == "'=1+1,a.test,'+46 8 123 456"
+    assert lines[2] == "''=quoted,b.test,-5"
+    assert [r.values for r in read_rows(content, "export.csv", spec).rows] == rows
+
+
+def test_a_typed_apostrophe_without_a_formula_is_kept(spec):
+    content = b"Name,Primary domain\n'Quoted Ltd,q.test\n"
+    assert next(read_rows(content, "x.csv", spec).rows).values["name"] == "'Quoted Ltd"

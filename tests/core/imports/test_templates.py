@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 
 import openpyxl
@@ -114,3 +115,17 @@ def test_xml_template_escapes_examples_and_comments():
     assert b"<name>A &amp; B &lt;C&gt;</name>" in template.content
     row = next(read_rows(template.content, template.filename, odd).rows)
     assert row.values == {"name": "A & B <C>", "note": "x"}
+
+
+def test_the_specs_notes_are_in_the_instructions_and_its_example_row_is_recognised(spec):
+    noted = dataclasses.replace(spec, notes=("An empty cell leaves a field as it is.", "Enter #CLEAR to clear it."))
+    guide = openpyxl.load_workbook(io.BytesIO(build_template(noted, "xlsx").content))["Instructions"]
+    texts = [row[0] for row in guide.iter_rows(values_only=True)]
+    assert texts[2:4] == ["An empty cell leaves a field as it is.", "Enter #CLEAR to clear it."]
+    assert texts[5] == "Column"  # the column table follows the notes
+    assert "Enter #CLEAR to clear it." in build_template(noted, "xml").content.decode()
+    marked = dataclasses.replace(spec, example_keys=("name", "primary_domain"))
+    example = {c.key: c.example for c in spec.columns}
+    assert marked.is_example({**example, "name": f"  {example['name'].upper()} "})
+    assert not marked.is_example({**example, "primary_domain": "other.test"})
+    assert not spec.is_example(example)  # no example_keys: no row is the example

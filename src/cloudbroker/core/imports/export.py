@@ -7,6 +7,10 @@ OWASP advice on CSV injection:
 
 * CSV: such a cell gets a leading apostrophe (``'=HYPERLINK(...)``), and so does a cell starting
   with a tab or carriage return. A value that is a plain number (``-12.50``, ``+3``) is left as it is.
+  The importer's CSV reader takes exactly that apostrophe off again (:func:`restore`), so an export
+  imported again gives back every value as it was (``+46 8 123 456`` stays a phone number). To keep
+  the two exact inverses, a text that already starts with apostrophes before a formula-like text
+  (``'=x``) gets one more (``''=x``), and reads back as ``'=x``.
 * XLSX: every text is written with ``write_string`` (never interpreted as a formula) and risky
   texts additionally get Excel's "quote prefix" cell style, so editing the cell keeps it text. The
   value itself is unchanged.
@@ -28,6 +32,7 @@ from decimal import Decimal
 from os import PathLike
 from typing import IO, Any
 
+from .formulas import needs_neutralising, neutralise, restore
 from .parsers import cell_text
 from .spec import Column
 
@@ -38,12 +43,11 @@ __all__ = [
     "iter_csv",
     "needs_neutralising",
     "neutralise",
+    "restore",
     "write_xlsx",
     "xlsx_bytes",
 ]
 
-_RISKY_START = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _XLSX_MAX_STRING = 32767
 _SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
 
@@ -72,16 +76,6 @@ def _columns(columns: Sequence[ColumnLike]) -> list[ExportColumn]:
             key, label = column
             result.append(ExportColumn(key, label))
     return result
-
-
-def needs_neutralising(text: str) -> bool:
-    """Whether a spreadsheet could read this text as a formula (plain numbers are not at risk)."""
-    return text.startswith(_RISKY_START) and _NUMBER.fullmatch(text) is None
-
-
-def neutralise(text: str) -> str:
-    """Prefix a formula-like text with an apostrophe (OWASP CSV injection); leave others alone."""
-    return "'" + text if needs_neutralising(text) else text
 
 
 def export_text(value: Any) -> str:

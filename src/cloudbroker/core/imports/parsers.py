@@ -47,6 +47,7 @@ from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidd
 from defusedxml import ElementTree as SafeET
 
 from .errors import ImportFileRefused
+from .formulas import restore
 from .limits import ImportLimits, human_size
 from .spec import HeaderMatch, ImportSpec
 
@@ -309,12 +310,20 @@ def _tabular_rows(
     match: HeaderMatch,
     limits: ImportLimits,
     warnings: list[str],
+    *,
+    unquote: bool = False,
 ) -> Iterator[RawRow]:
-    """Turn ``(row number, cells)`` after the header into :class:`RawRow`, skipping blank rows."""
+    """Turn ``(row number, cells)`` after the header into :class:`RawRow`, skipping blank rows.
+
+    With ``unquote`` (CSV), the apostrophe an export put before a formula-like text is taken off
+    (:func:`~.formulas.restore`): an exported file reads back to the values exported."""
     positions = list(match.positions.items())
     data_rows = 0
     for number, cells in records:
-        cells = [c.strip() for c in cells]
+        if unquote:
+            cells = [restore(s) if (s := c.strip())[:1] == "'" else s for c in cells]
+        else:
+            cells = [c.strip() for c in cells]
         if not any(cells):
             continue
         data_rows += 1
@@ -429,7 +438,7 @@ def _read_csv(
 
     def rows() -> Iterator[RawRow]:
         try:
-            yield from _tabular_rows(records, match, limits, warnings)
+            yield from _tabular_rows(records, match, limits, warnings, unquote=True)
         finally:
             detach()
 

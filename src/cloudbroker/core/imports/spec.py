@@ -101,10 +101,17 @@ class ImportSpec:
     xml_root: str = "rows"
     xml_row: str = "row"
     sheet_name: str | None = None
+    #: The columns whose example values mark a row as the template's example row (never imported).
+    example_keys: tuple[str, ...] = ()
+    #: General notes for the person filling in the template (its instructions and the import page).
+    notes: tuple[str, ...] = ()
     _lookup: dict[str, Column] = field(init=False, repr=False, compare=False)
+    _examples: tuple[tuple[str, str], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "columns", tuple(self.columns))
+        object.__setattr__(self, "example_keys", tuple(self.example_keys))
+        object.__setattr__(self, "notes", tuple(self.notes))
         lookup: dict[str, Column] = {}
         keys: set[str] = set()
         for column in self.columns:
@@ -119,6 +126,20 @@ class ImportSpec:
                     )
                 lookup[spelling] = column
         object.__setattr__(self, "_lookup", lookup)
+        examples = tuple((key, self.column(key).example.strip().casefold()) for key in self.example_keys)
+        object.__setattr__(self, "_examples", () if any(not e for _, e in examples) else examples)
+
+    def is_example(self, values: dict[str, str]) -> bool:
+        """Whether a row is the template's example row: every one of ``example_keys`` holds its
+        column's example value (compared without case and surrounding spaces)."""
+        examples = self._examples
+        if not examples:
+            return False
+        for key, example in examples:
+            value = values.get(key)
+            if not value or value.strip().casefold() != example:
+                return False
+        return True
 
     @property
     def required_columns(self) -> tuple[Column, ...]:

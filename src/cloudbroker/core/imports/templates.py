@@ -130,9 +130,12 @@ def _xlsx_template(spec: ImportSpec) -> bytes:
         f"Fill in the sheet '{data.name}', one row per record, and replace the example row with your data. "
         "Mandatory columns are marked * and shown in red. Formulas are not accepted: enter values only.",
     )
+    for offset, note in enumerate(spec.notes, start=2):
+        guide.write_string(offset, 0, note)
+    top = 3 + len(spec.notes)
     for index, title in enumerate(("Column", "Mandatory", "Format", "Description", "Example")):
-        guide.write_string(3, index, title, bold)
-    for row, column in enumerate(spec.columns, start=4):
+        guide.write_string(top, index, title, bold)
+    for row, column in enumerate(spec.columns, start=top + 1):
         guide.write_string(row, 0, column.label, red_bold if column.required else None)
         guide.write_string(row, 1, "Yes" if column.required else "No")
         guide.write_string(row, 2, kind_description(column.kind))
@@ -179,6 +182,7 @@ def _xml_template(spec: ImportSpec) -> bytes:
         _comment(
             f"  One <{spec.xml_row}> element per record inside <{spec.xml_root}>; replace the example with your data."
         ),
+        *(_comment(f"  {note}") for note in spec.notes),
         "  Elements (* = mandatory):",
     ]
     for column in spec.columns:

@@ -1,8 +1,10 @@
-"""manage.py import_organizations FILE [--broker SLUG] [--dry-run]
+"""manage.py import_organizations FILE [--broker SLUG] [--dry-run] [--accept ROW ...]
 
 The same import as the portal and the API: the file is read and every row classified (new,
 update, unchanged, error); without --dry-run the rows are then written chunk by chunk, with a
-progress bar. Exits non-zero with a clear message when the file is refused.
+progress bar. Exits non-zero with a clear message when the file is refused, or when a row is a
+conflict (its customer number is another organization's, with another name and domain) that was not
+accepted with --accept ROW.
 """
 
 from __future__ import annotations
@@ -15,11 +17,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from cloudbroker.brokers.models import Broker
 from cloudbroker.core.actors import Actor
-from cloudbroker.core.errors import DomainError
+from cloudbroker.core.errors import DomainError, ValidationFailed
 from cloudbroker.core.jobs import JobContext
 from cloudbroker.core.models import Job
 from cloudbroker.imports import services
-from cloudbroker.imports.models import ImportStatus
+from cloudbroker.imports.choices import ImportStatus
 
 
 class _ProgressContext(JobContext):
@@ -41,8 +43,16 @@ class Command(BaseCommand):
         parser.add_argument("file", type=Path)
         parser.add_argument("--broker", help="broker slug (optional when there is only one broker)")
         parser.add_argument("--dry-run", action="store_true", help="read and check the file, write nothing")
+        parser.add_argument(
+            "--accept",
+            type=int,
+            action="append",
+            default=[],
+            metavar="ROW",
+            help="accept the conflict of this row (repeat for each conflict the preview lists)",
+        )
 
-    def handle(self, *args, file: Path, broker: str | None, dry_run: bool, **options):
+    def handle(self, *args, file: Path, broker: str | None, dry_run: bool, accept: list[int], **options):
         console = Console(stderr=True)
         broker_obj = self._broker(broker)
         if not file.is_file():
@@ -64,13 +74,24 @@ class Command(BaseCommand):
             self.stdout.write(f"  Row {issue.row}, {issue.column}: {issue.message}")
         if run.error_rows > 20:
             self.stdout.write(f"  … and more: see import {run.pk} for the full error report.")
+        for c in run.conflicts:
+            self.stdout.write(
+                f"  Row {c['row']}: conflict: customer number {c['customer_number']} is {c['name']} ({c['domain']}), "
+                f"the row would make it {c['new_name']} ({c['new_domain']})."
+            )
         if dry_run:
             self.stdout.write("Dry run: nothing was written.")
             return
         if not run.can_confirm:
             self.stdout.write("Nothing to import.")
             return
-        job = services.confirm_import(actor=actor, run=run)
+        try:
+            job = services.confirm_import(actor=actor, run=run, accepted_conflicts=accept)
+        except ValidationFailed as exc:
+            lines = "\n".join(f"  {e.message}" for e in exc.errors)
+            raise CommandError(f"Nothing was imported:\n{lines}\nAccept each conflict with --accept ROW.") from None
+        except DomainError as exc:
+            raise CommandError(f"Nothing was imported: {exc.message}") from None
         with Progress(
             TextColumn("Importing"),
             BarColumn(),
