@@ -531,7 +531,7 @@ def test_stored_rows_that_end_early_fail_the_job_instead_of_completing_it(
 
 @pytest.mark.parametrize("file_format", ["csv", "xlsx"])
 def test_an_exported_file_imported_again_is_unchanged(
-    file_format, portal, actor_of, make_staff, org_factory, group_factory
+    file_format, portal, as_actor, make_staff, org_factory, group_factory
 ):
     north = group_factory(name="North")
     org_factory(
@@ -551,19 +551,19 @@ def test_an_exported_file_imported_again_is_unchanged(
     if file_format == "csv":
         assert b"'+46 8 123 456" in content  # formulas stay neutralised
         assert b"'=Formula Ltd" in content
-    run = services.start_import(actor=actor_of(user), content=content, filename=f"organizations.{file_format}")
+    run = services.start_import(actor=as_actor(user), content=content, filename=f"organizations.{file_format}")
     assert run.status == ImportStatus.PREVIEWED, run.refused_message
     assert list(run.issues.values_list("message", flat=True)) == []
     assert (run.total_rows, run.unchanged_rows, run.update_rows, run.error_rows) == (2, 2, 0, 0)
 
 
-def test_the_import_and_the_service_record_the_same_created_event(actor_of, make_staff, group_factory, run_import):
+def test_the_import_and_the_service_record_the_same_created_event(as_actor, make_staff, group_factory, run_import):
     """One definition of 'organization.created' (``ORGANIZATION_CREATED``): the import's fast path
     (Python rows on SQLite, a statement built by PostgreSQL there) gives exactly the service's event."""
     from cloudbroker.organizations import services as organization_services
 
     north = group_factory(name="North")
-    actor = actor_of(make_staff(StaffRole.GLOBAL_ADMIN))
+    actor = as_actor(make_staff(StaffRole.GLOBAL_ADMIN))
     values = {
         "name": "Ünïcode AB",
         "primary_domain": "unicode.se",

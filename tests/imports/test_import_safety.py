@@ -73,8 +73,8 @@ def confirm_and_run(actor, run, django_capture_on_commit_callbacks, **kwargs):
 # --- field by field, empty cells, clearing ---------------------------------------------------
 
 
-def test_the_preview_shows_each_update_field_by_field(actor_of, make_staff, fabrikam):
-    actor = actor_of(make_staff(StaffRole.SUPER_ADMIN))
+def test_the_preview_shows_each_update_field_by_field(as_actor, make_staff, fabrikam):
+    actor = as_actor(make_staff(StaffRole.SUPER_ADMIN))
     run = preview(actor, csv_of("Fabrikam Sverige AB,fabrikam.se,it@fabrikam.se,C-1,,Göteborg,,,,,"))
     assert (run.update_rows, run.conflict_rows) == (1, 0)
     assert run.preview[0]["action"] == "update"
@@ -85,9 +85,9 @@ def test_the_preview_shows_each_update_field_by_field(actor_of, make_staff, fabr
 
 
 def test_empty_cells_leave_the_existing_values_as_they_are(
-    actor_of, make_staff, fabrikam, django_capture_on_commit_callbacks
+    as_actor, make_staff, fabrikam, django_capture_on_commit_callbacks
 ):
-    actor = actor_of(make_staff(StaffRole.SUPER_ADMIN))
+    actor = as_actor(make_staff(StaffRole.SUPER_ADMIN))
     run = preview(actor, csv_of("Fabrikam AB,fabrikam.se,it@fabrikam.se,C-1,,,,,,,"))
     assert (run.unchanged_rows, run.update_rows) == (1, 0)
     run = preview(actor, csv_of("Fabrikam AB,fabrikam.se,it@fabrikam.se,C-1,,Uppsala,,,,,"))
@@ -104,9 +104,9 @@ def test_empty_cells_leave_the_existing_values_as_they_are(
 
 
 def test_the_clear_marker_clears_a_field_and_mandatory_fields_cannot_be_cleared(
-    actor_of, make_staff, fabrikam, django_capture_on_commit_callbacks
+    as_actor, make_staff, fabrikam, django_capture_on_commit_callbacks
 ):
-    actor = actor_of(make_staff(StaffRole.SUPER_ADMIN))
+    actor = as_actor(make_staff(StaffRole.SUPER_ADMIN))
     refused = preview(actor, csv_of("#CLEAR,fabrikam.se,it@fabrikam.se,C-1,,,,,,,"))
     assert refused.error_rows == 1
     assert list(refused.issues.values_list("column", "message")) == [("Name", "Name cannot be cleared.")]
@@ -135,9 +135,9 @@ def test_the_template_says_how_to_clear_a_field():
 
 
 def test_a_customer_number_of_another_company_is_a_conflict_accepted_row_by_row(
-    actor_of, make_staff, fabrikam, django_capture_on_commit_callbacks
+    as_actor, make_staff, fabrikam, django_capture_on_commit_callbacks
 ):
-    actor = actor_of(make_staff(StaffRole.SUPER_ADMIN))
+    actor = as_actor(make_staff(StaffRole.SUPER_ADMIN))
     run = preview(
         actor,
         csv_of(
@@ -174,9 +174,9 @@ def test_a_customer_number_of_another_company_is_a_conflict_accepted_row_by_row(
 
 
 def test_a_conflict_that_appears_after_the_preview_is_not_imported(
-    actor_of, make_staff, org_factory, django_capture_on_commit_callbacks
+    as_actor, make_staff, org_factory, django_capture_on_commit_callbacks
 ):
-    actor = actor_of(make_staff(StaffRole.SUPER_ADMIN))
+    actor = as_actor(make_staff(StaffRole.SUPER_ADMIN))
     run = preview(actor, csv_of("Contoso Ltd,contoso.com,it@contoso.com,C-9,,,,,,,"))
     assert run.new_rows == 1
     other = org_factory(name="Northwind", primary_domain="northwind.com", customer_number="C-9")
@@ -188,9 +188,9 @@ def test_a_conflict_that_appears_after_the_preview_is_not_imported(
 
 
 def test_the_api_confirms_a_conflict_only_when_it_is_accepted(
-    api, make_staff, fabrikam, django_capture_on_commit_callbacks
+    api_client_for, make_staff, fabrikam, django_capture_on_commit_callbacks
 ):
-    client = api(make_staff(StaffRole.SUPER_ADMIN))
+    client = api_client_for(make_staff(StaffRole.SUPER_ADMIN))
     upload = io.BytesIO(csv_of("Contoso Ltd,contoso.com,it@contoso.com,C-1,,,,,,,"))
     upload.name = "orgs.csv"
     body = client.client.post("/api/v1/imports/organizations", {"file": upload}, headers=client.headers).json()
@@ -208,11 +208,11 @@ def test_the_api_confirms_a_conflict_only_when_it_is_accepted(
 
 
 def test_the_portal_lists_conflicts_and_changes_and_confirms_the_accepted_ones(
-    portal, make_staff, actor_of, fabrikam, django_capture_on_commit_callbacks
+    portal, make_staff, as_actor, fabrikam, django_capture_on_commit_callbacks
 ):
     user = make_staff(StaffRole.SUPER_ADMIN)
     run = preview(
-        actor_of(user),
+        as_actor(user),
         csv_of("Contoso Ltd,contoso.com,it@contoso.com,C-1,,,,,,,", "New Co,new-co.com,it@new-co.com,C-2,,,,,,,"),
     )
     client = portal(user)
@@ -232,10 +232,10 @@ def test_the_portal_lists_conflicts_and_changes_and_confirms_the_accepted_ones(
 
 
 @pytest.mark.parametrize("file_format", ["csv", "xlsx", "xml"])
-def test_the_templates_example_row_is_never_imported(actor_of, make_staff, file_format):
+def test_the_templates_example_row_is_never_imported(as_actor, make_staff, file_format):
     template = build_template(ORGANIZATION_SPEC, file_format)
     run = services.start_import(
-        actor=actor_of(make_staff(StaffRole.SUPER_ADMIN)), content=template.content, filename=template.filename
+        actor=as_actor(make_staff(StaffRole.SUPER_ADMIN)), content=template.content, filename=template.filename
     )
     assert (run.total_rows, run.new_rows, run.error_rows) == (1, 0, 1)
     assert "example row" in run.issues.get().message
@@ -247,11 +247,11 @@ def test_the_templates_example_row_is_never_imported(actor_of, make_staff, file_
 # --- who confirms --------------------------------------------------------------------------
 
 
-def test_a_support_admin_cannot_confirm_a_super_admins_preview(api, make_staff, actor_of, fabrikam):
+def test_a_support_admin_cannot_confirm_a_super_admins_preview(api_client_for, make_staff, as_actor, fabrikam):
     uploader = make_staff(StaffRole.SUPER_ADMIN)
-    run = preview(actor_of(uploader), csv_of("Fabrikam AB,fabrikam.se,it@fabrikam.se,C-1,,,,,FALSE,,"))
+    run = preview(as_actor(uploader), csv_of("Fabrikam AB,fabrikam.se,it@fabrikam.se,C-1,,,,,FALSE,,"))
     assert run.update_rows == 1  # switches the approval process off: a Super Admin may
-    response = api(make_staff(StaffRole.GLOBAL_SUPPORT_ADMIN)).post(f"/api/v1/imports/{run.pk}/confirm")
+    response = api_client_for(make_staff(StaffRole.GLOBAL_SUPPORT_ADMIN)).post(f"/api/v1/imports/{run.pk}/confirm")
     assert response.status_code == 403
     run.refresh_from_db()
     assert (run.status, run.confirmed_by_id) == (ImportStatus.PREVIEWED, None)
@@ -260,33 +260,33 @@ def test_a_support_admin_cannot_confirm_a_super_admins_preview(api, make_staff, 
 
 
 def test_someone_with_fewer_rights_confirms_only_rows_that_import_the_same_for_them(
-    make_staff, actor_of, group_factory, django_capture_on_commit_callbacks
+    make_staff, as_actor, group_factory, django_capture_on_commit_callbacks
 ):
     north, south = group_factory(name="N"), group_factory(name="S")
     uploader = make_staff(StaffRole.KEY_ACCOUNT_MANAGER, groups=[north, south])
-    colleague = actor_of(make_staff(StaffRole.KEY_ACCOUNT_MANAGER, groups=[north]))
+    colleague = as_actor(make_staff(StaffRole.KEY_ACCOUNT_MANAGER, groups=[north]))
     beyond = preview(
-        actor_of(uploader),
+        as_actor(uploader),
         csv_of("A Co,a-co.com,it@a-co.com,A-1,,,,,,,N", "B Co,b-co.com,it@b-co.com,B-1,,,,,,,S"),
     )
     assert beyond.new_rows == 2
     with pytest.raises(PermissionDenied, match="row 3 "):
         services.confirm_import(actor=colleague, run=beyond)
-    within = preview(actor_of(uploader), csv_of("A Co,a-co.com,it@a-co.com,A-1,,,,,,,N"))
+    within = preview(as_actor(uploader), csv_of("A Co,a-co.com,it@a-co.com,A-1,,,,,,,N"))
     within = confirm_and_run(colleague, within, django_capture_on_commit_callbacks)
     assert (within.status, within.created, within.confirmed_by_id) == (ImportStatus.COMPLETED, 1, colleague.user_id)
 
 
 def test_the_job_runs_as_the_confirmer_and_the_audit_names_them(
-    make_staff, actor_of, fabrikam, django_capture_on_commit_callbacks
+    make_staff, as_actor, fabrikam, django_capture_on_commit_callbacks
 ):
     uploader = make_staff(StaffRole.GLOBAL_ADMIN)
     confirmer = make_staff(StaffRole.SUPER_ADMIN)
     run = preview(
-        actor_of(uploader),
+        as_actor(uploader),
         csv_of("Fabrikam AB,fabrikam.se,it@fabrikam.se,C-1,,Malmö,,,,,", "New Co,new-co.com,it@new-co.com,C-2,,,,,,,"),
     )
-    run = confirm_and_run(actor_of(confirmer), run, django_capture_on_commit_callbacks)
+    run = confirm_and_run(as_actor(confirmer), run, django_capture_on_commit_callbacks)
     events = AuditEvent.objects.filter(action__in=["organization.created", "organization.updated"])
     assert sorted((e.action, e.actor_id, e.actor_label) for e in events) == [
         ("organization.created", confirmer.pk, confirmer.email),
@@ -300,18 +300,18 @@ def test_the_job_runs_as_the_confirmer_and_the_audit_names_them(
     )
 
 
-def test_the_uploader_confirms_their_own_preview(make_staff, actor_of, django_capture_on_commit_callbacks):
+def test_the_uploader_confirms_their_own_preview(make_staff, as_actor, django_capture_on_commit_callbacks):
     uploader = make_staff(StaffRole.GLOBAL_SUPPORT_ADMIN)
-    run = preview(actor_of(uploader), csv_of("New Co,new-co.com,it@new-co.com,C-2,,,,,,,"))
-    run = confirm_and_run(actor_of(uploader), run, django_capture_on_commit_callbacks)
+    run = preview(as_actor(uploader), csv_of("New Co,new-co.com,it@new-co.com,C-2,,,,,,,"))
+    run = confirm_and_run(as_actor(uploader), run, django_capture_on_commit_callbacks)
     assert (run.status, run.created, run.confirmed_by_id) == (ImportStatus.COMPLETED, 1, uploader.pk)
     assert Organization.objects.get().billing_start_date == dt.date.today()  # noqa: DTZ011
 
 
 def test_running_a_failed_import_again_follows_the_same_rule(
-    make_staff, actor_of, fabrikam, monkeypatch, django_capture_on_commit_callbacks
+    make_staff, as_actor, fabrikam, monkeypatch, django_capture_on_commit_callbacks
 ):
-    uploader = actor_of(make_staff(StaffRole.SUPER_ADMIN))
+    uploader = as_actor(make_staff(StaffRole.SUPER_ADMIN))
     run = preview(uploader, csv_of("Fabrikam AB,fabrikam.se,it@fabrikam.se,C-1,,,,,FALSE,,"))
 
     def broken(*args, **kwargs):
@@ -320,7 +320,7 @@ def test_running_a_failed_import_again_follows_the_same_rule(
     monkeypatch.setattr(services, "_write_chunk", broken)
     run = confirm_and_run(uploader, run, django_capture_on_commit_callbacks)
     assert run.status == ImportStatus.FAILED
-    support = actor_of(make_staff(StaffRole.GLOBAL_SUPPORT_ADMIN))
+    support = as_actor(make_staff(StaffRole.GLOBAL_SUPPORT_ADMIN))
     with pytest.raises(PermissionDenied, match="row 2 "):
         services.resume_import(actor=support, run=run)
     monkeypatch.undo()

@@ -79,9 +79,9 @@ def test_the_organization_importer_registers_itself():
 
 
 def test_a_registered_importer_goes_through_the_whole_flow(
-    notes, actor_of, make_staff, django_capture_on_commit_callbacks
+    notes, as_actor, make_staff, django_capture_on_commit_callbacks
 ):
-    actor = actor_of(make_staff(StaffRole.GLOBAL_ADMIN))
+    actor = as_actor(make_staff(StaffRole.GLOBAL_ADMIN))
     content = b"Text\nReplace me\nfirst\nsecond\nfirst\nmuch too long\n"
     run = services.start_import(actor=actor, content=content, filename="notes.csv", kind=notes.kind)
     assert (run.status, run.total_rows, run.new_rows, run.error_rows) == (ImportStatus.PREVIEWED, 5, 2, 3)

@@ -676,8 +676,8 @@ def test_system_actor_is_recorded_as_system(system_actor):
 
 
 @pytest.mark.django_db
-def test_the_approval_settings_rule_for_a_new_and_an_existing_organization(make_staff, actor_of, org_factory):
-    limited = actor_of(make_staff(StaffRole.LIMITED_KEY_ACCOUNT_MANAGER))
+def test_the_approval_settings_rule_for_a_new_and_an_existing_organization(make_staff, as_actor, org_factory):
+    limited = as_actor(make_staff(StaffRole.LIMITED_KEY_ACCOUNT_MANAGER))
     assert services.approval_settings_errors(limited, {"approval_required": False, "approval_limit": None}) == []
     assert [e.code for e in services.approval_settings_errors(limited, {"approval_limit": Decimal("1")}, row=4)] == [
         "permission_denied"
@@ -687,20 +687,20 @@ def test_the_approval_settings_rule_for_a_new_and_an_existing_organization(make_
     assert services.approval_settings_errors(limited, {"approval_required": True}, current=org) == []
     assert services.approval_settings_errors(limited, {"approval_limit": Decimal("500")}, current=org) == []
     assert len(services.approval_settings_errors(limited, {"approval_required": False}, current=org)) == 1
-    admin = actor_of(make_staff(StaffRole.GLOBAL_ADMIN))
+    admin = as_actor(make_staff(StaffRole.GLOBAL_ADMIN))
     assert services.approval_settings_errors(admin, {"approval_required": False}, current=org) == []
 
 
 @pytest.mark.django_db
-def test_the_group_rules_for_a_new_organization(make_staff, actor_of, group_factory):
+def test_the_group_rules_for_a_new_organization(make_staff, as_actor, group_factory):
     north, south = group_factory(name="N"), group_factory(name="S")
-    kam = actor_of(make_staff(StaffRole.KEY_ACCOUNT_MANAGER, groups=[north, south]))
+    kam = as_actor(make_staff(StaffRole.KEY_ACCOUNT_MANAGER, groups=[north, south]))
     assert [e.code for e in services.new_organization_group_errors(kam, [])] == ["required"]
     assert [e.code for e in services.new_organization_group_errors(kam, [north, south])] == ["required"]
     assert services.new_organization_group_errors(kam, [north]) == []
-    support = actor_of(make_staff(StaffRole.GLOBAL_SUPPORT_ADMIN))
+    support = as_actor(make_staff(StaffRole.GLOBAL_SUPPORT_ADMIN))
     assert [e.code for e in services.new_organization_group_errors(support, [north, south])] == ["too_many_groups"]
-    admin = actor_of(make_staff(StaffRole.GLOBAL_ADMIN))
+    admin = as_actor(make_staff(StaffRole.GLOBAL_ADMIN))
     assert services.new_organization_group_errors(admin, [north, south]) == []
 
 
