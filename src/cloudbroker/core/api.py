@@ -34,7 +34,8 @@ def requires(perm: Perm | str, *, lookup: tuple[Any, str] | None = None) -> Call
     """Declare what an API operation needs, as a page declares ``required_perm``.
 
     ``perm`` is a :class:`Perm`, or :data:`OWN_THINGS` for what every staff member may do to
-    their own things. With ``lookup=(queryset, "path_param")`` the object the operation acts on
+    their own things. With ``lookup=(queryset, "param")`` (or ``"payload.field"`` for an id in the
+    body) the object the operation acts on
     is first looked up through ``visible_to``, so a role that lacks the permission still gets a
     404 for an object outside its scope (ADR 0002: scope first, then permission). The handler
     looks the object up itself; this lookup runs only when the permission is missing.
@@ -49,7 +50,11 @@ def requires(perm: Perm | str, *, lookup: tuple[Any, str] | None = None) -> Call
                 if not actor.has(perm):
                     if lookup is not None:
                         queryset, param = lookup
-                        get_visible_or_404(queryset, actor, kwargs[param])
+                        name, *attributes = param.split(".")
+                        pk = kwargs[name]
+                        for attribute in attributes:  # e.g. "payload.organization": an id in the body
+                            pk = getattr(pk, attribute)
+                        get_visible_or_404(queryset, actor, pk)
                     actor.require(perm)
             return fn(request, *args, **kwargs)
 

@@ -13,6 +13,11 @@ class JobStatus(models.TextChoices):
     def finished(cls) -> frozenset[str]:
         return frozenset({cls.SUCCEEDED, cls.FAILED})
 
+    @classmethod
+    def unfinished(cls) -> frozenset[str]:
+        """Waiting for a worker or being worked on."""
+        return frozenset({cls.QUEUED, cls.RUNNING})
+
 
 class OutboxStatus(models.TextChoices):
     PENDING = "pending", "Pending"

@@ -6,7 +6,7 @@ from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
-from cloudbroker.core.api import actor_of
+from cloudbroker.core.api import OWN_THINGS, actor_of, requires
 from cloudbroker.core.imports import build_template, iter_csv
 from cloudbroker.core.imports.registry import importer_for
 from cloudbroker.core.pagination import Pagination
@@ -34,8 +34,8 @@ ACCEPT_HELP = (
 @router.get(
     "/organizations/template.{file_format}", summary="Download the organization import template", response={200: None}
 )
+@requires(Perm.ORGANIZATION_CREATE)
 def organization_template(request, file_format: Literal["csv", "xlsx", "xml"]):
-    actor_of(request).require(Perm.ORGANIZATION_CREATE)
     template = build_template(_organizations().spec, file_format)
     response = HttpResponse(template.content, content_type=template.content_type)
     response["Content-Disposition"] = f'attachment; filename="{template.filename}"'
@@ -43,6 +43,7 @@ def organization_template(request, file_format: Literal["csv", "xlsx", "xml"]):
 
 
 @router.post("/organizations", response={201: ImportRunOut}, summary="Upload a file: read it and preview each row")
+@requires(Perm.ORGANIZATION_CREATE)
 def upload_organizations(request, file: UploadedFile = File(...), dry_run: bool = Form(False)):
     actor = actor_of(request)
     content = services.content_of(file)
@@ -51,17 +52,20 @@ def upload_organizations(request, file: UploadedFile = File(...), dry_run: bool 
 
 
 @router.get("/{run_id}", response=ImportRunOut, summary="An import: preview, status and result")
+@requires(OWN_THINGS)  # visible_to: one's own imports; every import for broker-wide roles
 def get_import(request, run_id: uuid.UUID):
     return get_visible_or_404(ImportRun.objects, actor_of(request), run_id)
 
 
 @router.get("/{run_id}/issues", response=list[ImportIssueOut], summary="Every error, by row and column")
 @paginate(Pagination, page_size=100)
+@requires(OWN_THINGS)
 def list_issues(request, run_id: uuid.UUID):
     return get_visible_or_404(ImportRun.objects, actor_of(request), run_id).issues.all()
 
 
 @router.get("/{run_id}/errors.csv", response={200: None}, summary="The error report as CSV")
+@requires(OWN_THINGS)
 def error_report(request, run_id: uuid.UUID):
     run = get_visible_or_404(ImportRun.objects, actor_of(request), run_id)
     response = StreamingHttpResponse(
@@ -72,6 +76,7 @@ def error_report(request, run_id: uuid.UUID):
 
 
 @router.post("/{run_id}/confirm", response={202: JobRef}, summary="Import the previewed file (runs as a job)")
+@requires(Perm.ORGANIZATION_CREATE, lookup=(ImportRun.objects, "run_id"))
 def confirm(request, run_id: uuid.UUID, accept: list[int] = Query([], description=ACCEPT_HELP)):
     actor = actor_of(request)
     run = get_visible_or_404(ImportRun.objects, actor, run_id)
@@ -80,6 +85,7 @@ def confirm(request, run_id: uuid.UUID, accept: list[int] = Query([], descriptio
 
 
 @router.post("/{run_id}/resume", response={202: JobRef}, summary="Run a failed import again from where it stopped")
+@requires(Perm.ORGANIZATION_CREATE, lookup=(ImportRun.objects, "run_id"))
 def resume(request, run_id: uuid.UUID):
     actor = actor_of(request)
     run = get_visible_or_404(ImportRun.objects, actor, run_id)

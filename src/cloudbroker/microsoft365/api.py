@@ -1,17 +1,17 @@
 import uuid
 
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.shortcuts import get_object_or_404
 from ninja import Router, Status
 from ninja.pagination import paginate
 
-from cloudbroker.core.api import actor_of
-from cloudbroker.core.jobs import enqueue_job
+from cloudbroker.core.api import actor_of, requires
 from cloudbroker.core.pagination import Pagination
 from cloudbroker.core.permissions import Perm
 from cloudbroker.core.scoping import get_visible_or_404
 from cloudbroker.microsoft365 import provisioning, services
 from cloudbroker.microsoft365.models import MicrosoftTenant, PartnerCenterConnection
+from cloudbroker.microsoft365.querysets import tenant_list_queryset
 from cloudbroker.microsoft365.schemas import (
     AutoLinkOut,
     ConnectionIn,
@@ -31,59 +31,45 @@ tenants_router = Router(tags=["Microsoft 365 tenants"])
 
 
 @router.get("/connection", response=ConnectionOut, summary="The Partner Center connection (secret never shown)")
+@requires(Perm.PARTNER_CENTER_SYNC)
 def get_connection(request):
     actor = actor_of(request)
-    actor.require(Perm.PARTNER_CENTER_SYNC)
     return get_object_or_404(PartnerCenterConnection.objects.visible_to(actor))
 
 
 @router.put("/connection", response=ConnectionOut, summary="Enter or change the Partner Center credentials")
+@requires(Perm.PARTNER_CENTER_MANAGE)
 def put_connection(request, payload: ConnectionIn):
     return services.save_connection(actor=actor_of(request), data=payload.dict(exclude_unset=True))
 
 
 @router.post("/connection/test", response=ConnectionTestOut, summary="Test the credentials against Partner Center")
+@requires(Perm.PARTNER_CENTER_SYNC)
 def test_connection(request):
     ok, message = services.test_connection(actor=actor_of(request))
     return {"ok": ok, "message": message}
 
 
 @router.post("/sync", response={202: JobRef}, summary="Start a sync of customers, subscriptions and users")
+@requires(Perm.PARTNER_CENTER_SYNC)
 def start_sync(request):
-    actor = actor_of(request)
-    actor.require(Perm.PARTNER_CENTER_SYNC)
-    services.connection_required(actor)
-    job = enqueue_job(kind="partner_center.sync", broker_id=actor.broker_id, created_by=actor.user)
+    job = services.start_sync(actor=actor_of(request))
     return Status(202, {"job_id": job.pk})
 
 
 def _tenants(actor):
-    return (
-        MicrosoftTenant.objects.visible_to(actor)
-        .annotate(
-            subscription_count=Count("subscriptions", filter=Q(subscriptions__removed=False), distinct=True),
-            user_count=Count("users", filter=Q(users__removed=False), distinct=True),
-        )
-        .order_by("company_name", "id")
-    )
+    return tenant_list_queryset(actor)
 
 
 @tenants_router.get("/", response=list[TenantOut], summary="Microsoft 365 tenants")
 @paginate(Pagination, page_size=50)
+@requires(Perm.TENANT_VIEW)
 def list_tenants(request, linked: bool | None = None, q: str = "", organization: uuid.UUID | None = None):
-    actor = actor_of(request)
-    actor.require(Perm.TENANT_VIEW)
-    qs = _tenants(actor)
-    if linked is not None:
-        qs = qs.filter(organization__isnull=not linked)
-    if organization:
-        qs = qs.filter(organization_id=organization)
-    if q:
-        qs = qs.filter(Q(company_name__icontains=q) | Q(default_domain__icontains=q) | Q(customer_id=q))
-    return qs
+    return tenant_list_queryset(actor_of(request), linked=linked, q=q, organization=organization)
 
 
 @tenants_router.post("/", response={202: TenantOut}, summary="Create a Microsoft 365 tenant for an organization")
+@requires(Perm.TENANT_MANAGE, lookup=(Organization.objects, "payload.organization"))
 def request_tenant(request, payload: TenantRequest):
     actor = actor_of(request)
     organization = get_visible_or_404(Organization.objects, actor, payload.organization)
@@ -94,12 +80,14 @@ def request_tenant(request, payload: TenantRequest):
 
 
 @tenants_router.get("/domain-availability", response=DomainCheckOut, summary="Is <prefix>.onmicrosoft.com free?")
+@requires(Perm.TENANT_MANAGE)
 def domain_availability(request, prefix: str):
     domain, available = provisioning.check_domain(actor=actor_of(request), prefix=prefix)
     return {"domain": domain, "available": available}
 
 
 @tenants_router.post("/auto-link", response=AutoLinkOut, summary="Create and link an organization for every tenant")
+@requires(Perm.TENANT_LINK)
 def auto_link(request):
     report = services.auto_create_and_link(actor=actor_of(request))
     return {
@@ -109,14 +97,14 @@ def auto_link(request):
 
 
 @tenants_router.get("/{tenant_id}", response=TenantOut, summary="A Microsoft 365 tenant")
+@requires(Perm.TENANT_VIEW, lookup=(MicrosoftTenant.objects, "tenant_id"))
 def get_tenant(request, tenant_id: uuid.UUID):
     actor = actor_of(request)
-    tenant = get_visible_or_404(_tenants(actor), actor, tenant_id)
-    actor.require(Perm.TENANT_VIEW)
-    return tenant
+    return get_visible_or_404(_tenants(actor), actor, tenant_id)
 
 
 @tenants_router.post("/{tenant_id}/link", response=TenantOut, summary="Link the tenant to an organization")
+@requires(Perm.TENANT_LINK, lookup=(MicrosoftTenant.objects, "tenant_id"))
 def link(request, tenant_id: uuid.UUID, payload: LinkIn):
     actor = actor_of(request)
     tenant = get_visible_or_404(MicrosoftTenant.objects, actor, tenant_id)
@@ -126,6 +114,7 @@ def link(request, tenant_id: uuid.UUID, payload: LinkIn):
 
 
 @tenants_router.delete("/{tenant_id}/link", response=TenantOut, summary="Unlink (Partner Center is not changed)")
+@requires(Perm.TENANT_LINK, lookup=(MicrosoftTenant.objects, "tenant_id"))
 def unlink(request, tenant_id: uuid.UUID):
     actor = actor_of(request)
     tenant = get_visible_or_404(MicrosoftTenant.objects, actor, tenant_id)
@@ -140,6 +129,7 @@ def unlink(request, tenant_id: uuid.UUID):
     response={201: TenantOut},
     summary="Create an organization from the tenant and link it",
 )
+@requires(Perm.TENANT_LINK, lookup=(MicrosoftTenant.objects, "tenant_id"))
 def create_and_link(request, tenant_id: uuid.UUID, payload: CreateAndLinkIn):
     actor = actor_of(request)
     tenant = get_visible_or_404(MicrosoftTenant.objects, actor, tenant_id)

@@ -6,3 +6,9 @@ class TenantStatus(models.TextChoices):
     ACTIVE = "active", "Active"
     FAILED = "failed", "Failed"
     REMOVED = "removed", "Removed from Partner Center"
+
+
+class JobKind(models.TextChoices):
+    """The background jobs of Microsoft 365."""
+
+    SYNC = "partner_center.sync", "Partner Center sync"

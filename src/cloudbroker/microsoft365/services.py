@@ -12,10 +12,13 @@ from django.utils import timezone
 
 from cloudbroker.core.actors import Actor
 from cloudbroker.core.audit import record_event
+from cloudbroker.core.choices import JobStatus
 from cloudbroker.core.errors import Conflict, DomainError, FieldError, ValidationFailed
+from cloudbroker.core.jobs import enqueue_job
+from cloudbroker.core.models import Job
 from cloudbroker.core.permissions import Perm
 from cloudbroker.core.validation import validate_model
-from cloudbroker.microsoft365.choices import TenantStatus
+from cloudbroker.microsoft365.choices import JobKind, TenantStatus
 from cloudbroker.microsoft365.models import MicrosoftTenant, PartnerCenterConnection
 from cloudbroker.microsoft365.partner_center import is_loopback
 from cloudbroker.organizations import services as organization_services
@@ -288,6 +291,37 @@ def connection_required(actor: Actor) -> PartnerCenterConnection:
     if connection is None:
         raise Conflict("Enter the Partner Center credentials first.")
     return connection
+
+
+class SyncAlreadyRunning(Conflict):
+    code = "sync_already_running"
+
+
+def start_sync(*, actor: Actor | None = None, broker_id: Any = None) -> Job:
+    """Start a Partner Center sync of the broker: one at a time, audited, run by the job worker.
+
+    ``actor`` for a person (or a command); the periodic task passes only ``broker_id`` and acts as
+    the system. A sync that is queued or running already is answered with a 409 naming it.
+    """
+    actor = actor or Actor.system(broker_id)
+    actor.require(Perm.PARTNER_CENTER_SYNC)
+    with transaction.atomic():
+        # The connection's row lock makes two requests at once start one sync, not two.
+        connection = PartnerCenterConnection.objects.select_for_update().filter(broker_id=actor.broker_id).first()
+        if connection is None:
+            raise Conflict("Enter the Partner Center credentials first.")
+        running = Job.objects.filter(
+            broker_id=actor.broker_id, kind=JobKind.SYNC, status__in=JobStatus.unfinished()
+        ).first()
+        if running is not None:
+            raise SyncAlreadyRunning(
+                f"A Partner Center sync is already {running.get_status_display().lower()} "
+                f"(started {running.created_at:%d/%m/%Y %H:%M} UTC); wait for it to finish.",
+                job_id=str(running.pk),
+            )
+        job = enqueue_job(kind=JobKind.SYNC, broker_id=actor.broker_id, created_by=actor.user)
+        record_event(actor=actor, action="partner_center.sync_started", obj=connection, after={"job_id": str(job.pk)})
+    return job
 
 
 def test_connection(*, actor: Actor) -> tuple[bool, str]:

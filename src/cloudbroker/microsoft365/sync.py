@@ -18,7 +18,7 @@ from cloudbroker.core.actors import Actor
 from cloudbroker.core.audit import record_event
 from cloudbroker.core.errors import ExternalServiceError
 from cloudbroker.core.jobs import JobContext, job_runner
-from cloudbroker.microsoft365.choices import TenantStatus
+from cloudbroker.microsoft365.choices import JobKind, TenantStatus
 from cloudbroker.microsoft365.models import MicrosoftTenant, PartnerCenterConnection, TenantSubscription, TenantUser
 from cloudbroker.microsoft365.partner_center import client_for
 
@@ -345,7 +345,7 @@ def sync_broker(
     return result
 
 
-@job_runner("partner_center.sync")
+@job_runner(JobKind.SYNC)
 def _sync_job(ctx: JobContext) -> dict[str, Any]:
     result = sync_broker(ctx.job.broker_id, progress=lambda done, total: ctx.progress(done, total))
     ctx.log("Sync finished: " + result.summary())

@@ -8,8 +8,7 @@ from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
-from cloudbroker.core.jobs import enqueue_job
-from cloudbroker.core.models import Job
+from cloudbroker.microsoft365 import services
 from cloudbroker.microsoft365.models import PartnerCenterConnection
 
 
@@ -21,11 +20,10 @@ def due_syncs(now: dt.datetime | None = None) -> list[str]:
         last = connection.last_synced_at
         if last and last + dt.timedelta(minutes=connection.sync_interval_minutes) > now:
             continue
-        if Job.objects.filter(
-            broker_id=connection.broker_id, kind="partner_center.sync", status__in=["queued", "running"]
-        ).exists():
+        try:
+            job = services.start_sync(broker_id=connection.broker_id)
+        except services.SyncAlreadyRunning:
             continue
-        job = enqueue_job(kind="partner_center.sync", broker_id=connection.broker_id)
         started.append(str(job.pk))
     return started
 

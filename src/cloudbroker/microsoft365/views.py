@@ -5,19 +5,19 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 from django.views import View
 
 from cloudbroker.core.errors import DomainError, ValidationFailed
-from cloudbroker.core.jobs import enqueue_job
 from cloudbroker.core.models import Job
 from cloudbroker.core.permissions import Perm
 from cloudbroker.core.scoping import get_visible_or_404
 from cloudbroker.core.views import ActorMixin, apply_errors
 from cloudbroker.microsoft365 import provisioning, services
+from cloudbroker.microsoft365.choices import JobKind
 from cloudbroker.microsoft365.forms import ConnectionForm, TenantRequestForm
 from cloudbroker.microsoft365.models import MicrosoftTenant, PartnerCenterConnection
+from cloudbroker.microsoft365.querysets import tenant_list_queryset
 from cloudbroker.microsoft365.validation import initial_from_organization
 from cloudbroker.organizations.forms import OrganizationForm
 from cloudbroker.organizations.models import Organization
@@ -40,7 +40,7 @@ class ConnectionView(ActorMixin, View):
             if connection:
                 initial = {f: getattr(connection, f) for f in services.CONNECTION_FIELDS}
             form = ConnectionForm(initial=initial)
-        last_sync = Job.objects.visible_to(self.actor).filter(kind="partner_center.sync").first()
+        last_sync = Job.objects.visible_to(self.actor).filter(kind=JobKind.SYNC).first()
         return {
             "form": form,
             "connection": connection,
@@ -59,8 +59,7 @@ class ConnectionView(ActorMixin, View):
                 ok, message = services.test_connection(actor=self.actor)
                 (messages.success if ok else messages.error)(request, message)
             elif action == "sync":
-                services.connection_required(self.actor)
-                enqueue_job(kind="partner_center.sync", broker_id=self.actor.broker_id, created_by=self.actor.user)
+                services.start_sync(actor=self.actor)
                 messages.success(request, "The sync is running in the background.")
             else:
                 self.actor.require(Perm.PARTNER_CENTER_MANAGE)
@@ -88,18 +87,7 @@ class TenantListView(ActorMixin, View):
     def get(self, request):
         q = request.GET.get("q", "").strip()
         linked = request.GET.get("linked", "no" if self.actor.has(Perm.TENANT_LINK) else "yes")
-        qs = (
-            MicrosoftTenant.objects.visible_to(self.actor)
-            .select_related("organization")
-            .annotate(
-                subscription_count=Count("subscriptions", filter=Q(subscriptions__removed=False), distinct=True),
-            )
-            .order_by("company_name", "id")
-        )
-        if linked in ("yes", "no"):
-            qs = qs.filter(organization__isnull=linked == "no")
-        if q:
-            qs = qs.filter(Q(company_name__icontains=q) | Q(default_domain__icontains=q))
+        qs = tenant_list_queryset(self.actor, linked={"yes": True, "no": False}.get(linked), q=q)
         page = Paginator(qs, 50).get_page(request.GET.get("page"))
         return render(request, "microsoft365/tenant_list.html", {"page": page, "q": q, "linked": linked})
 
