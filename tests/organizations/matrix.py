@@ -66,13 +66,15 @@ ROUTES = [
         lambda w, o: f"/api/v1/organizations/{o.pk}",
         lambda w, o: {"city": "Malmö"},
     ),
+    # Every organization of this world has an active Microsoft 365 tenant: a permitted delete
+    # reaches the offboarding rule (409); tests/microsoft365/test_delete_guard.py deletes for real.
     Route(
         "api organization delete",
         "DELETE",
         "organization",
         Perm.ORGANIZATION_DELETE,
         lambda w, o: f"/api/v1/organizations/{o.pk}",
-        ok=(204,),
+        ok=(409,),
     ),
     Route(
         "api organization history",

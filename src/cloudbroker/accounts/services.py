@@ -17,6 +17,7 @@ from cloudbroker.core.actors import Actor
 from cloudbroker.core.audit import record_event, snapshot
 from cloudbroker.core.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
 from cloudbroker.core.permissions import GROUP_SCOPED_ROLES, Perm, StaffRole
+from cloudbroker.core.scoping import lock_or_404
 from cloudbroker.core.validation import validate_model
 from cloudbroker.organizations.services import set_staff_groups, staff_group_ids
 
@@ -90,7 +91,7 @@ def create_staff_user(
 def update_staff_user(*, actor: Actor, user: User, data: dict[str, Any], group_ids: Iterable | None = None) -> User:
     actor.require(Perm.STAFF_MANAGE)
     with transaction.atomic():
-        user = User.objects.select_for_update().get(pk=user.pk)
+        user = lock_or_404(User.objects, user.pk)
         if user.staff_role == StaffRole.SUPER_ADMIN and actor.staff_role not in (StaffRole.SUPER_ADMIN, None):
             raise PermissionDenied("Only a Super Admin can change a Super Admin.")
         before = {**snapshot(user, STAFF_FIELDS), "groups": staff_group_ids(user)}
@@ -125,7 +126,7 @@ def _ensure_not_last_super_admin(user: User) -> None:
 def set_staff_active(*, actor: Actor, user: User, active: bool) -> User:
     actor.require(Perm.STAFF_MANAGE)
     with transaction.atomic():
-        user = User.objects.select_for_update().get(pk=user.pk)
+        user = lock_or_404(User.objects, user.pk)
         if user.is_active == active:
             return user
         if user.staff_role == StaffRole.SUPER_ADMIN and actor.staff_role not in (StaffRole.SUPER_ADMIN, None):
@@ -227,7 +228,7 @@ def create_api_token(*, actor: Actor, name: str, expires_at: dt.datetime | None 
 def revoke_api_token(*, actor: Actor, token: ApiToken) -> ApiToken:
     """Revoke one's own token, or (roles that manage staff) another staff member's."""
     with transaction.atomic():
-        token = ApiToken.objects.select_for_update().select_related("user").get(pk=token.pk)
+        token = lock_or_404(ApiToken.objects.select_related("user"), token.pk)
         if token.user_id != actor.user_id:
             actor.require(Perm.STAFF_MANAGE)
             if token.user.broker_id != actor.broker_id:

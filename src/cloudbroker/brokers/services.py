@@ -10,6 +10,7 @@ from cloudbroker.brokers.models import Broker
 from cloudbroker.core.actors import Actor
 from cloudbroker.core.audit import record_event, snapshot
 from cloudbroker.core.permissions import Perm
+from cloudbroker.core.scoping import lock_or_404
 from cloudbroker.core.validation import validate_model
 
 __all__ = ["BROKER_PROPERTY_FIELDS", "update_broker_properties"]
@@ -20,7 +21,7 @@ BROKER_PROPERTY_FIELDS = ("name", "notification_email", "support_email", "curren
 def update_broker_properties(*, actor: Actor, broker: Broker, data: dict[str, Any]) -> Broker:
     actor.require(Perm.BROKER_CHANGE)
     with transaction.atomic():
-        broker = Broker.objects.select_for_update().get(pk=broker.pk)
+        broker = lock_or_404(Broker.objects, broker.pk)
         before = snapshot(broker, BROKER_PROPERTY_FIELDS)
         for key, value in data.items():
             if key in BROKER_PROPERTY_FIELDS:

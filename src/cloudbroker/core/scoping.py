@@ -14,7 +14,13 @@ from django.http import Http404
 
 from cloudbroker.core.actors import Actor
 
-__all__ = ["ScopedQuerySet", "get_visible_or_404", "register_organization_scope", "visible_organization_ids"]
+__all__ = [
+    "ScopedQuerySet",
+    "get_visible_or_404",
+    "lock_or_404",
+    "register_organization_scope",
+    "visible_organization_ids",
+]
 
 _organization_scope: Callable[[Actor], Any] | None = None
 
@@ -32,6 +38,17 @@ def visible_organization_ids(actor: Actor) -> Any:
     if _organization_scope is None:
         raise RuntimeError("The organizations app has not registered its scope (is it installed?).")
     return _organization_scope(actor)
+
+
+def lock_or_404(queryset: Any, pk: Any) -> Any:
+    """Re-read a row with its lock (inside a service's transaction). When someone deleted it in the
+    meantime (a delete racing an update), the answer is a 404, not a server error."""
+    from cloudbroker.core.errors import NotFound
+
+    obj = queryset.select_for_update().filter(pk=pk).first()
+    if obj is None:
+        raise NotFound("This no longer exists: it was deleted meanwhile.")
+    return obj
 
 
 class ScopedQuerySet(models.QuerySet):

@@ -34,6 +34,7 @@ from cloudbroker.core.imports import ImportFileRefused, ImportLimits, ParsedFile
 from cloudbroker.core.imports.registry import Importer, RowOutcome, importer_for
 from cloudbroker.core.jobs import JobContext, enqueue_job, job_runner
 from cloudbroker.core.models import Job
+from cloudbroker.core.scoping import lock_or_404
 from cloudbroker.imports import stored, writers
 from cloudbroker.imports.choices import ImportJobKind, ImportKind, ImportPhase, ImportStatus
 from cloudbroker.imports.models import ImportIssue, ImportRun
@@ -397,7 +398,7 @@ def confirm_import(*, actor: Actor, run: ImportRun, accepted_conflicts: Iterable
     confirms. Every conflict of the preview must be accepted (by its row number)."""
     actor.require(importer_of(run).permission)
     with transaction.atomic():
-        run = ImportRun.objects.select_for_update().get(pk=run.pk)
+        run = lock_or_404(ImportRun.objects, run.pk)
         if run.status != ImportStatus.PREVIEWED:
             raise Conflict(f"This import cannot be started: it is {run.get_status_display().lower()}.")
         if run.dry_run:
@@ -525,7 +526,7 @@ def resume_import(*, actor: Actor, run: ImportRun) -> Job:
     """Run a failed import again. It continues after the last chunk that was committed, as ``actor``."""
     actor.require(importer_of(run).permission)
     with transaction.atomic():
-        run = ImportRun.objects.select_for_update().get(pk=run.pk)
+        run = lock_or_404(ImportRun.objects, run.pk)
         if run.status != ImportStatus.FAILED:
             raise Conflict("Only a failed import can be run again.")
         _require_may_run(actor, run)

@@ -17,6 +17,7 @@ from cloudbroker.core.errors import Conflict, DomainError, FieldError, Validatio
 from cloudbroker.core.jobs import enqueue_job
 from cloudbroker.core.models import Job
 from cloudbroker.core.permissions import Perm
+from cloudbroker.core.scoping import lock_or_404
 from cloudbroker.core.validation import validate_model
 from cloudbroker.microsoft365.choices import JobKind, TenantStatus
 from cloudbroker.microsoft365.models import MicrosoftTenant, PartnerCenterConnection
@@ -141,7 +142,7 @@ def save_connection(*, actor: Actor, data: dict[str, Any]) -> PartnerCenterConne
 def link_tenant(*, actor: Actor, tenant: MicrosoftTenant, organization: Organization) -> MicrosoftTenant:
     actor.require(Perm.TENANT_LINK)
     with transaction.atomic():
-        tenant = MicrosoftTenant.objects.select_for_update().get(pk=tenant.pk)
+        tenant = lock_or_404(MicrosoftTenant.objects, tenant.pk)
         if tenant.organization_id is not None:
             raise Conflict("This tenant is already linked to an organization.")
         current = MicrosoftTenant.objects.select_for_update().filter(organization=organization).first()
@@ -168,7 +169,7 @@ def unlink_tenant(*, actor: Actor, tenant: MicrosoftTenant) -> MicrosoftTenant:
     """Sever the link in Cloudbroker only; Partner Center is not touched."""
     actor.require(Perm.TENANT_LINK)
     with transaction.atomic():
-        tenant = MicrosoftTenant.objects.select_for_update().get(pk=tenant.pk)
+        tenant = lock_or_404(MicrosoftTenant.objects, tenant.pk)
         if tenant.organization_id is None:
             return tenant
         organization_id = tenant.organization_id
@@ -291,6 +292,21 @@ def connection_required(actor: Actor) -> PartnerCenterConnection:
     if connection is None:
         raise Conflict("Enter the Partner Center credentials first.")
     return connection
+
+
+OFFBOARD_FIRST = (
+    "This organization's Microsoft 365 tenant is still linked and active. Offboard the organization in "
+    "Microsoft Partner Center first (that severs the link), then remove its Microsoft 365 service here, and "
+    "only then delete the organization. Keep the record for 60 days after the customer leaves, so that "
+    "late credits and charges can still be billed to it."
+)
+
+
+def tenant_blocks_deletion(organization: Organization) -> str | None:
+    """Seed 000 §7: an organization whose tenant is linked and active is not deleted."""
+    if MicrosoftTenant.objects.filter(organization=organization, status=TenantStatus.ACTIVE).exists():
+        return OFFBOARD_FIRST
+    return None
 
 
 class SyncAlreadyRunning(Conflict):

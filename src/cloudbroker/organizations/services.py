@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -17,6 +17,8 @@ from cloudbroker.core.audit import EventShape, build_events, record_event, snaps
 from cloudbroker.core.errors import Conflict, FieldError, ValidationFailed
 from cloudbroker.core.models import AuditEvent
 from cloudbroker.core.permissions import GROUP_SCOPED_ROLES, Perm, Scope
+from cloudbroker.core.scoping import lock_or_404
+from cloudbroker.organizations.errors import OrganizationInUse
 from cloudbroker.organizations.models import Organization, OrganizationDomain, OrganizationGroup
 from cloudbroker.organizations.validation import ORGANIZATION_FIELDS, clean_domain, clean_organization
 
@@ -286,7 +288,7 @@ def update_organization(*, actor: Actor, organization: Organization, data: dict[
     if errors:
         raise ValidationFailed(errors)
     with transaction.atomic():
-        org = Organization.objects.select_for_update().get(pk=organization.pk)
+        org = lock_or_404(Organization.objects, organization.pk)
         before = snapshot(org, ORGANIZATION_FIELDS)
         if approval_settings_errors(actor, cleaned, current=org):
             actor.require(Perm.APPROVAL_SETTINGS_CHANGE)
@@ -312,12 +314,27 @@ def update_organization(*, actor: Actor, organization: Organization, data: dict[
     return org
 
 
+#: Checks that an app above registers to refuse deleting an organization while something it owns
+#: still depends on it (an active Microsoft 365 tenant): ``guard(org) -> reason | None``.
+_DELETE_GUARDS: list[Callable[[Organization], str | None]] = []
+
+
+def register_delete_guard(guard: Callable[[Organization], str | None]) -> None:
+    """Called by apps above organizations in their ``ready()``; organizations names none of them."""
+    if guard not in _DELETE_GUARDS:
+        _DELETE_GUARDS.append(guard)
+
+
 def delete_organization(*, actor: Actor, organization: Organization) -> None:
     actor.require(Perm.ORGANIZATION_DELETE)
     with transaction.atomic():
-        org = Organization.objects.select_for_update().get(pk=organization.pk)
+        org = lock_or_404(Organization.objects, organization.pk)
         if org.users.exists():
             raise Conflict("Remove or move the organization's users before deleting it.")
+        for guard in _DELETE_GUARDS:
+            reason = guard(org)
+            if reason:
+                raise OrganizationInUse(reason)
         record_event(
             actor=actor,
             action="organization.deleted",
@@ -442,7 +459,7 @@ def update_group(*, actor: Actor, group: OrganizationGroup, data: dict[str, Any]
     actor.require(Perm.GROUP_MANAGE)
     cleaned = _clean_group(data, partial=True)
     with transaction.atomic():
-        group = OrganizationGroup.objects.select_for_update().get(pk=group.pk)
+        group = lock_or_404(OrganizationGroup.objects, group.pk)
         if "name" in cleaned:
             _check_group_name(actor, cleaned["name"], exclude_pk=group.pk)
         before = snapshot(group, GROUP_FIELDS)
