@@ -4,15 +4,16 @@ from django.conf import settings
 from django.db import models
 
 from cloudbroker.core.models import BaseModel
+from cloudbroker.core.scoping import ScopedQuerySet
 from cloudbroker.imports.choices import ImportKind, ImportPhase, ImportStatus
 
 __all__ = ["ImportIssue", "ImportKind", "ImportPhase", "ImportRun", "ImportStatus"]
 
 
-class ImportRunQuerySet(models.QuerySet):
-    def visible_to(self, actor) -> ImportRunQuerySet:
-        qs = self.filter(broker_id=actor.broker_id)
-        return qs if actor.scope_is_broker else qs.filter(created_by_id=actor.user_id)
+class ImportRunQuerySet(ScopedQuerySet):
+    """Whole-broker roles see every import of the broker; others the imports they uploaded."""
+
+    scope_owner = "created_by_id"
 
 
 def _upload_to(run: ImportRun, filename: str) -> str:

@@ -8,6 +8,8 @@ from django.db.models import Q
 
 from cloudbroker.core.crypto import decrypt, encrypt
 from cloudbroker.core.models import BaseModel
+from cloudbroker.core.permissions import Perm
+from cloudbroker.core.scoping import ScopedQuerySet
 from cloudbroker.microsoft365.choices import TenantStatus
 
 __all__ = ["MicrosoftTenant", "PartnerCenterConnection", "TenantSubscription", "TenantUser"]
@@ -64,17 +66,16 @@ class PartnerCenterConnection(BaseModel):
         self.client_secret_encrypted = encrypt(value) if value else ""
 
 
-class MicrosoftTenantQuerySet(models.QuerySet):
-    def visible_to(self, actor) -> MicrosoftTenantQuerySet:
-        """Tenants of organizations the actor sees; unlinked ones only for roles that may link them."""
-        from cloudbroker.core.permissions import Perm
-        from cloudbroker.organizations.models import Organization
+class MicrosoftTenantQuerySet(ScopedQuerySet):
+    """Tenants of organizations the actor sees; unlinked ones only for whole-broker roles that may link them."""
 
-        qs = self.filter(broker_id=actor.broker_id)
-        linked = Q(organization__in=Organization.objects.visible_to(actor).values("pk"))
+    scope_organization = "organization"
+
+    def visible_to(self, actor) -> MicrosoftTenantQuerySet:
+        qs = super().visible_to(actor)
         if actor.scope_is_broker and actor.has(Perm.TENANT_LINK):
-            return qs.filter(linked | Q(organization__isnull=True))
-        return qs.filter(linked)
+            return qs
+        return qs.filter(organization__isnull=False)
 
 
 class MicrosoftTenant(BaseModel):
