@@ -43,12 +43,13 @@ test: install
 		echo "chromium is not installed: the browser tests will be skipped"
 	@CLOUDBROKER_DATA_DIR=$${CLOUDBROKER_DATA_DIR:-$(CURDIR)/var/test} $(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
-## ruff, the layer contracts (import-linter, pyproject.toml), migrations in step with the models
+## ruff, the layer contracts (import-linter, pyproject.toml), migrations in step with the models, mypy
 lint: install
 	@$(BIN)/ruff check src tests bench
 	@$(BIN)/ruff format --check src tests bench
 	@$(BIN)/lint-imports --no-cache
 	@$(BIN)/python manage.py makemigrations --check --dry-run
+	@$(BIN)/mypy
 
 format: install
 	@$(BIN)/ruff format src tests bench

@@ -122,6 +122,14 @@ EVENT_COLUMNS = (
 )
 
 
+def _concrete(model: Any, name: str) -> models.Field:
+    """A model's own column (never a reverse relation), as the SQL of an event needs."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field):
+        raise TypeError(f"{model.__name__}.{name} is not a column.")
+    return field
+
+
 @dataclass(frozen=True)
 class EventShape:
     """One audit event's action and the fields it records, stated once.
@@ -194,8 +202,8 @@ class EventShape:
         """PostgreSQL: one ``INSERT ... SELECT`` of the event of every row of ``source_table`` (rows of
         the model: ``id``, ``broker_id`` and ``fields``). Its parameters, in order: occurred_at,
         actor id, actor label, request id."""
-        columns = ", ".join(quote(AuditEvent._meta.get_field(c).column) for c in EVENT_COLUMNS)
-        name = quote(self.model._meta.get_field(self.repr_field).column)
+        columns = ", ".join(quote(_concrete(AuditEvent, c).column) for c in EVENT_COLUMNS)
+        name = quote(_concrete(self.model, self.repr_field).column)
         return (
             f"INSERT INTO {audit_table} ({columns}) SELECT %s, {quote('broker_id')}, {organization_id}, %s, %s, "
             f"'{self.action}', '{self.object_type}', {quote('id')}::text, left({name}, 255), NULL, "
@@ -210,7 +218,7 @@ class EventShape:
     def _sql_pairs(self, extra: Mapping[str, str], quote) -> list[str]:
         pairs = []
         for name in self.fields:
-            model_field = self.model._meta.get_field(name)
+            model_field = _concrete(self.model, name)
             pairs.append(f"'{name}', {_sql_json(model_field, quote(model_field.column))}")
         pairs += [f"'{key}', {extra[key]}" for key in self.extra]
         return pairs

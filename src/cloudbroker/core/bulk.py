@@ -7,6 +7,7 @@ import decimal
 import json
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
@@ -31,7 +32,7 @@ _PLAIN = (models.CharField, models.TextField)
 
 def _sqlite_converters(fields: list[models.Field], conn):
     """Per field, how to turn the attribute into the value SQLite stores (computed once per insert)."""
-    converters = []
+    converters: list[tuple[str, Any, models.Field]] = []
     for field in fields:
         if (
             isinstance(field, _PLAIN)
@@ -74,7 +75,7 @@ def bulk_insert(model: type[models.Model], objs: Sequence[models.Model], *, batc
     if not objs:
         return
     fields = [f for f in model._meta.concrete_fields if not (f.primary_key and isinstance(f, models.AutoField))]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
     table = connection.ops.quote_name(model._meta.db_table)
     if connection.vendor == "sqlite":
         # One prepared INSERT run for every row: no per-row SQL compilation.
@@ -86,7 +87,7 @@ def bulk_insert(model: type[models.Model], objs: Sequence[models.Model], *, batc
                 cursor.executemany(sql, [_row(converters, obj) for obj in objs[start : start + batch_size]])
         return
     if connection.vendor != "postgresql":
-        model.objects.bulk_create(objs, batch_size=batch_size)
+        model._default_manager.bulk_create(objs, batch_size=batch_size)
         return
     with connection.cursor() as cursor, connection.wrap_database_errors:
         raw = cursor.cursor  # the psycopg cursor under Django's wrapper
@@ -148,7 +149,7 @@ def insert_rows(
         return
     vendor = connection.vendor
     if vendor not in ("postgresql", "sqlite"):
-        model.objects.bulk_create(
+        model._default_manager.bulk_create(
             [model(**dict(zip(columns, row, strict=True))) for row in rows], batch_size=batch_size
         )
         return
@@ -166,7 +167,7 @@ def insert_rows(
         return row
 
     table = connection.ops.quote_name(model._meta.db_table)
-    quoted = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    quoted = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
     with connection.cursor() as cursor:
         if vendor == "postgresql":
             # The driver's own cursor: errors (a unique violation) are turned into Django's here.

@@ -138,6 +138,8 @@ class ObjectMixin(ActorMixin):
     def get_scoped_queryset(self):
         return self.model.objects
 
+    kwargs: dict[str, Any]
+
     def check_object_scope(self) -> None:
         self.object = get_visible_or_404(self.get_scoped_queryset(), self.actor, self.kwargs["pk"])
 
@@ -252,6 +254,7 @@ class ObjectListView(ActorMixin, View):
         qs = table.data.data  # filtered and sorted; iterator() keeps memory flat (prefetches per chunk)
         columns, rows = table.export_rows(qs.iterator(chunk_size=2000))
         filename = f"{slugify(self.title) or 'export'}.{fmt}"
+        response: HttpResponse | StreamingHttpResponse
         if fmt == "csv":
             response = StreamingHttpResponse(iter_csv(columns, rows), content_type=EXPORT_CONTENT_TYPES[fmt])
         else:

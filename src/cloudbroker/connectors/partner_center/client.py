@@ -61,6 +61,7 @@ from cloudbroker.connectors.partner_center.schemas import (
     PriceSheetRow,
     Product,
     ReconciliationLineItem,
+    ResourceAttributes,
     Sku,
     SubscribedSku,
     Subscription,
@@ -426,7 +427,7 @@ class PartnerCenterClient:
         update = LicenseUpdate(
             licenses_to_assign=to_assign or None,
             licenses_to_remove=list(remove) or None,
-            attributes={"objectType": "LicenseUpdate"},
+            attributes=ResourceAttributes(object_type="LicenseUpdate"),
         )
         path = f"/v1/customers/{_seg(customer_id)}/users/{_seg(user_id)}/licenseupdates"
         return self._call(LicenseUpdate, "POST", path, json=update.to_body(), request_id=request_id)
@@ -576,7 +577,12 @@ class PartnerCenterClient:
             "X-Locale": self.locale,
             **(headers or {}),
         }
-        details = {"method": method, "path": path, "request_id": request_id, "correlation_id": correlation_id}
+        details: dict[str, Any] = {
+            "method": method,
+            "path": path,
+            "request_id": request_id,
+            "correlation_id": correlation_id,
+        }
         self.stats.sends += 1
         try:
             response = self._http.request(method, path, params=params, json=json, headers=request_headers)

@@ -187,7 +187,7 @@ def _open_source(data: bytes | bytearray | memoryview | IO[bytes], limits: Impor
                 if copied > limits.max_bytes:
                     break
                 spool.write(chunk)
-            stream = spool  # type: ignore[assignment]
+            stream = spool
             if copied > limits.max_bytes:
                 _refuse_size(copied, limits, at_least=True)
     else:
