@@ -6,6 +6,7 @@ from another broker, organization or group tells nothing about whether it exists
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -18,6 +19,7 @@ __all__ = [
     "ScopedQuerySet",
     "get_visible_or_404",
     "lock_or_404",
+    "parse_uuid",
     "register_organization_scope",
     "visible_organization_ids",
 ]
@@ -79,8 +81,22 @@ class ScopedQuerySet(models.QuerySet):
         return qs.none()
 
 
+def parse_uuid(value: Any) -> uuid.UUID | None:
+    """An id from a URL, a query or a form: the UUID it spells, or None for anything else."""
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
 def get_visible_or_404(queryset: Any, actor: Actor, pk: Any) -> Any:
-    """The object with ``pk`` among those ``actor`` may see, else 404."""
+    """The object with ``pk`` among those ``actor`` may see, else 404 (also for an id that is no
+    UUID at all: a typed or tampered form value is "not found", never a server error)."""
+    pk = parse_uuid(pk)
+    if pk is None:
+        raise Http404("Not found.")
     obj = queryset.visible_to(actor).filter(pk=pk).first()
     if obj is None:
         raise Http404("Not found.")

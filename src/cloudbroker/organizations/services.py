@@ -17,7 +17,7 @@ from cloudbroker.core.audit import EventShape, build_events, record_event, snaps
 from cloudbroker.core.errors import Conflict, FieldError, ValidationFailed
 from cloudbroker.core.models import AuditEvent
 from cloudbroker.core.permissions import GROUP_SCOPED_ROLES, Perm, Scope
-from cloudbroker.core.scoping import lock_or_404
+from cloudbroker.core.scoping import lock_or_404, parse_uuid
 from cloudbroker.organizations.errors import OrganizationInUse
 from cloudbroker.organizations.models import Organization, OrganizationDomain, OrganizationGroup
 from cloudbroker.organizations.validation import ORGANIZATION_FIELDS, clean_domain, clean_organization
@@ -472,6 +472,18 @@ def update_group(*, actor: Actor, group: OrganizationGroup, data: dict[str, Any]
     return group
 
 
+def change_group(
+    *, actor: Actor, group: OrganizationGroup, data: dict[str, Any], user_ids: Iterable | None = None
+) -> OrganizationGroup:
+    """The group page's one change: name and description, and (when given) the staff it is
+    assigned to — all of it or none of it."""
+    with transaction.atomic():
+        group = update_group(actor=actor, group=group, data=data)
+        if user_ids is not None:
+            set_group_users(actor=actor, group=group, user_ids=user_ids)
+    return group
+
+
 def delete_group(*, actor: Actor, group: OrganizationGroup) -> None:
     actor.require(Perm.GROUP_MANAGE)
     with transaction.atomic():
@@ -575,7 +587,10 @@ def set_staff_groups(*, actor: Actor, user, group_ids: Iterable) -> None:
     Called by the staff services inside their transaction; they record the change as part of the
     user's own audit event. A role that is not group-scoped may hold no groups.
     """
-    ids = {str(g) for g in group_ids}
+    parsed = {parse_uuid(g) for g in group_ids}
+    if None in parsed:
+        raise ValidationFailed([FieldError("groups", "One or more organization groups do not exist.", "not_found")])
+    ids = {str(g) for g in parsed}
     if ids:
         _require_group_scoped([user], "groups")
     groups = list(OrganizationGroup.objects.filter(broker_id=actor.broker_id, pk__in=ids))
@@ -587,7 +602,10 @@ def set_staff_groups(*, actor: Actor, user, group_ids: Iterable) -> None:
 def set_group_users(*, actor: Actor, group: OrganizationGroup, user_ids: Iterable) -> None:
     """Assign the group to these account managers / Sales Agents (replacing the current ones)."""
     actor.require(Perm.GROUP_MANAGE)
-    ids = {str(u) for u in user_ids}
+    parsed = {parse_uuid(u) for u in user_ids}
+    if None in parsed:
+        raise ValidationFailed([FieldError("users", "One or more users do not exist.", "not_found")])
+    ids = {str(u) for u in parsed}
     with transaction.atomic():
         users = list(get_user_model().objects.visible_to(actor).filter(pk__in=ids))
         if len(users) != len(ids):

@@ -14,7 +14,7 @@ from django.views import View
 
 from cloudbroker.core.errors import DomainError, ValidationFailed
 from cloudbroker.core.permissions import GROUP_SCOPED_ROLES, Perm
-from cloudbroker.core.scoping import get_visible_or_404
+from cloudbroker.core.scoping import get_visible_or_404, parse_uuid
 from cloudbroker.core.views import (
     ActorMixin,
     Button,
@@ -372,9 +372,8 @@ class GroupEditView(GroupObjectMixin, View):
         form = GroupForm(request.POST)
         if form.is_valid():
             try:
-                services.update_group(actor=self.actor, group=self.group, data=form.cleaned_data)
-                if "users_submitted" in request.POST:
-                    services.set_group_users(actor=self.actor, group=self.group, user_ids=request.POST.getlist("users"))
+                users = request.POST.getlist("users") if "users_submitted" in request.POST else None
+                services.change_group(actor=self.actor, group=self.group, data=form.cleaned_data, user_ids=users)
             except DomainError as exc:
                 apply_errors(form, exc)
             else:
@@ -461,7 +460,7 @@ class OrganizationExportView(ActorMixin, View):
         from cloudbroker.organizations.imports import ORGANIZATION_SPEC
 
         sort = request.GET.get("sort", "name")
-        group_id = request.GET.get("group") or None
+        group_id = parse_uuid(request.GET.get("group"))  # a broken or foreign id is ignored, as on the list
         if group_id and not OrganizationGroup.objects.visible_to(self.actor).filter(pk=group_id).exists():
             group_id = None
         qs = organization_list_queryset(
