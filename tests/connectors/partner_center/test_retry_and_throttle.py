@@ -14,8 +14,6 @@ from cloudbroker.connectors.partner_center.throttle import (
     CacheRateLimiter,
     MemoryPauseStore,
     NoRateLimit,
-    PauseStore,
-    RateLimiter,
     TokenBucket,
 )
 
@@ -111,7 +109,6 @@ def test_a_policy_needs_one_attempt_at_least():
 @pytest.mark.parametrize("make", [MemoryPauseStore, lambda: CachePauseStore(FakeCache(), clock=lambda: NOW)])
 def test_pause_store_keeps_the_longest_pause_per_partner(make):
     store = make()
-    assert isinstance(store, PauseStore)
     assert store.get_paused_until("partner-a") is None
     store.pause("partner-a", NOW + 10)
     store.pause("partner-a", NOW + 5)  # shorter: the longer pause stays
@@ -160,7 +157,6 @@ class Clock:
 def test_token_bucket_allows_a_burst_then_one_call_per_interval():
     clock = Clock(1000.0)
     bucket = TokenBucket(per_minute=60, burst=3, clock=clock)
-    assert isinstance(bucket, RateLimiter)
     assert [bucket.acquire("p") for _ in range(3)] == [0.0, 0.0, 0.0]
     wait = bucket.acquire("p")
     assert wait == pytest.approx(1.0)  # 60 a minute: one a second
