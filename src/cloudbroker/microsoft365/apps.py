@@ -12,3 +12,8 @@ class Microsoft365Config(AppConfig):
         from cloudbroker.organizations.services import register_delete_guard
 
         register_delete_guard(tenant_blocks_deletion)
+
+        from cloudbroker.microsoft365.views import organization_panel
+        from cloudbroker.organizations.views import register_detail_panel
+
+        register_detail_panel(organization_panel)

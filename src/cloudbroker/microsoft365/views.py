@@ -14,7 +14,7 @@ from cloudbroker.core.permissions import Perm
 from cloudbroker.core.scoping import get_visible_or_404
 from cloudbroker.core.views import ActorMixin, apply_errors
 from cloudbroker.microsoft365 import provisioning, services
-from cloudbroker.microsoft365.choices import JobKind
+from cloudbroker.microsoft365.choices import JobKind, TenantStatus
 from cloudbroker.microsoft365.forms import ConnectionForm, TenantRequestForm
 from cloudbroker.microsoft365.models import MicrosoftTenant, PartnerCenterConnection
 from cloudbroker.microsoft365.querysets import tenant_list_queryset
@@ -234,3 +234,12 @@ class DomainCheckView(ActorMixin, View):
             text = exc.errors[0].message if isinstance(exc, ValidationFailed) else exc.message
             return render(request, "microsoft365/_domain_check.html", {"error": text})
         return render(request, "microsoft365/_domain_check.html", {"domain": domain, "available": available})
+
+
+def organization_panel(actor, organization):
+    """The Microsoft 365 tenant on the organization's own page (registered with organizations)."""
+    if not actor.has(Perm.TENANT_VIEW):
+        return None
+    tenant = MicrosoftTenant.objects.visible_to(actor).filter(organization=organization).first()
+    can_add = actor.has(Perm.TENANT_MANAGE) and (tenant is None or tenant.status == TenantStatus.FAILED)
+    return "microsoft365/_organization_panel.html", {"tenant": tenant, "org": organization, "can_add": can_add}

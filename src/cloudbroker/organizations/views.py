@@ -172,6 +172,17 @@ class OrganizationBulkCreateView(ActorMixin, View):
         return redirect(reverse("portal:organization_list") + "?sort=-created")
 
 
+#: Panels that apps above organizations add to an organization's page (the Microsoft 365 tenant,
+#: later subscriptions): ``panel(actor, organization) -> (template, context) | None``.
+_DETAIL_PANELS: list = []
+
+
+def register_detail_panel(panel) -> None:
+    """Called by apps above organizations in their ``ready()``; organizations names none of them."""
+    if panel not in _DETAIL_PANELS:
+        _DETAIL_PANELS.append(panel)
+
+
 class OrganizationDetailView(OrganizationObjectMixin, ObjectDetailView):
     required_perm = Perm.ORGANIZATION_VIEW
     template_name = "organizations/organization_detail.html"
@@ -187,6 +198,7 @@ class OrganizationDetailView(OrganizationObjectMixin, ObjectDetailView):
             "domains": org.domains.all(),
             "history": history,
             "fields": [(FIELD_LABELS[f], _display(getattr(org, f))) for f in ORGANIZATION_FIELDS],
+            "panels": [shown for panel in _DETAIL_PANELS if (shown := panel(self.actor, org)) is not None],
         }
 
 
