@@ -8,7 +8,6 @@ this test's connection has committed."""
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 from django.db import OperationalError, transaction
@@ -171,6 +170,9 @@ def test_chunks_that_update_are_written_alone(as_actor, make_staff, org_factory,
     lock = threading.Lock()
     state = {"writing": 0, "updating": False}
     overlaps: list[str] = []
+    # Set when, during an update chunk, the reader is found waiting for it (right) or another
+    # writer starts a chunk (the fault): the update chunk holds its writer until one of them happens.
+    moved_on = threading.Event()
 
     def watch(actor_, run_, outcomes, staging):
         updates = any(o.action == RowAction.UPDATE for o in outcomes)
@@ -178,10 +180,13 @@ def test_chunks_that_update_are_written_alone(as_actor, make_staff, org_factory,
             state["writing"] += 1
             if state["updating"] or (updates and state["writing"] > 1):
                 overlaps.append(", ".join(sorted(numbers_in(outcomes))))
+                moved_on.set()
             state["updating"] = state["updating"] or updates
+            if updates:
+                moved_on.clear()
         try:
             if updates:
-                time.sleep(0.3)  # time for another writer to start a chunk, were it allowed to
+                assert moved_on.wait(timeout=60), "neither the reader nor another writer moved on"
             return original(actor_, run_, outcomes, staging)
         finally:
             with lock:
@@ -189,6 +194,14 @@ def test_chunks_that_update_are_written_alone(as_actor, make_staff, org_factory,
                 if updates:
                     state["updating"] = False
 
+    def wait_idle(self):
+        with self.idle:
+            while not self.idle.wait_for(lambda: self.busy == 0, timeout=0.01):
+                with lock:
+                    if state["updating"]:
+                        moved_on.set()  # the reader waits for the update chunk instead of sending another
+
+    monkeypatch.setattr(writers.Writers, "_wait_idle", wait_idle)
     monkeypatch.setattr(services, "_write_chunk", watch)
     work(run)
     assert (run.status, run.created, run.updated) == (ImportStatus.COMPLETED, 6, 2)
