@@ -129,7 +129,6 @@ class TenantSubscription(BaseModel):
     term_duration = models.CharField(max_length=16, blank=True)
     auto_renew = models.BooleanField(null=True)
     commitment_end_date = models.DateField(null=True, blank=True)
-    raw = models.JSONField(default=dict, blank=True)
     removed = models.BooleanField(default=False)
 
     class Meta:
@@ -149,7 +148,6 @@ class TenantUser(BaseModel):
     display_name = models.CharField(max_length=200, blank=True)
     usage_location = models.CharField(max_length=4, blank=True)
     state = models.CharField(max_length=32, blank=True)
-    raw = models.JSONField(default=dict, blank=True)
     removed = models.BooleanField(default=False)
 
     class Meta:

@@ -5,7 +5,6 @@ appear here; rows are only written when something differs, so a second sync in a
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -14,6 +13,7 @@ import structlog
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from cloudbroker.connectors.partner_center.schemas import CustomerUser, Subscription
 from cloudbroker.core.actors import Actor
 from cloudbroker.core.audit import record_event
 from cloudbroker.core.errors import ExternalServiceError
@@ -33,15 +33,6 @@ def _dump(obj: Any) -> dict[str, Any]:
     if hasattr(obj, "model_dump"):
         return obj.model_dump(by_alias=True, mode="json", exclude_none=True)
     return dict(obj)
-
-
-def _date(value: Any) -> dt.date | None:
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None
 
 
 class SyncResult(dict):
@@ -65,29 +56,44 @@ def _customer_fields(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _subscription_fields(data: dict[str, Any]) -> dict[str, Any]:
+SUBSCRIPTION_FIELDS = (
+    "offer_id",
+    "offer_name",
+    "friendly_name",
+    "quantity",
+    "status",
+    "billing_cycle",
+    "term_duration",
+    "auto_renew",
+    "commitment_end_date",
+    "removed",
+)
+USER_FIELDS = ("user_principal_name", "display_name", "usage_location", "state", "removed")
+
+
+def _subscription_fields(sub: Subscription) -> dict[str, Any]:
+    """The columns kept of a Partner Center subscription, read from the DTO by attribute."""
     return {
-        "offer_id": data.get("offerId") or "",
-        "offer_name": data.get("offerName") or "",
-        "friendly_name": data.get("friendlyName") or "",
-        "quantity": int(data.get("quantity") or 0),
-        "status": data.get("status") or "",
-        "billing_cycle": data.get("billingCycle") or "",
-        "term_duration": data.get("termDuration") or "",
-        "auto_renew": data.get("autoRenewEnabled"),
-        "commitment_end_date": _date(data.get("commitmentEndDate")),
-        "raw": data,
+        "offer_id": sub.offer_id or "",
+        "offer_name": sub.offer_name or "",
+        "friendly_name": sub.friendly_name or "",
+        "quantity": sub.quantity or 0,
+        "status": sub.status or "",
+        "billing_cycle": sub.billing_cycle or "",
+        "term_duration": sub.term_duration or "",
+        "auto_renew": sub.auto_renew_enabled,
+        "commitment_end_date": sub.commitment_end_date.date() if sub.commitment_end_date else None,
         "removed": False,
     }
 
 
-def _user_fields(data: dict[str, Any]) -> dict[str, Any]:
+def _user_fields(user: CustomerUser) -> dict[str, Any]:
+    """The columns kept of a customer's user, read from the DTO by attribute."""
     return {
-        "user_principal_name": data.get("userPrincipalName") or "",
-        "display_name": data.get("displayName") or "",
-        "usage_location": data.get("usageLocation") or "",
-        "state": data.get("state") or "",
-        "raw": data,
+        "user_principal_name": user.user_principal_name or "",
+        "display_name": user.display_name or "",
+        "usage_location": user.usage_location or "",
+        "state": user.state or "",
         "removed": False,
     }
 
@@ -105,20 +111,21 @@ def _upsert_children(
     model,
     tenant: MicrosoftTenant,
     key: str,
-    items: list[dict[str, Any]],
-    fields_of: Callable[[dict[str, Any]], dict[str, Any]],
+    items: list[Any],
+    fields_of: Callable[[Any], dict[str, Any]],
+    field_names: tuple[str, ...],
     result: SyncResult,
     label: str,
 ) -> None:
     existing = {getattr(o, key): o for o in model.objects.filter(tenant=tenant)}
     seen = set()
     new, changed = [], []
-    for data in items:
-        ident = data.get("id")
+    for item in items:
+        ident = item.id
         if not ident:
             continue
         seen.add(ident)
-        fields = fields_of(data)
+        fields = fields_of(item)
         obj = existing.get(ident)
         if obj is None:
             new.append(model(tenant=tenant, **{key: ident}, **fields))
@@ -128,7 +135,7 @@ def _upsert_children(
     for obj in gone:
         obj.removed = True
     model.objects.bulk_create(new, batch_size=500)
-    update_fields = [*fields_of({}).keys(), "updated_at"]
+    update_fields = [*field_names, "updated_at"]
     now = timezone.now()
     for obj in changed + gone:
         obj.updated_at = now
@@ -297,8 +304,8 @@ def sync_broker(
 
     def fetch(tenant: MicrosoftTenant):
         try:
-            subscriptions = [_dump(s) for s in client.list_subscriptions(tenant.customer_id)]
-            users = [_dump(u) for u in client.list_users(tenant.customer_id)]
+            subscriptions = list(client.list_subscriptions(tenant.customer_id))
+            users = list(client.list_users(tenant.customer_id))
         except ExternalServiceError as exc:
             return tenant, exc, None, None
         profiles = None
@@ -334,10 +341,11 @@ def sync_broker(
                     "subscription_id",
                     subscriptions,
                     _subscription_fields,
+                    SUBSCRIPTION_FIELDS,
                     result,
                     "subscriptions",
                 )
-                _upsert_children(TenantUser, tenant, "user_id", users, _user_fields, result, "users")
+                _upsert_children(TenantUser, tenant, "user_id", users, _user_fields, USER_FIELDS, result, "users")
             done += 1
             if progress is not None:
                 progress(done, len(active))
