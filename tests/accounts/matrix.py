@@ -90,6 +90,16 @@ ROUTES = [
     Route("tokens", "GET", "none", None, lambda w, o: "/api-tokens/", api=False),
     Route("two_factor", "GET", "none", None, lambda w, o: "/account/two-factor/", api=False),
     Route(
+        "staff_security",
+        "POST",
+        "staff",
+        Perm.ACCOUNT_UNLOCK,
+        lambda w, o: f"/administrators/{o.pk}/security/",
+        lambda w, o: {"action": "unlock"},
+        (302,),
+        api=False,
+    ),
+    Route(
         "staff_active ask",
         "GET",
         "staff",

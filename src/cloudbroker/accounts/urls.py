@@ -12,6 +12,7 @@ urlpatterns = [
     path("administrators/<uuid:pk>/active/", views.StaffActiveView.as_view(), name="staff_active"),
     path("account/two-factor/", views.TwoFactorView.as_view(), name="two_factor"),
     path("account/two-factor/verify/", views.TwoFactorVerifyView.as_view(), name="two_factor_verify"),
+    path("administrators/<uuid:pk>/security/", views.StaffSecurityView.as_view(), name="staff_security"),
     path("api-tokens/", views.TokenListView.as_view(), name="tokens"),
     path("api-tokens/<uuid:pk>/revoke/", views.TokenRevokeView.as_view(), name="token_revoke"),
 ]

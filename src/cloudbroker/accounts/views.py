@@ -139,7 +139,14 @@ class StaffEditView(StaffObjectMixin, ObjectEditView):
         return {"actor": self.actor, "editing": True}
 
     def get_context_data(self, form) -> dict:
-        return {"form": form, "staff_user": self.staff_user}
+        user = self.staff_user
+        return {
+            "form": form,
+            "staff_user": user,
+            "tokens": ApiToken.objects.visible_to(self.actor).filter(user=user, revoked_at__isnull=True),
+            "may_unlock": self.actor.has(Perm.ACCOUNT_UNLOCK),
+            "has_two_factor": mfa.has_two_factor(user),
+        }
 
     def save(self, form):
         data = form.cleaned_data
@@ -150,6 +157,22 @@ class StaffEditView(StaffObjectMixin, ObjectEditView):
     def success(self, user):
         messages.success(self.request, f"{self.staff_user.email} was updated.")
         return redirect("portal:staff_list")
+
+
+class StaffSecurityView(StaffObjectMixin, View):
+    """A Super Admin unlocks an account locked by failed log-ins, or resets a lost second factor."""
+
+    required_perm = Perm.ACCOUNT_UNLOCK
+
+    def post(self, request, pk):
+        user = self.staff_user
+        if request.POST.get("action") == "reset_two_factor":
+            mfa.reset_for(actor=self.actor, user=user)
+            messages.success(request, f"{user.email} sets up a second factor again at the next log-in.")
+        else:
+            cleared = signin.unlock_account(actor=self.actor, user=user)
+            messages.success(request, f"{user.email} is unlocked ({cleared} failed log-in records cleared).")
+        return redirect("portal:staff_edit", pk=user.pk)
 
 
 class StaffActiveView(StaffObjectMixin, ObjectConfirmView):
@@ -217,7 +240,7 @@ class TokenRevokeView(ActorMixin, View):
         token = get_visible_or_404(ApiToken.objects, self.actor, pk)
         services.revoke_api_token(actor=self.actor, token=token)
         messages.success(request, f"The token {token.name} was revoked.")
-        return redirect("portal:tokens")
+        return redirect(_safe_next(request, reverse("portal:tokens")))
 
 
 def _safe_next(request, default: str = "/") -> str:
