@@ -127,3 +127,10 @@ def test_api_tokens_act_without_a_code(staff):
     set_up(staff)
     _, raw = services.create_api_token(actor=actor_for_user(staff), name="erp")
     assert Client(headers={"Authorization": f"Bearer {raw}"}).get("/api/v1/organizations/").status_code == 200
+
+
+def test_a_bogus_token_beside_an_unverified_session_gets_nothing(staff):
+    set_up(staff)
+    client = log_in(staff)
+    response = client.get("/api/v1/organizations/", headers={"Authorization": "Bearer cb_not-a-token"})
+    assert (response.status_code, response.json()["code"]) == (403, "second_factor_required")

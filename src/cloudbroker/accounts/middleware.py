@@ -23,7 +23,8 @@ _OPEN = ("/login/", "/logout/", "/account/two-factor/", "/static/", "/health/", 
 class TwoFactorMiddleware:
     """After the password: a staff member with an authenticator must type a code before anything
     else; one whose broker requires a second factor and who has none is sent to set it up.
-    Requests with an API token (``Authorization: Bearer``) are the token's business, not the session's."""
+    A request with only an API token has no signed-in user here and passes; a session is checked
+    whatever else the request carries (a bogus token must not let the session through)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -35,7 +36,6 @@ class TwoFactorMiddleware:
             or not user.is_authenticated
             or not getattr(user, "staff_role", "")
             or request.path.startswith(_OPEN)
-            or request.headers.get("Authorization", "").startswith("Bearer ")
             or user.is_verified()
         ):
             return self.get_response(request)
