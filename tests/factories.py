@@ -252,7 +252,6 @@ class MicrosoftTenantFactory(factory.django.DjangoModelFactory):
     company_name = factory.Sequence(lambda n: f"Tenant Company {n}")
     default_domain = factory.Sequence(lambda n: f"tenant{n}.onmicrosoft.com")
     status = TenantStatus.ACTIVE
-    profile = factory.Dict({})
 
 
 class TenantSubscriptionFactory(factory.django.DjangoModelFactory):

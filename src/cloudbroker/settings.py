@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "cloudbroker.accounts",
     "cloudbroker.organizations",
     "cloudbroker.imports",
+    "cloudbroker.catalog",
     "cloudbroker.microsoft365",
     "cloudbroker.portal",
 ]

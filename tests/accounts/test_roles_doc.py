@@ -23,10 +23,12 @@ def test_role_rules_from_the_seeds():
         perms[StaffRole.LIMITED_KEY_ACCOUNT_MANAGER],
         perms[StaffRole.SALES_AGENT],
     )
-    # Limited KAM = KAM minus approval settings; Sales Agent = Limited KAM minus cost/margin.
+    # Limited KAM = KAM minus approval settings; Sales Agent = Limited KAM minus cost/margin, and so
+    # minus setting prices (a price is set against the cost, and a sale below cost must be confirmed).
     assert Perm.APPROVAL_SETTINGS_CHANGE in kam
     assert Perm.APPROVAL_SETTINGS_CHANGE not in lkam
-    assert lkam - sa == {Perm.COST_VIEW}
+    assert lkam - sa == {Perm.COST_VIEW, Perm.CUSTOMER_PRICE_CHANGE}
+    assert Perm.PRICE_VIEW in sa
     # Key Account View Only = read-only: no create/change/delete of anything.
     writes = {p for p in Perm if p.value.split(".")[1] in {"create", "change", "delete", "manage", "multi_group"}}
     assert not perms[StaffRole.KEY_ACCOUNT_VIEW_ONLY_MANAGER] & writes

@@ -14,6 +14,16 @@ from cloudbroker.core.permissions import StaffRole
 
 URL = "/api/v1/broker/"
 PAGE = "/reseller-properties/"
+# The billing cycle section as a broker leaves it by default: everything offered, market DE.
+BILLING_CYCLE_ON = {
+    "market": "DE",
+    "offer_monthly_billing": "on",
+    "offer_annual_billing": "on",
+    "offer_triennial_billing": "on",
+    "offer_term_p1m": "on",
+    "offer_term_p1y": "on",
+    "offer_term_p3y": "on",
+}
 
 
 # --- service ------------------------------------------------------------------------------------
@@ -122,6 +132,7 @@ def test_page_shows_the_properties_and_a_super_admin_updates_them(portal, super_
             "notification_email": "n@reseller.test",
             "support_email": "s@reseller.test",
             "currency": "EUR",
+            **BILLING_CYCLE_ON,
         },
     )
     assert resp.status_code == 302
@@ -136,7 +147,14 @@ def test_page_shows_the_properties_and_a_super_admin_updates_them(portal, super_
 
 def test_page_shows_email_errors_on_the_field(portal, super_admin, broker):
     resp = portal(super_admin).post(
-        PAGE, {"name": "R", "notification_email": "bad", "support_email": "s@reseller.test", "currency": "EUR"}
+        PAGE,
+        {
+            "name": "R",
+            "notification_email": "bad",
+            "support_email": "s@reseller.test",
+            "currency": "EUR",
+            **BILLING_CYCLE_ON,
+        },
     )
     assert resp.status_code == 422
     assert list(resp.context["form"].errors) == ["notification_email"]
@@ -154,3 +172,46 @@ def test_others_see_the_page_but_cannot_post(portal, make_staff, broker):
     )
     assert resp.status_code == 403
     assert Broker.objects.get(pk=broker.pk).name != "X"
+
+
+def test_billing_cycle_section_turns_plans_and_terms_off(portal, super_admin, broker):
+    """Seed 001 §2: untick a billing cycle to stop offering it."""
+    client = portal(super_admin)
+    assert b"Billing cycle" in client.get(PAGE).content
+    data = {
+        "name": broker.name,
+        "notification_email": broker.notification_email,
+        "support_email": broker.support_email,
+        "currency": "EUR",
+        **BILLING_CYCLE_ON,
+        "market": "nl",
+    }
+    del data["offer_monthly_billing"], data["offer_term_p3y"]
+    assert client.post(PAGE, data).status_code == 302
+    broker.refresh_from_db()
+    assert broker.offered_billing_plans == {"annual", "triennial"}
+    assert broker.offered_terms == {"P1M", "P1Y"}
+    assert broker.market == "NL"
+    event = AuditEvent.objects.filter(action="broker.properties_updated").latest("occurred_at")
+    assert event.before["offer_monthly_billing"] is True and event.after["offer_monthly_billing"] is False
+
+
+def test_a_broker_offers_at_least_one_plan_and_one_term(as_actor, super_admin, broker):
+    with pytest.raises(ValidationFailed) as exc:
+        services.update_broker_properties(
+            actor=as_actor(super_admin),
+            broker=broker,
+            data={
+                "offer_monthly_billing": False,
+                "offer_annual_billing": False,
+                "offer_triennial_billing": False,
+                "offer_term_p1m": False,
+                "offer_term_p1y": False,
+                "offer_term_p3y": False,
+                "market": "D1",
+            },
+        )
+    fields = {e.field for e in exc.value.errors}
+    assert fields == {"offer_monthly_billing", "offer_term_p1m", "market"}
+    broker.refresh_from_db()
+    assert broker.offered_billing_plans == {"monthly", "annual", "triennial"}

@@ -27,6 +27,7 @@ def fjord(pc) -> dict:
         last_name="Nordmann",
         phone_number="+47 22 00 00 00",
         email="it@fjordtech.no",
+        organization_registration_number="923456789",
     )
     pc.update_customer_directly(customer["id"], custom_domains=["fjordtech.no"])
     return customer
@@ -43,7 +44,7 @@ def profile_reads(pc) -> tuple[int, int]:
 EXPECTED = {
     "name": "Fjord Tech AS",
     "primary_domain": "fjordtech.no",
-    "registration_number": "",
+    "registration_number": "923456789",
     "notification_email": "it@fjordtech.no",
     "street_address": "Karl Johans gate 1",
     "postal_code": "0154",
@@ -126,12 +127,12 @@ def test_a_tenant_synced_without_profiles_reads_them_when_its_page_opens(broker,
         customer_id=customer["id"],
         company_name="Fjord Tech AS",
         status="active",
-        profile={"id": customer["id"], "companyProfile": {"companyName": "Fjord Tech AS"}},
     )
     response = portal(make_staff(StaffRole.GLOBAL_ADMIN)).get(reverse("portal:tenant_detail", args=[tenant.pk]))
     assert {k: response.context["form"].initial[k] for k in EXPECTED} == EXPECTED
     tenant.refresh_from_db()
-    assert tenant.profile["billingProfile"]["email"] == "it@fjordtech.no"
+    assert (tenant.contact_email, tenant.city, tenant.custom_domains) == ("it@fjordtech.no", "Oslo", ["fjordtech.no"])
+    assert tenant.profiles_read_at is not None
 
     # Partner Center away: the page still opens with what is known.
     other = MicrosoftTenant.objects.create(broker=broker, customer_id="gone", company_name="Gone AS", status="active")

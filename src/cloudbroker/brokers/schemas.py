@@ -13,6 +13,13 @@ class BrokerOut(Schema):
     support_email: str
     currency: Currency
     staff_two_factor_required: bool
+    market: str
+    offer_monthly_billing: bool
+    offer_annual_billing: bool
+    offer_triennial_billing: bool
+    offer_term_p1m: bool
+    offer_term_p1y: bool
+    offer_term_p3y: bool
 
 
 class BrokerUpdate(Schema):
@@ -21,3 +28,10 @@ class BrokerUpdate(Schema):
     support_email: str | None = None
     currency: Currency | None = None
     staff_two_factor_required: bool | None = None
+    market: str | None = None
+    offer_monthly_billing: bool | None = None
+    offer_annual_billing: bool | None = None
+    offer_triennial_billing: bool | None = None
+    offer_term_p1m: bool | None = None
+    offer_term_p1y: bool | None = None
+    offer_term_p3y: bool | None = None

@@ -13,9 +13,25 @@ from cloudbroker.core.permissions import Perm
 from cloudbroker.core.scoping import lock_or_404
 from cloudbroker.core.validation import validate_model
 
-__all__ = ["BROKER_PROPERTY_FIELDS", "update_broker_properties"]
+__all__ = ["BILLING_CYCLE_FIELDS", "BROKER_PROPERTY_FIELDS", "update_broker_properties"]
 
-BROKER_PROPERTY_FIELDS = ("name", "notification_email", "support_email", "currency", "staff_two_factor_required")
+BILLING_CYCLE_FIELDS = (
+    "offer_monthly_billing",
+    "offer_annual_billing",
+    "offer_triennial_billing",
+    "offer_term_p1m",
+    "offer_term_p1y",
+    "offer_term_p3y",
+)
+BROKER_PROPERTY_FIELDS = (
+    "name",
+    "notification_email",
+    "support_email",
+    "currency",
+    "market",
+    "staff_two_factor_required",
+    *BILLING_CYCLE_FIELDS,
+)
 
 
 def update_broker_properties(*, actor: Actor, broker: Broker, data: dict[str, Any]) -> Broker:

@@ -73,6 +73,11 @@ class Perm(StrEnum):
     TENANT_LINK = "tenant.link"
     PARTNER_CENTER_MANAGE = "partner_center.manage"
     PARTNER_CENTER_SYNC = "partner_center.sync"
+    CATALOG_VIEW = "catalog.view"
+    CATALOG_MANAGE = "catalog.manage"
+    PRICE_VIEW = "price.view"
+    PRICE_LIST_CHANGE = "price_list.change"
+    CUSTOMER_PRICE_CHANGE = "customer_price.change"
 
 
 _ALL = frozenset(Perm)
@@ -86,6 +91,8 @@ _READ = frozenset(
         Perm.BILLING_VIEW,
         Perm.AUDIT_VIEW,
         Perm.JOB_VIEW,
+        Perm.CATALOG_VIEW,
+        Perm.PRICE_VIEW,
     }
 )
 _KAM = frozenset(
@@ -103,6 +110,9 @@ _KAM = frozenset(
         Perm.BILLING_VIEW,
         Perm.AUDIT_VIEW,
         Perm.JOB_VIEW,
+        Perm.CATALOG_VIEW,
+        Perm.PRICE_VIEW,
+        Perm.CUSTOMER_PRICE_CHANGE,
     }
 )
 _LIMITED_KAM = _KAM - {Perm.APPROVAL_SETTINGS_CHANGE, Perm.ORGANIZATION_DELETE}
@@ -127,6 +137,7 @@ STAFF_ROLE_PERMISSIONS: dict[StaffRole, frozenset[Perm]] = {
             Perm.TENANT_VIEW,
             Perm.TENANT_MANAGE,
             Perm.TENANT_LINK,
+            Perm.CATALOG_VIEW,
         }
     ),
     # Billing pages for every customer; organizations read-only.
@@ -139,6 +150,8 @@ STAFF_ROLE_PERMISSIONS: dict[StaffRole, frozenset[Perm]] = {
             Perm.COST_VIEW,
             Perm.BILLING_VIEW,
             Perm.AUDIT_VIEW,
+            Perm.CATALOG_VIEW,
+            Perm.PRICE_VIEW,
         }
     ),
     # Full administration of the organizations in the assigned groups.
@@ -147,8 +160,8 @@ STAFF_ROLE_PERMISSIONS: dict[StaffRole, frozenset[Perm]] = {
     StaffRole.KEY_ACCOUNT_VIEW_ONLY_MANAGER: _READ,
     # Key Account Manager without approval settings or deleting organizations.
     StaffRole.LIMITED_KEY_ACCOUNT_MANAGER: _LIMITED_KAM,
-    # Limited Key Account Manager who never sees cost or margin.
-    StaffRole.SALES_AGENT: _LIMITED_KAM - {Perm.COST_VIEW},
+    # Limited Key Account Manager who never sees cost or margin (and so sets no prices).
+    StaffRole.SALES_AGENT: _LIMITED_KAM - {Perm.COST_VIEW, Perm.CUSTOMER_PRICE_CHANGE},
 }
 
 GROUP_SCOPED_ROLES = frozenset(

@@ -90,7 +90,24 @@ class MicrosoftTenant(BaseModel):
     default_domain = models.CharField(max_length=253, blank=True, help_text="The *.onmicrosoft.com domain.")
     status = models.CharField(max_length=16, choices=TenantStatus.choices, default=TenantStatus.PENDING)
     status_message = models.TextField(blank=True)
-    profile = models.JSONField(default=dict, blank=True, help_text="Company and billing profile from Partner Center.")
+    # What Partner Center's company and billing profiles say (cloudbroker.microsoft365.profiles):
+    # read for unlinked customers, to fill the organization made from one.
+    registration_number = models.CharField(max_length=100, blank=True)
+    company_email = models.CharField(max_length=254, blank=True)
+    contact_first_name = models.CharField(max_length=100, blank=True)
+    contact_last_name = models.CharField(max_length=100, blank=True)
+    contact_email = models.CharField(max_length=254, blank=True)
+    address_line1 = models.CharField(max_length=200, blank=True)
+    address_line2 = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=100, blank=True)
+    postal_code = models.CharField(max_length=32, blank=True)
+    country = models.CharField(max_length=2, blank=True)
+    phone_number = models.CharField(max_length=50, blank=True)
+    custom_domains = models.JSONField(default=list, blank=True, help_text="Verified domains besides *.onmicrosoft.com.")
+    profiles_read_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the company and billing profiles were last read in full."
+    )
     admin_user = models.CharField(max_length=254, blank=True)
     outbox_message = models.ForeignKey(
         "core.OutboxMessage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

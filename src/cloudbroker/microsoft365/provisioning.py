@@ -19,7 +19,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from cloudbroker.connectors.partner_center.retry import RetryPolicy
-from cloudbroker.connectors.partner_center.schemas import CountryValidationRules
+from cloudbroker.connectors.partner_center.schemas import CountryValidationRules, Customer
 from cloudbroker.core import outbox
 from cloudbroker.core.actors import Actor
 from cloudbroker.core.audit import record_event
@@ -30,6 +30,7 @@ from cloudbroker.core.permissions import Perm
 from cloudbroker.microsoft365.choices import TenantStatus
 from cloudbroker.microsoft365.models import MicrosoftTenant, TenantSubscription, TenantUser
 from cloudbroker.microsoft365.partner_center import WORKER_RETRY, client_for
+from cloudbroker.microsoft365.profiles import customer_profile_fields, fill_missing
 from cloudbroker.microsoft365.validation import (
     check_country_rules,
     clean_tenant_request,
@@ -290,7 +291,7 @@ def _adopt_duplicate(tenant: MicrosoftTenant, customer_id: str) -> str | None:
         )
     TenantSubscription.objects.filter(tenant=other).update(tenant=tenant)
     TenantUser.objects.filter(tenant=other).update(tenant=tenant)
-    tenant.profile = {**(other.profile or {}), **(tenant.profile or {})}
+    fill_missing(tenant, other)
     tenant.synced_at = other.synced_at
     adopted = str(other.pk)
     other.delete()
@@ -312,11 +313,8 @@ def _create_customer(message: OutboxMessage) -> dict[str, Any]:
             )
             raise outbox.RetryLater(exc.message, after=getattr(exc, "retry_after", None), code=exc.code) from exc
         raise
-    data = customer.model_dump(by_alias=True, mode="json") if hasattr(customer, "model_dump") else dict(customer)
-    credentials = data.pop("userCredentials", None) or {}
-    company = data.get("companyProfile") or {}
     try:
-        return _save_created(message, tenant.pk, data, credentials, company)
+        return _save_created(message, tenant.pk, customer)
     except DatabaseError as exc:
         # Partner Center made the customer; only saving its answer failed. Sending the request
         # again with the same request id brings the same answer back, so try again later.
@@ -333,19 +331,19 @@ def _create_customer(message: OutboxMessage) -> dict[str, Any]:
         raise outbox.RetryLater(reason, code="database_error") from exc
 
 
-def _save_created(
-    message: OutboxMessage, tenant_pk, data: dict[str, Any], credentials: dict[str, Any], company: dict[str, Any]
-) -> dict[str, Any]:
+def _save_created(message: OutboxMessage, tenant_pk, customer: Customer) -> dict[str, Any]:
+    credentials = customer.user_credentials
     with transaction.atomic():
         tenant = MicrosoftTenant.objects.select_for_update().get(pk=tenant_pk)
-        tenant.customer_id = data.get("id") or company.get("tenantId") or ""
-        tenant.default_domain = company.get("domain") or tenant.default_domain
-        tenant.profile = data
+        tenant.customer_id = customer.id or customer.tenant_id
+        tenant.default_domain = customer.domain or tenant.default_domain
+        for name, value in customer_profile_fields(customer).items():
+            setattr(tenant, name, value)
         adopted = _adopt_duplicate(tenant, tenant.customer_id) if tenant.customer_id else None
         tenant.status = TenantStatus.ACTIVE
         tenant.status_message = ""
-        if credentials.get("userName"):
-            tenant.admin_user = f"{credentials['userName']}@{tenant.default_domain}"
+        if credentials and credentials.user_name:
+            tenant.admin_user = f"{credentials.user_name}@{tenant.default_domain}"
         tenant.save()
         after = {"customer_id": tenant.customer_id, "domain": tenant.default_domain}
         if adopted:
@@ -357,7 +355,7 @@ def _save_created(
             organization_id=tenant.organization_id,
             after=after,
         )
-        if credentials.get("password") and message.payload.get("notify"):
+        if credentials and credentials.password and message.payload.get("notify"):
             outbox.enqueue(
                 kind=SEND_CREDENTIALS,
                 broker_id=tenant.broker_id,
@@ -365,7 +363,7 @@ def _save_created(
                     "tenant": str(tenant.pk),
                     "to": message.payload["notify"],
                     "user": tenant.admin_user,
-                    "password": encrypt(credentials["password"]),
+                    "password": encrypt(credentials.password),
                 },
             )
     return {"customer_id": tenant.customer_id, "domain": tenant.default_domain}

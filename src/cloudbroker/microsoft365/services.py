@@ -22,6 +22,7 @@ from cloudbroker.core.validation import validate_model
 from cloudbroker.microsoft365.choices import JobKind, TenantStatus
 from cloudbroker.microsoft365.models import MicrosoftTenant, PartnerCenterConnection
 from cloudbroker.microsoft365.partner_center import is_loopback
+from cloudbroker.microsoft365.profiles import read_profiles
 from cloudbroker.organizations import services as organization_services
 from cloudbroker.organizations.models import Organization
 from cloudbroker.organizations.validation import clean_domain
@@ -191,13 +192,12 @@ def ensure_profiles(tenant: MicrosoftTenant) -> MicrosoftTenant:
     not yet (a tenant synced before profiles were read); Partner Center being unreachable leaves
     the tenant as it is."""
     from cloudbroker.microsoft365.partner_center import client_for
-    from cloudbroker.microsoft365.sync import merge_profile, read_profiles
 
     if (
         tenant.organization_id is not None
         or not tenant.customer_id
         or tenant.status != TenantStatus.ACTIVE
-        or (tenant.profile or {}).get("billingProfile")
+        or tenant.profiles_read_at is not None
     ):
         return tenant
     try:
@@ -206,8 +206,9 @@ def ensure_profiles(tenant: MicrosoftTenant) -> MicrosoftTenant:
     except DomainError:
         return tenant
     if profiles:
-        tenant.profile = merge_profile(tenant.profile or {}, profiles)
-        MicrosoftTenant.objects.filter(pk=tenant.pk).update(profile=tenant.profile, updated_at=timezone.now())
+        MicrosoftTenant.objects.filter(pk=tenant.pk).update(**profiles, updated_at=timezone.now())
+        for name, value in profiles.items():
+            setattr(tenant, name, value)
     return tenant
 
 
@@ -215,33 +216,23 @@ def organization_data_from_tenant(tenant: MicrosoftTenant) -> dict[str, str]:
     """Organization fields pre-filled from what Partner Center knows about the customer: its billing
     profile (contact, e-mail, billing address), its company profile (address, e-mail, registration
     number) and its custom domains. The sync reads these for every unlinked tenant."""
-    profile = tenant.profile or {}
-    billing = profile.get("billingProfile") or {}
-    company = profile.get("companyProfile") or {}
-    billing_address = billing.get("defaultAddress") or {}
-    company_address = company.get("address") or {}
-
-    def address(key: str) -> str:
-        return str(billing_address.get(key) or company_address.get(key) or "").strip()
-
-    first = billing.get("firstName") or address("firstName")
-    last = billing.get("lastName") or address("lastName")
-    contact = " ".join(str(p).strip() for p in (first, last) if p and str(p).strip())
-    domains = [*(profile.get("customDomains") or []), company.get("domain") or ""]
-    custom_domains = [d for d in domains if d and not d.lower().endswith(".onmicrosoft.com")]
-    email = str(billing.get("email") or company.get("email") or "").strip()
+    custom_domains = [
+        d for d in [*tenant.custom_domains, tenant.default_domain] if d and not d.lower().endswith(".onmicrosoft.com")
+    ]
+    contact = " ".join(p for p in (tenant.contact_first_name, tenant.contact_last_name) if p)
+    email = tenant.contact_email or tenant.company_email
     return {
-        "name": billing.get("companyName") or company.get("companyName") or tenant.company_name,
+        "name": tenant.company_name,
         "primary_domain": custom_domains[0].lower() if custom_domains else "",
-        "registration_number": str(company.get("organizationRegistrationNumber") or "").strip(),
+        "registration_number": tenant.registration_number,
         "notification_email": email,
-        "street_address": address("addressLine1"),
-        "postal_code": address("postalCode"),
-        "city": address("city"),
-        "state": address("state") or address("region"),
-        "country": address("country").upper(),
+        "street_address": tenant.address_line1,
+        "postal_code": tenant.postal_code,
+        "city": tenant.city,
+        "state": tenant.state,
+        "country": tenant.country,
         "contact_name": contact,
-        "contact_phone": address("phoneNumber"),
+        "contact_phone": tenant.phone_number,
         "contact_email": email,
     }
 

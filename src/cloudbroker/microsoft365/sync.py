@@ -13,7 +13,7 @@ import structlog
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from cloudbroker.connectors.partner_center.schemas import CustomerUser, Subscription
+from cloudbroker.connectors.partner_center.schemas import Customer, CustomerUser, Subscription
 from cloudbroker.core.actors import Actor
 from cloudbroker.core.audit import record_event
 from cloudbroker.core.errors import ExternalServiceError
@@ -21,18 +21,13 @@ from cloudbroker.core.jobs import JobContext, job_runner
 from cloudbroker.microsoft365.choices import JobKind, TenantStatus
 from cloudbroker.microsoft365.models import MicrosoftTenant, PartnerCenterConnection, TenantSubscription, TenantUser
 from cloudbroker.microsoft365.partner_center import client_for
+from cloudbroker.microsoft365.profiles import custom_domains_of, read_profiles
 
-__all__ = ["SyncResult", "merge_profile", "read_profiles", "sync_broker"]
+__all__ = ["SyncResult", "sync_broker"]
 
 log = structlog.get_logger(__name__)
 
 FETCH_THREADS = 8
-
-
-def _dump(obj: Any) -> dict[str, Any]:
-    if hasattr(obj, "model_dump"):
-        return obj.model_dump(by_alias=True, mode="json", exclude_none=True)
-    return dict(obj)
 
 
 class SyncResult(dict):
@@ -46,14 +41,17 @@ class SyncResult(dict):
         return ", ".join(f"{k} {v}" for k, v in sorted(self.items()) if k != "failures")
 
 
-def _customer_fields(data: dict[str, Any]) -> dict[str, Any]:
-    company = data.get("companyProfile") or {}
-    billing = data.get("billingProfile") or {}
-    return {
-        "company_name": company.get("companyName") or billing.get("companyName") or "",
-        "default_domain": company.get("domain") or "",
-        "profile": data,
+def _customer_fields(customer: Customer) -> dict[str, Any]:
+    """What the list of customers says of each (a short company profile): its name and domain, and
+    its custom domains when the list gives them. The rest comes from the profiles themselves."""
+    company, billing = customer.company_profile, customer.billing_profile
+    fields: dict[str, Any] = {
+        "company_name": (company and company.company_name) or (billing and billing.company_name) or "",
+        "default_domain": (company and company.domain) or "",
     }
+    if customer.custom_domains is not None:
+        fields["custom_domains"] = custom_domains_of(customer.custom_domains)
+    return fields
 
 
 SUBSCRIPTION_FIELDS = (
@@ -146,38 +144,6 @@ def _upsert_children(
     result.bump(f"{label}_removed", len(gone))
 
 
-def merge_profile(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
-    """``new`` over ``old``, one level deep: the list of customers gives a short company profile,
-    which must not wipe the address and e-mail read from the profile itself."""
-    merged = dict(old)
-    for key, value in new.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = {**merged[key], **value}
-        else:
-            merged[key] = value
-    return merged
-
-
-def read_profiles(client, customer_id: str) -> dict[str, Any] | None:
-    """What Partner Center knows about an unlinked customer, to fill the organization made from it:
-    the company profile (address, e-mail), the billing profile (contact, e-mail, billing address)
-    and the custom domains (on the customer itself). None when Partner Center cannot say now."""
-    try:
-        customer = _dump(client.get_customer(customer_id))
-        company = _dump(client.get_company_profile(customer_id))
-        billing = _dump(client.get_billing_profile(customer_id))
-    except ExternalServiceError as exc:
-        log.info("partner_center.profiles_unavailable", customer_id=customer_id, error=exc.message)
-        return None
-    profiles: dict[str, Any] = {
-        "companyProfile": {**(customer.get("companyProfile") or {}), **company},
-        "billingProfile": {**(customer.get("billingProfile") or {}), **billing},
-    }
-    if customer.get("customDomains") is not None:
-        profiles["customDomains"] = customer["customDomains"]
-    return profiles
-
-
 def _create_tenant(broker_id, customer_id: str, fields: dict[str, Any]) -> MicrosoftTenant | None:
     """A row for a customer found in Partner Center, or None when a delivery has just saved one."""
     if MicrosoftTenant.objects.filter(broker_id=broker_id, customer_id=customer_id).exists():
@@ -241,7 +207,7 @@ def sync_broker(
         with client_for(broker_id) as own:
             return sync_broker(broker_id, progress=progress, client=own, threads=threads)
     result = SyncResult()
-    customers = [_dump(c) for c in client.list_customers()]
+    customers = list(client.list_customers())
     result["customers"] = len(customers)
     tenants = {t.customer_id: t for t in MicrosoftTenant.objects.filter(broker_id=broker_id).exclude(customer_id="")}
     seen = set()
@@ -254,10 +220,10 @@ def sync_broker(
             .filter(broker_id=broker_id, customer_id="", status__in=[TenantStatus.PENDING, TenantStatus.FAILED])
             .exclude(default_domain="")
         }
-        for data in customers:
-            customer_id = data.get("id")
+        for customer in customers:
+            customer_id = customer.id
             seen.add(customer_id)
-            fields = _customer_fields(data)
+            fields = _customer_fields(customer)
             tenant = tenants.get(customer_id)
             if tenant is None:
                 request = requested.get(fields["default_domain"].lower()) if fields["default_domain"] else None
@@ -286,8 +252,6 @@ def sync_broker(
                     # row becomes the organization's tenant, the request's placeholder goes.
                     _link_known_to_failed_request(tenant, request)
                     result.bump("tenants_recovered")
-                # Keep Partner Center's richer get-by-id profile when the list gives less.
-                fields["profile"] = merge_profile(tenant.profile or {}, fields["profile"])
                 if tenant.status in (TenantStatus.REMOVED, TenantStatus.PENDING):
                     fields["status"] = TenantStatus.ACTIVE
                 if _apply(tenant, fields):
@@ -309,7 +273,7 @@ def sync_broker(
         except ExternalServiceError as exc:
             return tenant, exc, None, None
         profiles = None
-        if tenant.organization_id is None and not (tenant.profile or {}).get("billingProfile"):
+        if tenant.organization_id is None and tenant.profiles_read_at is None:
             profiles = read_profiles(client, tenant.customer_id)
         return tenant, subscriptions, users, profiles
 
@@ -317,11 +281,10 @@ def sync_broker(
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
         for tenant, subscriptions, users, profiles in pool.map(fetch, active):
             if profiles:
-                profile = merge_profile(tenant.profile or {}, profiles)
-                if profile != tenant.profile:
-                    MicrosoftTenant.objects.filter(pk=tenant.pk).update(profile=profile, updated_at=timezone.now())
-                    tenant.profile = profile
-                    result.bump("profiles_read")
+                MicrosoftTenant.objects.filter(pk=tenant.pk).update(**profiles, updated_at=timezone.now())
+                for name, value in profiles.items():
+                    setattr(tenant, name, value)
+                result.bump("profiles_read")
             if isinstance(subscriptions, ExternalServiceError):
                 # One customer Partner Center cannot answer for now does not stop the others; its
                 # rows stay as they were and the next sync tries again.

@@ -32,6 +32,11 @@ PERM_TEXT = {
     Perm.PARTNER_CENTER_MANAGE: "Enter and test the Partner Center credentials",
     Perm.PARTNER_CENTER_SYNC: "Start a Partner Center sync",
     Perm.ACCOUNT_UNLOCK: "Unlock an account locked by failed log-ins, reset a lost second factor",
+    Perm.CATALOG_VIEW: "See the catalog (products, add-ons, item codes)",
+    Perm.CATALOG_MANAGE: "Sync the catalog; hide products from the e-store broker-wide",
+    Perm.PRICE_VIEW: "See sales prices (the global and customer-specific price lists)",
+    Perm.PRICE_LIST_CHANGE: "Set and schedule prices in the global price list",
+    Perm.CUSTOMER_PRICE_CHANGE: "Set customer-specific prices and e-store choices for visible organizations",
 }
 
 
