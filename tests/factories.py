@@ -9,11 +9,23 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from decimal import Decimal
 
 import factory
 
 from cloudbroker.accounts.models import ApiToken, User, hash_token
 from cloudbroker.brokers.models import Broker
+from cloudbroker.catalog.choices import BillingPlan, PriceKind, TermDuration
+from cloudbroker.catalog.models import (
+    Category,
+    Offer,
+    OrganizationProductSetting,
+    PriceEntry,
+    Product,
+    ProductGroup,
+    VendorPrice,
+    item_code,
+)
 from cloudbroker.core.choices import JobStatus, OutboxStatus
 from cloudbroker.core.models import AuditEvent, Job, OutboxMessage
 from cloudbroker.core.permissions import OrganizationRole, StaffRole
@@ -284,3 +296,90 @@ class TenantUserFactory(factory.django.DjangoModelFactory):
     display_name = factory.Sequence(lambda n: f"Tenant User {n}")
     usage_location = "SE"
     state = "active"
+
+
+# -- catalog and price lists ----------------------------------------------------------------------
+
+
+class CategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Category
+
+    broker = factory.SubFactory(BrokerFactory)
+    name = factory.Sequence(lambda n: f"Category {n}")
+    slug = factory.Sequence(lambda n: f"category-{n}")
+
+
+class ProductGroupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProductGroup
+
+    broker = factory.SubFactory(BrokerFactory)
+    name = factory.Sequence(lambda n: f"Product group {n}")
+    slug = factory.Sequence(lambda n: f"group-{n}")
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    """A product SKU with its category and group of the same broker."""
+
+    class Meta:
+        model = Product
+
+    broker = factory.SubFactory(BrokerFactory)
+    vendor_product_id = factory.Sequence(lambda n: f"CFQ7TTC0{n:04d}")
+    vendor_sku_id = "0001"
+    title = factory.Sequence(lambda n: f"Product {n}")
+    description = "A product for tests."
+    category = factory.SubFactory(CategoryFactory, broker=factory.SelfAttribute("..broker"))
+    group = factory.SubFactory(ProductGroupFactory, broker=factory.SelfAttribute("..broker"))
+
+
+class OfferFactory(factory.django.DjangoModelFactory):
+    """An item code: a one-year term billed monthly unless told otherwise."""
+
+    class Meta:
+        model = Offer
+
+    product = factory.SubFactory(ProductFactory)
+    broker = factory.SelfAttribute("product.broker")
+    term = TermDuration.P1Y
+    billing_plan = BillingPlan.MONTHLY
+    item_code = factory.LazyAttribute(lambda o: item_code(o.product.product_sku, o.term, o.billing_plan))
+    availability_id = factory.Sequence(lambda n: f"CFQ7TTC0K{n:03d}")
+
+
+class VendorPriceFactory(factory.django.DjangoModelFactory):
+    """The vendor's price of an offer for the whole term: cost 96.00 and ERP 120.00 (EUR, market DE)."""
+
+    class Meta:
+        model = VendorPrice
+
+    offer = factory.SubFactory(OfferFactory)
+    broker = factory.SelfAttribute("offer.broker")
+    market = factory.SelfAttribute("broker.market")
+    currency = factory.SelfAttribute("broker.currency")
+    cost = Decimal("96.00")
+    erp = Decimal("120.00")
+    effective_from = dt.date(2026, 1, 1)
+
+
+class PriceEntryFactory(factory.django.DjangoModelFactory):
+    """A global price-list entry: a 20 % margin on cost for every product, from 2026-01-01."""
+
+    class Meta:
+        model = PriceEntry
+
+    broker = factory.SubFactory(BrokerFactory)
+    kind = PriceKind.MARGIN
+    value = Decimal("20")
+    currency = factory.SelfAttribute("broker.currency")
+    effective_from = dt.date(2026, 1, 1)
+
+
+class OrganizationProductSettingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OrganizationProductSetting
+
+    organization = factory.SubFactory(OrganizationFactory)
+    product = factory.SubFactory(ProductFactory, broker=factory.SelfAttribute("..organization.broker"))
+    hidden = True

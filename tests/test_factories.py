@@ -20,6 +20,7 @@ BROKER_OF = {
     "TenantSubscription": lambda o: o.tenant.broker_id,
     "TenantUser": lambda o: o.tenant.broker_id,
     "ApiToken": lambda o: o.user.broker_id,
+    "OrganizationProductSetting": lambda o: o.organization.broker_id,
     "Broker": lambda o: o.pk,
 }
 

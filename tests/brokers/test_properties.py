@@ -193,7 +193,7 @@ def test_billing_cycle_section_turns_plans_and_terms_off(portal, super_admin, br
     assert broker.offered_terms == {"P1M", "P1Y"}
     assert broker.market == "NL"
     event = AuditEvent.objects.filter(action="broker.properties_updated").latest("occurred_at")
-    assert event.before["offer_monthly_billing"] is True and event.after["offer_monthly_billing"] is False
+    assert (event.before["offer_monthly_billing"], event.after["offer_monthly_billing"]) == (True, False)
 
 
 def test_a_broker_offers_at_least_one_plan_and_one_term(as_actor, super_admin, broker):
