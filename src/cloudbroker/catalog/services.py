@@ -29,7 +29,7 @@ from cloudbroker.catalog.models import (
 from cloudbroker.catalog.pricing import EffectivePrice, PriceBook
 from cloudbroker.core.actors import Actor
 from cloudbroker.core.audit import record_event
-from cloudbroker.core.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
+from cloudbroker.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from cloudbroker.core.money import minor_units
 from cloudbroker.core.permissions import Perm
 from cloudbroker.core.scoping import get_visible_or_404
@@ -106,13 +106,23 @@ def price_book(actor: Actor, *, organization=None, day: dt.date | None = None) -
 
     broker = Broker.objects.get(pk=actor.broker_id)
     if organization is not None:
-        from cloudbroker.organizations.models import Organization
-
-        organization = get_visible_or_404(Organization.objects, actor, getattr(organization, "pk", organization))
+        organization = _visible_organization(actor, organization)
     return PriceBook(broker, organization=organization, day=day)
 
 
 # -- setting prices -----------------------------------------------------------------------------------
+
+
+def _visible_organization(actor: Actor, organization) -> Any:
+    """The organization if ``actor`` sees it, else NotFound (404, as every out-of-scope object)."""
+    from django.http import Http404
+
+    from cloudbroker.organizations.models import Organization
+
+    try:
+        return get_visible_or_404(Organization.objects, actor, getattr(organization, "pk", organization))
+    except Http404:
+        raise NotFound("Organization not found.") from None
 
 
 def _require_price_change(actor: Actor, organization) -> Any:
@@ -122,9 +132,7 @@ def _require_price_change(actor: Actor, organization) -> Any:
             raise PermissionDenied("Only roles that work across the whole broker change the global price list.")
         return None
     actor.require(Perm.CUSTOMER_PRICE_CHANGE)
-    from cloudbroker.organizations.models import Organization
-
-    return get_visible_or_404(Organization.objects, actor, getattr(organization, "pk", organization))
+    return _visible_organization(actor, organization)
 
 
 def _clean_value(kind: str, value: Any, currency: str) -> Decimal | None:
@@ -341,8 +349,6 @@ def cancel_price(*, actor: Actor, entry: PriceEntry) -> None:
     with transaction.atomic():
         locked = PriceEntry.objects.select_for_update().filter(pk=entry.pk, broker_id=actor.broker_id).first()
         if locked is None:
-            from cloudbroker.core.errors import NotFound
-
             raise NotFound("This price no longer exists.")
         entry = locked
         if entry.effective_from <= timezone.localdate():
@@ -369,8 +375,6 @@ def set_product_hidden(*, actor: Actor, product: Product, hidden: bool | None, o
     """Hide a product from the e-store (or show it again): broker-wide, or for one organization
     (``hidden=None`` there goes back to the broker-wide choice)."""
     if product.broker_id != actor.broker_id:
-        from cloudbroker.core.errors import NotFound
-
         raise NotFound("Not found.")
     with transaction.atomic():
         if organization is None:
@@ -390,9 +394,7 @@ def set_product_hidden(*, actor: Actor, product: Product, hidden: bool | None, o
                 locked.save(update_fields=["hidden", "updated_at"])
             return
         actor.require(Perm.CUSTOMER_PRICE_CHANGE)
-        from cloudbroker.organizations.models import Organization
-
-        organization = get_visible_or_404(Organization.objects, actor, getattr(organization, "pk", organization))
+        organization = _visible_organization(actor, organization)
         setting = (
             OrganizationProductSetting.objects.select_for_update()
             .filter(organization=organization, product=product)

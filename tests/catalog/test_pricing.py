@@ -1,0 +1,216 @@
+"""The pricing rules: which entry prices an offer on a day, what each kind of entry computes, and
+that no float ever appears (Hypothesis over random costs, rules and overrides)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cloudbroker.catalog.choices import BillingPlan, PriceKind, TermDuration
+from cloudbroker.catalog.pricing import PriceBook, apply_kind, margin_percent
+from cloudbroker.core.money import Money
+from tests.factories import OfferFactory, OrganizationFactory, PriceEntryFactory, VendorPriceFactory
+
+pytestmark = pytest.mark.django_db
+
+DAY = dt.date(2026, 6, 15)
+
+
+@pytest.fixture
+def offer(broker):
+    # One year billed monthly: the term's cost 96.00 is 8.00 a month, its ERP 120.00 is 10.00.
+    offer = OfferFactory(product__broker=broker)
+    VendorPriceFactory(offer=offer)
+    return offer
+
+
+def price(offer, organization=None, day=DAY):
+    return PriceBook(offer.broker, organization=organization, day=day).price(offer)
+
+
+def test_without_an_entry_the_price_is_microsofts_retail_price(offer):
+    p = price(offer)
+    assert (p.sales, p.cost, p.erp) == (Money("10.00", "EUR"), Money("8", "EUR"), Money("10", "EUR"))
+    assert p.level == "retail"
+    assert p.source == "Microsoft's retail price (no price list entry)"
+    assert p.margin_percent == Decimal(20)
+    assert p.margin_amount == Money("2", "EUR")
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "expected"),
+    [
+        (PriceKind.MARGIN, "20", "10.00"),  # 8 / 0.8
+        (PriceKind.MARKUP, "20", "9.60"),  # 8 × 1.2
+        (PriceKind.ERP_DISCOUNT, "5", "9.50"),  # 10 × 0.95
+        (PriceKind.AMOUNT, "12.34", "12.34"),
+        (PriceKind.MARGIN, "33.3333", "12.00"),  # 8 / 0.666667 = 11.99999… → 12.00, rounded once
+    ],
+)
+def test_each_kind_of_entry(offer, kind, value, expected):
+    target = {"offer": offer} if kind == PriceKind.AMOUNT else {}
+    PriceEntryFactory(broker=offer.broker, kind=kind, value=Decimal(value), **target)
+    assert price(offer).sales == Money(expected, "EUR")
+
+
+def test_charges_per_term_divide_the_term_price(broker):
+    annual = OfferFactory(product__broker=broker, term=TermDuration.P1Y, billing_plan=BillingPlan.ANNUAL)
+    triennial_yearly = OfferFactory(product=annual.product, term=TermDuration.P3Y, billing_plan=BillingPlan.ANNUAL)
+    VendorPriceFactory(offer=annual, cost=Decimal("96"), erp=Decimal("120"))
+    VendorPriceFactory(offer=triennial_yearly, cost=Decimal("270"), erp=Decimal("330"))
+    assert price(annual).cost == Money("96", "EUR")
+    assert price(triennial_yearly).cost == Money("90", "EUR")
+    assert price(triennial_yearly).sales == Money("110.00", "EUR")
+
+
+def test_the_most_specific_slot_wins_and_the_customer_before_the_global_list(offer):
+    broker, product = offer.broker, offer.product
+    org = OrganizationFactory(broker=broker)
+    PriceEntryFactory(broker=broker, kind=PriceKind.MARGIN, value=Decimal(10))  # every product
+    assert price(offer).source.startswith("Global price list: Margin 10 % on cost (every product")
+    PriceEntryFactory(broker=broker, category=product.category, kind=PriceKind.MARGIN, value=Decimal(15))
+    PriceEntryFactory(broker=broker, group=product.group, kind=PriceKind.MARGIN, value=Decimal(20))
+    assert price(offer).sales == Money("10.00", "EUR")
+    assert f"product group {product.group.name}" in price(offer).source
+    PriceEntryFactory(broker=broker, product=product, kind=PriceKind.MARKUP, value=Decimal(50))
+    PriceEntryFactory(broker=broker, offer=offer, kind=PriceKind.AMOUNT, value=Decimal("11.11"))
+    assert price(offer).sales == Money("11.11", "EUR")
+    # The organization sees the global list until it has an entry of its own, even a broad one.
+    assert price(offer, org).sales == Money("11.11", "EUR")
+    assert price(offer, org).level == "global"
+    PriceEntryFactory(broker=broker, organization=org, kind=PriceKind.ERP_DISCOUNT, value=Decimal(10))
+    customer = price(offer, org)
+    assert (customer.sales, customer.level) == (Money("9.00", "EUR"), "customer")
+    assert customer.source.startswith("Customer price: Discount 10 % off Microsoft's retail price")
+    # Another organization is not affected.
+    assert price(offer, OrganizationFactory(broker=broker)).sales == Money("11.11", "EUR")
+
+
+def test_the_price_on_a_day_follows_the_dates_and_inherit_clears_a_slot(offer):
+    broker = offer.broker
+    PriceEntryFactory(broker=broker, offer=offer, kind=PriceKind.AMOUNT, value=Decimal("9"), effective_from=DAY)
+    PriceEntryFactory(
+        broker=broker, offer=offer, kind=PriceKind.AMOUNT, value=Decimal("9.5"), effective_from=dt.date(2026, 8, 1)
+    )
+    PriceEntryFactory(
+        broker=broker, offer=offer, kind=PriceKind.INHERIT, value=None, effective_from=dt.date(2026, 10, 1)
+    )
+    assert price(offer, day=DAY - dt.timedelta(days=1)).level == "retail"
+    assert price(offer, day=DAY).sales == Money("9.00", "EUR")
+    assert price(offer, day=dt.date(2026, 7, 31)).sales == Money("9.00", "EUR")
+    assert price(offer, day=dt.date(2026, 8, 1)).sales == Money("9.50", "EUR")
+    assert price(offer, day=dt.date(2026, 10, 1)).level == "retail"
+
+
+def test_vendor_prices_follow_their_dates(offer):
+    VendorPriceFactory(offer=offer, cost=Decimal("120"), erp=Decimal("150"), effective_from=dt.date(2026, 7, 1))
+    assert price(offer, day=dt.date(2026, 6, 30)).cost == Money("8", "EUR")
+    assert price(offer, day=dt.date(2026, 7, 1)).cost == Money("10", "EUR")
+    assert price(offer, day=dt.date(2025, 12, 31)).cost is None  # before the catalog knew it
+    assert price(offer, day=dt.date(2025, 12, 31)).sales is None
+
+
+def test_a_vendor_price_in_another_currency_is_not_used(offer):
+    offer.vendor_prices.update(currency="USD")
+    p = price(offer)
+    assert (p.cost, p.erp, p.sales) == (None, None, None)
+
+
+def test_below_cost(offer):
+    PriceEntryFactory(broker=offer.broker, offer=offer, kind=PriceKind.AMOUNT, value=Decimal("7.99"))
+    p = price(offer)
+    assert p.below_cost
+    assert p.margin_percent < 0
+
+
+def test_the_price_book_reads_a_constant_number_of_queries(broker, django_assert_max_num_queries):
+    offers = [OfferFactory(product__broker=broker) for _ in range(3)]
+    for o in offers:
+        VendorPriceFactory(offer=o)
+    org = OrganizationFactory(broker=broker)
+
+    def all_prices():
+        from cloudbroker.catalog.models import Offer
+
+        rows = Offer.objects.filter(broker=broker).select_related("product__group", "product__category")
+        return PriceBook(broker, organization=org, day=DAY).prices(rows)
+
+    with django_assert_max_num_queries(3):
+        assert len(all_prices()) == 3
+    more = [OfferFactory(product__broker=broker) for _ in range(10)]
+    for o in more:
+        VendorPriceFactory(offer=o)
+        PriceEntryFactory(broker=broker, organization=org, offer=o, kind=PriceKind.AMOUNT, value=Decimal(5))
+    with django_assert_max_num_queries(3):
+        assert len(all_prices()) == 13
+
+
+# -- properties over random numbers ----------------------------------------------------------------
+
+costs = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("100000"), places=6, allow_nan=False)
+percent = st.decimals(min_value=Decimal("-99.9999"), max_value=Decimal("99.9999"), places=4, allow_nan=False)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    cost=costs,
+    erp_extra=costs,
+    kind=st.sampled_from([PriceKind.MARGIN, PriceKind.MARKUP, PriceKind.ERP_DISCOUNT]),
+    value=percent,
+)
+def test_a_rule_computes_what_it_says_and_rounds_once(cost, erp_extra, kind, value):
+    c, e = Money(cost, "EUR"), Money(cost + erp_extra, "EUR")
+    sales = apply_kind(kind, value, cost=c, erp=e, currency="EUR")
+    assert isinstance(sales.amount, Decimal)
+    assert sales.amount == sales.amount.quantize(Decimal("0.01"))
+    exact = {
+        PriceKind.MARGIN: cost / (1 - value / 100),
+        PriceKind.MARKUP: cost * (1 + value / 100),
+        PriceKind.ERP_DISCOUNT: (cost + erp_extra) * (1 - value / 100),
+    }[kind]
+    assert abs(sales.amount - exact) <= Decimal("0.005")
+    if sales.amount:
+        m = margin_percent(sales, c)
+        assert isinstance(m, Decimal)
+        # The margin of the rounded price agrees with the amounts it is made of.
+        assert m == (sales.amount - cost) / sales.amount * 100
+        if kind == PriceKind.MARGIN and sales.amount >= 1:
+            # A margin rule gives (almost exactly, the price being rounded to the cent) that margin.
+            assert abs(m - value) <= Decimal("0.5") / sales.amount * 100 + Decimal("0.0001")
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    cost=st.decimals(min_value=Decimal("0.01"), max_value=Decimal("5000"), places=2),
+    broad=percent,
+    own=st.one_of(st.none(), st.decimals(min_value=Decimal("0"), max_value=Decimal("9999"), places=2)),
+    customer=st.one_of(st.none(), percent),
+)
+def test_overrides_pick_the_rule_they_should(offer, cost, broad, own, customer):
+    from cloudbroker.catalog.models import PriceEntry
+
+    PriceEntry.objects.filter(broker=offer.broker).delete()
+    offer.vendor_prices.update(cost=cost * 12, erp=cost * 15)
+    org = OrganizationFactory(broker=offer.broker)
+    PriceEntryFactory(broker=offer.broker, kind=PriceKind.MARGIN, value=broad)
+    if own is not None:
+        PriceEntryFactory(broker=offer.broker, offer=offer, kind=PriceKind.AMOUNT, value=own)
+    if customer is not None:
+        PriceEntryFactory(broker=offer.broker, organization=org, kind=PriceKind.MARKUP, value=customer)
+    c = Money(cost, "EUR")
+    p = price(offer, org)
+    if customer is not None:
+        expected = apply_kind(PriceKind.MARKUP, customer, cost=c, erp=None, currency="EUR")
+    elif own is not None:
+        expected = Money(own, "EUR")
+    else:
+        expected = apply_kind(PriceKind.MARGIN, broad, cost=c, erp=None, currency="EUR")
+    assert p.sales == expected
+    assert p.cost == c
+    for amount in (p.sales, p.cost, p.erp, p.margin_amount):
+        assert not isinstance(amount.amount, float)
+    assert p.below_cost == (p.sales < p.cost)
