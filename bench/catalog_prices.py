@@ -1,0 +1,292 @@
+"""Benchmark: every price of one organization, with 5,000 item codes and 100,000 customer prices.
+
+Builds a fresh database (SQLite in a temporary folder, or a `cloudbroker_bench_prices` database on
+the PostgreSQL server given with --postgres): a catalog of 5,000 item codes with vendor prices
+(one price change each), a global price list (a rule for every product, one per product group,
+fixed prices for a fifth of the item codes) and 20 organizations with a customer price for every
+item code (100,000 entries). Then, in the same run:
+
+* ours: the item codes offered to one organization (``offered_offers``) priced by its price book
+  (``PriceBook.prices``) — what the e-store page and the customer price list read;
+* the floor: one SQL query returning the same numbers (item code, sales price, cost), resolving the
+  same precedence with window functions.
+
+It checks that both give the same numbers and that the price book's query count does not grow
+with the number of item codes, and prints the median of N runs and the ratio:
+
+    .venv/bin/python bench/catalog_prices.py
+    .venv/bin/python bench/catalog_prices.py --postgres postgres://postgres@127.0.0.1:5432/test
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import statistics
+import sys
+import time
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))
+
+DAY = dt.date(2026, 6, 15)
+TERMS = (("P1M", "monthly", 1), ("P1Y", "monthly", 12), ("P1Y", "annual", 1))
+
+
+def build(item_codes: int, organizations: int):
+    from django.core.management import call_command
+
+    from cloudbroker.brokers.models import Broker
+    from cloudbroker.catalog.models import Category, Offer, PriceEntry, Product, ProductGroup, VendorPrice, item_code
+    from cloudbroker.organizations.models import Organization
+
+    call_command("migrate", verbosity=0)
+    broker = Broker.objects.create(
+        name="Bench", slug="bench", notification_email="a@b.test", support_email="s@b.test", currency="EUR"
+    )
+    category = Category.objects.create(broker=broker, name="Licence-based", slug="licence-based")
+    groups = ProductGroup.objects.bulk_create(
+        [ProductGroup(broker=broker, name=f"Group {i}", slug=f"group-{i}") for i in range(8)]
+    )
+    products = Product.objects.bulk_create(
+        [
+            Product(
+                id=uuid.uuid4(),
+                broker=broker,
+                vendor_product_id=f"CFQ7TTC0{i:04d}",
+                vendor_sku_id="0001",
+                title=f"Product {i:04d}",
+                category=category,
+                group=groups[i % len(groups)],
+            )
+            for i in range((item_codes + len(TERMS) - 1) // len(TERMS))
+        ]
+    )
+    offers = []
+    for product in products:
+        for term, plan, _ in TERMS:
+            if len(offers) < item_codes:
+                offers.append(
+                    Offer(
+                        id=uuid.uuid4(),
+                        broker=broker,
+                        product=product,
+                        term=term,
+                        billing_plan=plan,
+                        item_code=item_code(product.product_sku, term, plan),
+                    )
+                )
+    Offer.objects.bulk_create(offers, batch_size=2000)
+    prices = []
+    for i, offer in enumerate(offers):
+        base = Decimal(60 + i % 400) * (12 if offer.term == "P1Y" else 1)
+        prices.append(
+            VendorPrice(
+                broker=broker,
+                offer=offer,
+                market="DE",
+                currency="EUR",
+                cost=base,
+                erp=base * Decimal("1.25"),
+                effective_from=dt.date(2026, 1, 1),
+                effective_to=dt.date(2026, 4, 30),
+            )
+        )
+        prices.append(
+            VendorPrice(
+                broker=broker,
+                offer=offer,
+                market="DE",
+                currency="EUR",
+                cost=base + 12,
+                erp=(base + 12) * Decimal("1.25"),
+                effective_from=dt.date(2026, 5, 1),
+            )
+        )
+    VendorPrice.objects.bulk_create(prices, batch_size=5000)
+    orgs = Organization.objects.bulk_create(
+        [
+            Organization(
+                broker=broker,
+                name=f"Customer {i:03d}",
+                primary_domain=f"customer{i}.example.com",
+                notification_email=f"it@customer{i}.example.com",
+                billing_start_date=dt.date(2026, 1, 1),
+                country="DE",
+            )
+            for i in range(organizations)
+        ]
+    )
+
+    def entry(**kw):
+        e = PriceEntry(broker=broker, currency="EUR", effective_from=kw.pop("effective_from", dt.date(2026, 1, 1)), **kw)
+        from cloudbroker.catalog.models import slot_scope_key, slot_target_key
+
+        e.scope_key, e.target_key = slot_scope_key(e.organization_id), slot_target_key(e)
+        return e
+
+    entries = [entry(kind="margin", value=Decimal(18))]
+    entries += [entry(group=g, kind="markup", value=Decimal(20 + i)) for i, g in enumerate(groups)]
+    entries += [entry(offer=o, kind="amount", value=Decimal(90 + i % 50)) for i, o in enumerate(offers) if i % 5 == 0]
+    kinds = ("amount", "margin", "markup", "erp_discount")
+    for n, org in enumerate(orgs):
+        for i, offer in enumerate(offers):
+            kind = kinds[(i + n) % 4]
+            value = Decimal(80 + i % 90) if kind == "amount" else Decimal((i + n) % 30)
+            entries.append(entry(organization=org, offer=offer, kind=kind, value=value))
+        # Half of the organizations changed some prices later: two dates in a slot.
+        if n % 2 == 0:
+            entries += [
+                entry(organization=org, offer=o, kind="margin", value=Decimal(25), effective_from=dt.date(2026, 3, 1))
+                for o in offers[:500]
+            ]
+    PriceEntry.objects.bulk_create(entries, batch_size=5000)
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return broker, orgs, len(entries)
+
+
+FLOOR_SQL = """
+WITH vp AS (
+    SELECT offer_id, cost, erp FROM (
+        SELECT offer_id, cost, erp,
+               ROW_NUMBER() OVER (PARTITION BY offer_id ORDER BY effective_from DESC) AS n
+        FROM catalog_vendorprice
+        WHERE broker_id = %(broker)s AND market = 'DE' AND currency = 'EUR' AND effective_from <= %(day)s
+          AND (effective_to IS NULL OR effective_to >= %(day)s)
+    ) latest WHERE n = 1
+),
+e AS (
+    SELECT scope_key, target_key, kind, value FROM (
+        SELECT scope_key, target_key, kind, value,
+               ROW_NUMBER() OVER (PARTITION BY scope_key, target_key ORDER BY effective_from DESC, created_at DESC) AS n
+        FROM catalog_priceentry
+        WHERE broker_id = %(broker)s AND scope_key IN ('global', %(org)s) AND effective_from <= %(day)s
+    ) latest WHERE n = 1 AND kind <> 'inherit'
+),
+priced AS (
+    SELECT o.item_code,
+           vp.cost / %(charges)s AS cost,
+           vp.erp / %(charges)s AS erp,
+           COALESCE(co.kind, cp.kind, cg.kind, cc.kind, ca.kind, go.kind, gp.kind, gg.kind, gc.kind, ga.kind) AS kind,
+           COALESCE(co.value, cp.value, cg.value, cc.value, ca.value, go.value, gp.value, gg.value, gc.value, ga.value)
+               AS value,
+           CASE WHEN co.kind IS NOT NULL OR cp.kind IS NOT NULL OR cg.kind IS NOT NULL OR cc.kind IS NOT NULL
+                     OR ca.kind IS NOT NULL THEN 1 ELSE 0 END AS customer
+    FROM catalog_offer o
+    JOIN catalog_product p ON p.id = o.product_id
+    LEFT JOIN vp ON vp.offer_id = o.id
+    LEFT JOIN e co ON co.scope_key = %(org)s AND co.target_key = 'offer:' || %(offer_prefix)s
+    LEFT JOIN e cp ON cp.scope_key = %(org)s AND cp.target_key = 'product:' || %(product_prefix)s
+    LEFT JOIN e cg ON cg.scope_key = %(org)s AND cg.target_key = 'group:' || %(group_prefix)s
+    LEFT JOIN e cc ON cc.scope_key = %(org)s AND cc.target_key = 'category:' || %(category_prefix)s
+    LEFT JOIN e ca ON ca.scope_key = %(org)s AND ca.target_key = 'all'
+    LEFT JOIN e go ON go.scope_key = 'global' AND go.target_key = 'offer:' || %(offer_prefix)s
+    LEFT JOIN e gp ON gp.scope_key = 'global' AND gp.target_key = 'product:' || %(product_prefix)s
+    LEFT JOIN e gg ON gg.scope_key = 'global' AND gg.target_key = 'group:' || %(group_prefix)s
+    LEFT JOIN e gc ON gc.scope_key = 'global' AND gc.target_key = 'category:' || %(category_prefix)s
+    LEFT JOIN e ga ON ga.scope_key = 'global' AND ga.target_key = 'all'
+    WHERE o.broker_id = %(broker)s AND p.hidden = %(false)s AND o.withdrawn_on IS NULL AND p.withdrawn_on IS NULL
+)
+SELECT item_code,
+       ROUND(CASE kind
+           WHEN 'amount' THEN value
+           WHEN 'margin' THEN cost / ((100 - value) / 100)
+           WHEN 'markup' THEN cost * ((100 + value) / 100)
+           WHEN 'erp_discount' THEN erp * ((100 - value) / 100)
+           ELSE erp END, 2) AS sales,
+       cost
+FROM priced
+"""
+
+
+def floor(connection, broker, org) -> dict[str, Decimal]:
+    vendor = connection.vendor
+    # The ids are stored as text the way each database keeps a UUID (PostgreSQL: uuid; SQLite: hex).
+    as_text = {
+        "postgresql": ("o.id::text", "o.product_id::text", "p.group_id::text", "p.category_id::text"),
+        "sqlite": tuple(
+            f"lower(substr(hex({c}),1,8)||'-'||substr(hex({c}),9,4)||'-'||substr(hex({c}),13,4)||'-'||"
+            f"substr(hex({c}),17,4)||'-'||substr(hex({c}),21))"
+            if False
+            else c
+            for c in ("o.id", "o.product_id", "p.group_id", "p.category_id")
+        ),
+    }[vendor]
+    charges = "(CASE WHEN o.term = 'P1Y' AND o.billing_plan = 'monthly' THEN 12 ELSE 1 END)"
+    sql = FLOOR_SQL.replace("%(offer_prefix)s", as_text[0]).replace("%(product_prefix)s", as_text[1])
+    sql = sql.replace("%(group_prefix)s", as_text[2]).replace("%(category_prefix)s", as_text[3])
+    sql = sql.replace("%(charges)s", charges)
+    params = {"broker": broker.pk, "org": str(org.pk), "day": DAY, "false": False}
+    if vendor == "sqlite":
+        params["broker"] = broker.pk.hex
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {code: Decimal(str(sales)).quantize(Decimal("0.01")) for code, sales, _ in cursor.fetchall()}
+
+
+def ours(broker, org) -> dict[str, Decimal]:
+    from cloudbroker.catalog.pricing import PriceBook
+    from cloudbroker.catalog.services import offered_offers
+
+    offers = offered_offers(broker, organization=org, day=DAY)
+    prices = PriceBook(broker, organization=org, day=DAY).prices(offers)
+    return {o.item_code: prices[o.pk].sales.amount for o in offers}
+
+
+def timed(fn, repeat):
+    times, result = [], None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times) * 1000, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--item-codes", type=int, default=5000)
+    parser.add_argument("--organizations", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=9)
+    parser.add_argument("--postgres", help="server URL; a database cloudbroker_bench_prices is (re)created there")
+    args = parser.parse_args()
+    from bench._database import use_fresh_database
+
+    use_fresh_database(args.postgres, "cloudbroker_bench_prices")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "cloudbroker.settings"
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    t0 = time.perf_counter()
+    broker, orgs, entries = build(args.item_codes, args.organizations)
+    print(f"built {args.item_codes} item codes, {entries} price entries in {time.perf_counter() - t0:.1f} s")
+    org = orgs[0]
+    with CaptureQueriesContext(connection) as queries:
+        mine = ours(broker, org)
+    ours_ms, mine = timed(lambda: ours(broker, org), args.repeat)
+    floor_ms, theirs = timed(lambda: floor(connection, broker, org), args.repeat)
+    if connection.vendor == "postgresql":
+        assert mine == theirs, "the floor query and the price book disagree"
+    else:  # SQLite computes in floating point: compare to the cent
+        differ = [k for k in mine if abs(mine[k] - theirs[k]) > Decimal("0.01")]
+        assert not differ, differ[:5]
+    print(f"\n{connection.vendor}, {len(mine)} item codes for one organization, median of {args.repeat} runs")
+    print("| what | ms |\n|---|---|")
+    print(f"| price book (offered item codes + prices) | {ours_ms:.1f} |")
+    print(f"| floor: one SQL query, same numbers | {floor_ms:.1f} |")
+    print(f"| ratio | {ours_ms / floor_ms:.2f}× |")
+    print(f"| queries of the price book | {len(queries)} |")
+
+
+if __name__ == "__main__":
+    main()
