@@ -5,6 +5,7 @@ store's lock. Handlers return ``(status, body, headers)`` or raise ``ApiError``.
 from __future__ import annotations
 
 import base64
+import calendar
 import copy
 import csv
 import io
@@ -18,7 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from . import catalog, nce, render
+from . import catalog, nce, pricing, render
 from .config import EmulatorConfig
 from .errors import ApiError, invalid_input, invalid_property, not_found
 from .state import Cart, Customer, Order, Store, Subscription, User, iso
@@ -352,7 +353,10 @@ def _products(ctx: Ctx, customer: Customer | None) -> Reply:
     segment = ctx.q("targetsegment", "commercial").lower()
     items = []
     if view.lower() == "onlineservices" and segment in ("", "commercial"):
-        items = [render.product(offers[0], country) for offers in catalog.PRODUCTS.values()]
+        for offers in catalog.PRODUCTS.values():
+            live = pricing.on_sale(ctx.store, offers, ctx.now.date())
+            if live:
+                items.append(render.product(live[0], country))
     return ok(render.collection(items, f"/products?country={country}&targetView={view}"))
 
 
@@ -365,7 +369,8 @@ def customer_products(ctx: Ctx) -> Reply:
 
 
 def _product_offers(ctx: Ctx) -> list[catalog.Offer]:
-    offers = catalog.PRODUCTS.get(ctx.params["pid"].upper())
+    """The product's SKUs on sale now: a product whose SKUs are all withdrawn is not found."""
+    offers = pricing.on_sale(ctx.store, catalog.PRODUCTS.get(ctx.params["pid"].upper(), []), ctx.now.date())
     if not offers:
         raise ApiError(404, 400013, f"Product {ctx.params['pid']} was not found.")
     return offers
@@ -415,32 +420,41 @@ def get_availability(ctx: Ctx) -> Reply:
     return ok(render.availability(offer, _catalog_country(ctx)))
 
 
+def _history_month(ctx: Ctx) -> tuple[date, date]:
+    raw = ctx.q("month")
+    if not raw:
+        raise invalid_input("month (YYYYMM) is required with timeline=history.", ["month"])
+    match = re.fullmatch(r"(\d{4})(\d{2})", raw)
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise invalid_input(f"month '{raw}' is not a month in the form YYYYMM (e.g. 202501).", ["month"])
+    first = date(int(match.group(1)), int(match.group(2)), 1)
+    today = ctx.now.date()
+    if first > today:
+        raise invalid_input(f"month '{raw}' is in the future: history covers past months only.", ["month"])
+    return first, first + timedelta(days=calendar.monthrange(first.year, first.month)[1])
+
+
 def price_sheet(ctx: Ctx) -> Reply:
     market, view = ctx.params["market"].upper(), ctx.params["view"]
     if view.lower() != "updatedlicensebased":
-        return ok(None, 404)
-    currency, _ = catalog.currency_for(market)
+        raise ApiError(404, 1000, f"Price sheet view '{view}' is not available.")
+    from .validation import ISO2
+
+    if market not in ISO2:
+        raise invalid_input(f"Market '{ctx.params['market']}' is not a valid market.", ["Market"])
+    timeline = (ctx.q("timeline") or "current").lower()
+    if timeline not in pricing.TIMELINES:
+        raise invalid_input(
+            f"timeline '{ctx.q('timeline')}' is not valid: use current, history or future.", ["timeline"]
+        )
+    month = _history_month(ctx) if timeline == "history" else None
+    rows = pricing.sheet_rows(ctx.store, market, timeline, ctx.now.date(), month)
+    if timeline == "future" and not rows:
+        raise ApiError(404, 1000, f"There are no future price changes for market {market}.")
     out = io.StringIO()
     writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-    writer.writerow(
-        [
-            "ProductTitle", "ProductId", "SkuId", "SkuTitle", "Publisher", "SkuDescription", "UnitOfMeasure",
-            "TermDuration", "BillingPlan", "Market", "Currency", "UnitPrice", "PricingTierRangeMin",
-            "PricingTierRangeMax", "EffectiveStartDate", "EffectiveEndDate", "Tags", "ERP Price",
-        ]
-    )  # fmt: skip
-    month_start = ctx.now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    for offer in catalog.OFFERS:
-        for term, cycle in offer.terms:
-            writer.writerow(
-                [
-                    offer.title, offer.product_id, offer.sku_id, offer.sku_title, render.PUBLISHER, offer.description,
-                    "1 License", term, cycle.capitalize(), market, currency,
-                    str(catalog.term_price(offer, term, cycle)), "", "",
-                    month_start.strftime("%-m/%-d/%Y 12:00:00 AM"), "", "License",
-                    str(catalog.term_price(offer, term, cycle, erp=True)),
-                ]
-            )  # fmt: skip
+    writer.writerow(pricing.SHEET_HEADER)
+    writer.writerows(rows)
     return ok(out.getvalue().encode("utf-8"), 200, {"content-type": "text/csv; charset=utf-8"})
 
 
@@ -490,6 +504,9 @@ def _line(ctx: Ctx, customer: Customer, raw: Any, index: int, pooled: dict[str, 
         return line
     line["catalogItemId"] = offer.catalog_item_id
     availability_id = offer.availability_id
+    if pricing.withdrawn(ctx.store, offer, ctx.now.date()):
+        line["error"] = _cart_error(400019, _gone(offer))
+        return line
     if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
         line["error"] = _cart_error(10010, f"The quantity of line item {index} must be a whole number of at least 1.")
         return line
@@ -523,8 +540,17 @@ def _line(ctx: Ctx, customer: Customer, raw: Any, index: int, pooled: dict[str, 
         if error:
             line["error"] = _cart_error(900242, error)
             return line
-    line["pricing"] = render.pricing(offer, term, cycle, quantity)
+    currency = line["currencyCode"]
+    price = pricing.cycle_price(ctx.store, offer, term, cycle, currency, ctx.now.date())
+    line["pricing"] = render.pricing(price, term, cycle, quantity)
     return line
+
+
+def _gone(offer: catalog.Offer) -> str:
+    return (
+        f"Availability {offer.availability_id} of catalog item {offer.catalog_item_id} was not found: "
+        "it is no longer available for purchase."
+    )
 
 
 def _allowed_end_dates(ctx: Ctx, customer: Customer, term: str) -> list[date]:
@@ -613,6 +639,10 @@ def checkout(ctx: Ctx) -> Reply:
     # Re-validate: the catalog, the customer's subscriptions or the clock may have moved.
     ctx.body = {"lineitems": [lower_keys(line) for line in cart.lines]}
     cart.lines = _build_lines(ctx, customer)
+    for line in cart.lines:
+        if line.get("error", {}).get("errorCode") == 400019:
+            # Partner Center: the availability is gone (end of sale); re-read the catalog.
+            raise ApiError(404, 400019, line["error"]["errorDescription"])
     errors = [line for line in cart.lines if "error" in line]
     if errors:
         raise ApiError(
@@ -1080,7 +1110,7 @@ def _invoice(ctx: Ctx, year: int, month: int, charges: list) -> dict[str, Any]:
         "totalCharges": float(total),
         "paidAmount": 0,
         "currencyCode": currency,
-        "currencySymbol": {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency, ""),
+        "currencySymbol": {"USD": "$", "EUR": "€", "GBP": "£", "SEK": "kr", "NOK": "kr", "DKK": "kr"}.get(currency, ""),
         "documentType": "invoice",
         "invoiceType": "OneTime",
         "invoiceDetails": [

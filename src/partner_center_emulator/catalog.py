@@ -8,7 +8,8 @@ is the directory SKU GUID that subscribed SKUs and licence updates speak of.
 Prices are the estimated retail price (ERP) per seat per month on a one-year term; the partner
 cost is 80 % of it. A one-month term costs 20 % more, and monthly billing of a one-year or
 three-year term 5 % more than paying the year up front (both uplifts are assumptions, see
-docs/emulator.md).
+docs/emulator.md). These are the US dollar prices from the catalog's start; ``pricing.py``
+applies dated changes, market currencies and withdrawals.
 """
 
 from __future__ import annotations

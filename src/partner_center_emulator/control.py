@@ -5,18 +5,20 @@ throttled. They move the clock, inject faults, change objects "directly in Partn
 
 from __future__ import annotations
 
+import re
 import secrets
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import api, catalog, nce, render
+from . import api, catalog, nce, pricing, render
 from .errors import ApiError
-from .state import Customer, Lot, Store, iso, to_jsonable
+from .state import Customer, Lot, PriceChange, Store, Withdrawal, iso, to_jsonable
 from .validation import lower_keys
 
 FAULT_KINDS = ("429", "500", "503", "delay", "lost_response")
@@ -329,6 +331,165 @@ async def user_change(request: Request) -> Response:
         return JSONResponse(render.user(user) | {"licenses": user.licenses})
 
 
+# -- catalog: dated price changes and withdrawals ------------------------------------------------------
+
+
+class FieldError(ValueError):
+    """A bad control-call field: answered 400 ``{"error": ..., "field": ...}``."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(f"{name}: {message}")
+        self.field = name
+
+
+def _field_error(exc: FieldError) -> JSONResponse:
+    return JSONResponse({"error": str(exc), "field": exc.field}, status_code=400)
+
+
+def _offer_of(body: dict[str, Any]) -> catalog.Offer:
+    product_id = str(body.get("productid") or "").strip().upper()
+    sku_id = str(body.get("skuid") or "").strip().upper()
+    if not product_id:
+        raise FieldError("productId", "is required (e.g. CFQ7TTC0LH18).")
+    if product_id not in catalog.PRODUCTS:
+        raise FieldError("productId", f"{product_id} is not a product of the emulator's catalog.")
+    if not sku_id:
+        raise FieldError("skuId", "is required (e.g. 0001).")
+    offer = catalog.BY_PRODUCT_SKU.get(f"{product_id}:{sku_id}")
+    if offer is None:
+        raise FieldError("skuId", f"{sku_id} is not a SKU of product {product_id}.")
+    return offer
+
+
+def _effective_date(body: dict[str, Any]) -> date:
+    raw = body.get("effectivedate")
+    if not raw:
+        raise FieldError("effectiveDate", "is required (YYYY-MM-DD).")
+    if not isinstance(raw, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+        raise FieldError("effectiveDate", f"{raw!r} is not a date in the form YYYY-MM-DD.")
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError as exc:
+        raise FieldError("effectiveDate", f"{raw!r} is not a date in the form YYYY-MM-DD.") from exc
+    if day < pricing.CATALOG_START:
+        raise FieldError("effectiveDate", f"must not be before the catalog's start, {pricing.CATALOG_START}.")
+    return day
+
+
+def _price(body: dict[str, Any], key: str, name: str, term: str, plan: str) -> Decimal | None:
+    raw = body.get(key)
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        raise FieldError(name, f'must be a decimal string such as "72.00", not {type(raw).__name__} {raw!r}.')
+    try:
+        value = Decimal(raw.strip())
+    except InvalidOperation as exc:
+        raise FieldError(name, f"{raw!r} is not a decimal number.") from exc
+    if not value.is_finite() or value <= 0:
+        raise FieldError(name, f"{raw!r} must be a positive amount.")
+    if value != value.quantize(pricing.CENT):
+        raise FieldError(name, f"{raw!r} has more than two decimals.")
+    value = value.quantize(pricing.CENT)
+    n = pricing.cycles(term, plan)
+    per_cycle = (value / n).quantize(pricing.CENT)
+    if per_cycle * n != value:
+        raise FieldError(
+            name,
+            f"{value} is the price of the whole {term} term; billed {plan} it must split into {n} equal charges "
+            f"of whole cents (e.g. {per_cycle * n} or {(per_cycle + pricing.CENT) * n}).",
+        )
+    return value
+
+
+def _describe_change(change: PriceChange) -> dict[str, Any]:
+    return {
+        "productId": change.product_id,
+        "skuId": change.sku_id,
+        "termDuration": change.term,
+        "billingPlan": change.billing_plan,
+        "unitPrice": None if change.unit_price is None else str(change.unit_price),
+        "erpPrice": None if change.erp_price is None else str(change.erp_price),
+        "effectiveDate": change.effective.isoformat(),
+        "currency": "USD",
+    }
+
+
+def _new_price_change(body: dict[str, Any]) -> PriceChange:
+    offer = _offer_of(body)
+    term = str(body.get("termduration") or "").strip().upper()
+    if not term:
+        raise FieldError("termDuration", "is required (P1M, P1Y or P3Y).")
+    if term not in {t for t, _ in offer.terms}:
+        sold = ", ".join(sorted({t for t, _ in offer.terms}))
+        raise FieldError("termDuration", f"{term} is not a term of {offer.product_sku} (sold as {sold}).")
+    plan = str(body.get("billingplan") or body.get("billingcycle") or "").strip().lower()
+    if not plan:
+        raise FieldError("billingPlan", "is required (Monthly, Annual or Triennial).")
+    if not catalog.supports(offer, term, plan):
+        plans = ", ".join(c for t, c in offer.terms if t == term)
+        raise FieldError("billingPlan", f"{plan} is not a billing plan of {offer.product_sku} {term} ({plans}).")
+    unit = _price(body, "unitprice", "unitPrice", term, plan)
+    erp = _price(body, "erpprice", "erpPrice", term, plan)
+    if unit is None and erp is None:
+        raise FieldError("unitPrice", "give unitPrice and/or erpPrice (decimal strings, US dollars per term).")
+    return PriceChange(
+        product_id=offer.product_id,
+        sku_id=offer.sku_id,
+        term=term,
+        billing_plan=plan,
+        effective=_effective_date(body),
+        unit_price=unit,
+        erp_price=erp,
+    )
+
+
+async def prices(request: Request) -> Response:
+    store = _store(request)
+    if request.method == "POST":
+        try:
+            body = await _body(request)
+            change = _new_price_change(body)
+        except FieldError as exc:
+            return _field_error(exc)
+        except ValueError as exc:
+            return _error(400, str(exc))
+        with store.lock:
+            change = pricing.schedule(store, change)
+            store.changed()
+            return JSONResponse(_describe_change(change), status_code=201)
+    with store.lock:
+        return JSONResponse({"items": [_describe_change(c) for c in store.price_changes]})
+
+
+def _describe_withdrawal(withdrawal: Withdrawal) -> dict[str, Any]:
+    return {
+        "productId": withdrawal.product_id,
+        "skuId": withdrawal.sku_id,
+        "effectiveDate": withdrawal.effective.isoformat(),
+    }
+
+
+async def withdrawals(request: Request) -> Response:
+    store = _store(request)
+    if request.method == "POST":
+        try:
+            body = await _body(request)
+            offer = _offer_of(body)
+            withdrawal = Withdrawal(offer.product_id, offer.sku_id, _effective_date(body))
+        except FieldError as exc:
+            return _field_error(exc)
+        except ValueError as exc:
+            return _error(400, str(exc))
+        with store.lock:
+            store.withdrawals[offer.product_sku] = withdrawal
+            store.changed()
+            return JSONResponse(_describe_withdrawal(withdrawal), status_code=201)
+    with store.lock:
+        items = sorted(store.withdrawals.values(), key=lambda w: (w.effective, w.product_id, w.sku_id))
+        return JSONResponse({"items": [_describe_withdrawal(w) for w in items]})
+
+
 # -- reset, state, config, stats --------------------------------------------------------------------
 
 
@@ -431,6 +592,8 @@ def routes() -> list[Route]:
         Route(p + "/subscriptions/{sid}", subscription_change, methods=["POST"]),
         Route(p + "/users", users, methods=["POST"]),
         Route(p + "/users/{uid}", user_change, methods=["POST"]),
+        Route(p + "/prices", prices, methods=["GET", "POST"]),
+        Route(p + "/withdrawals", withdrawals, methods=["GET", "POST"]),
         Route(p + "/reset", reset, methods=["POST"]),
         Route(p + "/state", state, methods=["GET"]),
         Route(p + "/config", config, methods=["GET", "POST"]),

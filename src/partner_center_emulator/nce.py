@@ -11,7 +11,7 @@ import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_DOWN, Decimal
 
-from . import catalog
+from . import catalog, pricing
 from .errors import ApiError
 from .state import Charge, Lot, Store, Subscription, iso
 
@@ -166,7 +166,7 @@ def new_subscription(
         term_start=start,
         term_end=custom_term_end or term_end(start.date(), term),
         next_charge=start.date(),
-        unit_price=catalog.unit_price(offer, term, billing_cycle),
+        unit_price=pricing.cycle_price(store, offer, term, billing_cycle, currency, now.date()),
         currency=currency,
         order_id=order_id,
         parent_id=parent_id,
@@ -209,7 +209,10 @@ def roll(store: Store, sub: Subscription, now: datetime) -> None:
         sub.lots = [Lot(sub.quantity, renewal_at)]
         offer = catalog.find_offer(sub.catalog_item_id)
         if offer is not None:
-            sub.unit_price = catalog.unit_price(offer, sub.term, sub.billing_cycle)
+            # The new term takes the price in effect on its first day (the last one, for a withdrawn SKU).
+            sub.unit_price = pricing.cycle_price(
+                store, offer, sub.term, sub.billing_cycle, sub.currency, renewal_at.date()
+            )
         charge(store, sub, "renew", sub.quantity, at=renewal_at)
         _schedule_next_charge(sub)
 

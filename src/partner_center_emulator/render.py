@@ -177,8 +177,8 @@ def availability(offer: catalog.Offer, country: str, segment: str = "commercial"
     }
 
 
-def pricing(offer: catalog.Offer, term: str, cycle: str, quantity: int) -> dict[str, float]:
-    price = catalog.unit_price(offer, term, cycle)
+def pricing(price: Decimal, term: str, cycle: str, quantity: int) -> dict[str, float]:
+    """A cart or order line's ``pricing``: ``price`` is one seat for one charge cycle."""
     cycles = catalog.TERM_MONTHS[term] // catalog.CYCLE_MONTHS[cycle]
     return {
         "listPrice": money(price),

@@ -1,5 +1,6 @@
-"""In-memory state: the partner's customers, users, subscriptions, orders, carts and charges,
-plus the emulator's own machinery (clock, faults, counters, idempotency records, rate limiter).
+"""In-memory state: the partner's customers, users, subscriptions, orders, carts and charges, the
+catalog's dated price changes and withdrawals, plus the emulator's own machinery (clock, faults,
+counters, idempotency records, rate limiter).
 
 Every change happens under ``Store.lock`` (a plain ``threading.RLock``): request handlers do
 their work synchronously under it, so concurrent requests see each other's changes whole.
@@ -154,6 +155,29 @@ class Charge:
     billing_cycle: str
     subscription_start: date
     subscription_end: date
+
+
+@dataclass
+class PriceChange:
+    """A dated change of one price-sheet row (product SKU, term, billing plan), in US dollars for
+    the whole term as the price sheet states it; ``None`` leaves that price as it was."""
+
+    product_id: str
+    sku_id: str
+    term: str
+    billing_plan: str
+    effective: date
+    unit_price: Decimal | None = None
+    erp_price: Decimal | None = None
+
+
+@dataclass
+class Withdrawal:
+    """A product SKU's end of sale: from ``effective`` (00:00 UTC) it can no longer be bought."""
+
+    product_id: str
+    sku_id: str
+    effective: date
 
 
 ENTITY_TYPES = {"customers": Customer, "users": User, "subscriptions": Subscription, "orders": Order, "carts": Cart}
@@ -362,6 +386,8 @@ class Store:
         self.orders: dict[str, Order] = {}
         self.carts: dict[str, Cart] = {}
         self.charges: list[Charge] = []
+        self.price_changes: list[PriceChange] = []
+        self.withdrawals: dict[str, Withdrawal] = {}
 
     def reset(self) -> None:
         with self.lock:
@@ -458,6 +484,8 @@ class Store:
                 "orders": [to_jsonable(o) for o in self.orders.values()],
                 "carts": [to_jsonable(c) for c in self.carts.values()],
                 "charges": [to_jsonable(c) for c in self.charges],
+                "priceChanges": [to_jsonable(c) for c in self.price_changes],
+                "withdrawals": [to_jsonable(w) for w in self.withdrawals.values()],
                 "idempotency": [
                     [p, r, m, path, st, h, body.decode("utf-8")]
                     for (p, r), (m, path, st, h, body) in self.idempotency.items()
@@ -481,6 +509,10 @@ class Store:
                 cart = from_jsonable(Cart, c)
                 self.carts[cart.id] = cart
             self.charges = [from_jsonable(Charge, c) for c in raw.get("charges", [])]
+            self.price_changes = [from_jsonable(PriceChange, c) for c in raw.get("priceChanges", [])]
+            for w in raw.get("withdrawals", []):
+                withdrawal = from_jsonable(Withdrawal, w)
+                self.withdrawals[f"{withdrawal.product_id}:{withdrawal.sku_id}"] = withdrawal
             self.idempotency.clear()
             for p, r, m, path, st, h, body in raw.get("idempotency", []):
                 self.idempotency[(p, r)] = (m, path, st, [tuple(x) for x in h], body.encode("utf-8"))

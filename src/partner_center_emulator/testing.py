@@ -26,6 +26,13 @@
         pc.update_subscription_directly(subscription_id, **fields) -> dict
         pc.create_user_directly(customer_id, user_principal_name, display_name=None, licenses=(), **fields) -> dict
         pc.update_user_directly(user_id, **fields) -> dict
+        pc.change_price("CFQ7TTC0LH18:0001", "P1Y", "annual", unit_price="60.00", erp_price="75.00",
+                        effective=date(2025, 7, 1)) -> dict
+            # a dated change of one price-sheet row, US dollars for the whole term (decimal strings
+            # or Decimal); unit_price = partner cost, erp_price = retail; either may be left out.
+        pc.price_changes() -> list[dict]
+        pc.withdraw("CFQ7TTC0LH18:0001", effective=date(2025, 7, 1)) -> dict   # end of sale from that day
+        pc.withdrawals() -> list[dict]
         pc.stats() -> dict          # {"calls": {"GET /v1/customers/{cid}": n, ...}, "totalCalls", "throttled", ...}
         pc.reset_stats()
         pc.state() -> dict          # every object the emulator holds
@@ -45,7 +52,8 @@ from __future__ import annotations
 import contextlib
 import ssl
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -213,6 +221,58 @@ class RunningEmulator:
 
     def update_user_directly(self, user_id: str, **fields: Any) -> dict:
         return self._call("POST", f"/users/{user_id}", {_camel(k): v for k, v in fields.items()})
+
+    @staticmethod
+    def _product_sku(product_sku: str) -> dict[str, str]:
+        product_id, sku_id = [*product_sku.split(":"), ""][:2]
+        return {"productId": product_id, "skuId": sku_id}
+
+    @staticmethod
+    def _day(value: date | str) -> str:
+        if isinstance(value, datetime):
+            value = value.date()
+        return value.isoformat() if isinstance(value, date) else value
+
+    @staticmethod
+    def _amount(value: str | Decimal | None) -> str | None:
+        if value is None:
+            return None
+        if not isinstance(value, str | Decimal):
+            raise TypeError(f"prices are decimal strings or Decimal, not {type(value).__name__}")
+        return str(value)
+
+    def change_price(
+        self,
+        product_sku: str,
+        term: str,
+        billing_plan: str,
+        unit_price: str | Decimal | None = None,
+        erp_price: str | Decimal | None = None,
+        *,
+        effective: date | str,
+    ) -> dict:
+        """Schedule a price change of one price-sheet row from ``effective`` (00:00 UTC)."""
+        body: dict[str, Any] = {
+            **self._product_sku(product_sku),
+            "termDuration": term,
+            "billingPlan": billing_plan,
+            "effectiveDate": self._day(effective),
+        }
+        for key, value in (("unitPrice", unit_price), ("erpPrice", erp_price)):
+            if value is not None:
+                body[key] = self._amount(value)
+        return self._call("POST", "/prices", body)
+
+    def price_changes(self) -> list[dict]:
+        return self._call("GET", "/prices")["items"]
+
+    def withdraw(self, product_sku: str, *, effective: date | str) -> dict:
+        """End the sale of a product SKU from ``effective`` (00:00 UTC)."""
+        body = {**self._product_sku(product_sku), "effectiveDate": self._day(effective)}
+        return self._call("POST", "/withdrawals", body)
+
+    def withdrawals(self) -> list[dict]:
+        return self._call("GET", "/withdrawals")["items"]
 
     def stats(self) -> dict:
         return self._call("GET", "/stats")

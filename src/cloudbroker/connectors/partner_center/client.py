@@ -291,16 +291,33 @@ class PartnerCenterClient:
     ) -> list[PriceSheetRow]:
         """The price sheet of a market (CSV): partner cost per term (``unit_price``) and ERP.
 
+        ``timeline``: ``current`` (prices in effect now), ``history`` (those in effect during
+        ``month``, ``YYYYMM``, superseded ones included) or ``future`` (scheduled changes; Partner
+        Center answers 404 when there are none, which is read as no rows).
         Microsoft serves it from ``api.partner.microsoft.com`` (App+User tokens only); the emulator
-        from its own address. ``month`` is ``YYYYMM`` (with ``timeline="history"``).
+        from its own address.
         """
+        timeline = timeline.lower()
+        if timeline not in ("current", "history", "future"):
+            raise PartnerCenterInvalidRequest(
+                f"The price sheet timeline must be current, history or future, not {timeline!r}.", field="timeline"
+            )
+        if timeline == "history" and not (month and len(month) == 6 and month.isdigit()):
+            raise PartnerCenterInvalidRequest(
+                f"The price sheet history needs month as YYYYMM (e.g. 202501), not {month!r}.", field="month"
+            )
         path = (
             f"{self.pricing_base_url}/v1.0/sales/pricesheets(Market='{market.upper()}',PricesheetView='{view}')/$value"
         )
         params = {"timeline": timeline}
         if month:
             params["month"] = month
-        response = self._request("GET", path, params=params, headers={"Accept": "text/csv, application/json"})
+        accept = (404,) if timeline == "future" else ()
+        response = self._request(
+            "GET", path, params=params, headers={"Accept": "text/csv, application/json"}, accept=accept
+        )
+        if response.status_code == 404:
+            return []  # no future changes
         return PriceSheetRow.parse_csv(response.text)
 
     # -- carts and orders ----------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
@@ -59,6 +59,7 @@ __all__ = [
     "SubscriptionStatus",
     "SubscriptionUpdate",
     "TokenResponse",
+    "parse_sheet_time",
 ]
 
 
@@ -404,9 +405,33 @@ class Availability(Resource):
     terms: list[Term] = Field(default_factory=list)
 
 
+def parse_sheet_time(value: str | None, column: str = "date") -> datetime | None:
+    """A price-sheet date as UTC ``datetime``: Microsoft writes ``2/1/2019 12:00:00 AM`` (US month
+    first, 12-hour clock); ``2/1/2019``, ISO ``2019-02-01`` and ``2019-02-01T00:00:00Z`` are read too.
+    Blank is None; anything else raises ``ValueError`` naming the column."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    for pattern in ("%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y"):
+        try:
+            return datetime.strptime(text, pattern).replace(tzinfo=UTC)
+        except ValueError:
+            pass
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{column} {text!r} is not a date (expected e.g. '2/1/2019 12:00:00 AM').") from None
+    return _utc(parsed)
+
+
 class PriceSheetRow(PartnerCenterModel):
     """One row of the license-based price sheet. ``unit_price`` is the partner's cost for the whole
-    term; ``erp_price`` the estimated retail price."""
+    term; ``erp_price`` the estimated retail price (both ``Decimal``, in ``currency``).
+
+    The dates are kept as Partner Center writes them (``effective_start_date``...); the
+    ``effective_start``/``effective_end`` properties read them as dates (``*_at``: as UTC times).
+    ``EffectiveEndDate`` is blank while no later price is known.
+    """
 
     product_title: str | None = None
     product_id: str
@@ -426,6 +451,7 @@ class PriceSheetRow(PartnerCenterModel):
     effective_end_date: str | None = None
     tags: str | None = None
     erp_price: Amount = None
+    end_of_sale_date: str | None = None  # the preview column EndofSaleDate
 
     _COLUMNS: ClassVar[dict[str, str]] = {
         "ProductTitle": "product_title",
@@ -446,6 +472,7 @@ class PriceSheetRow(PartnerCenterModel):
         "EffectiveEndDate": "effective_end_date",
         "Tags": "tags",
         "ERP Price": "erp_price",
+        "EndofSaleDate": "end_of_sale_date",
     }
 
     @classmethod
@@ -461,6 +488,36 @@ class PriceSheetRow(PartnerCenterModel):
     @property
     def catalog_key(self) -> str:
         return f"{self.product_id}:{self.sku_id}"
+
+    @property
+    def effective_start_at(self) -> datetime | None:
+        return parse_sheet_time(self.effective_start_date, "EffectiveStartDate")
+
+    @property
+    def effective_end_at(self) -> datetime | None:
+        return parse_sheet_time(self.effective_end_date, "EffectiveEndDate")
+
+    @property
+    def effective_start(self) -> date | None:
+        """The first day the price is in effect."""
+        moment = self.effective_start_at
+        return moment.date() if moment else None
+
+    @property
+    def effective_end(self) -> date | None:
+        """The last day the price is in effect; None while open-ended."""
+        moment = self.effective_end_at
+        return moment.date() if moment else None
+
+    @property
+    def end_of_sale(self) -> date | None:
+        moment = parse_sheet_time(self.end_of_sale_date, "EndofSaleDate")
+        return moment.date() if moment else None
+
+    def in_effect_on(self, day: date) -> bool:
+        """Whether the row's price applies on ``day`` (start and end days included)."""
+        start, end = self.effective_start, self.effective_end
+        return (start is None or start <= day) and (end is None or day <= end)
 
 
 # -- carts and orders --------------------------------------------------------------------------------
