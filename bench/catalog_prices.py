@@ -124,7 +124,9 @@ def build(item_codes: int, organizations: int):
     )
 
     def entry(**kw):
-        e = PriceEntry(broker=broker, currency="EUR", effective_from=kw.pop("effective_from", dt.date(2026, 1, 1)), **kw)
+        e = PriceEntry(
+            broker=broker, currency="EUR", effective_from=kw.pop("effective_from", dt.date(2026, 1, 1)), **kw
+        )
         from cloudbroker.catalog.models import slot_scope_key, slot_target_key
 
         e.scope_key, e.target_key = slot_scope_key(e.organization_id), slot_target_key(e)
@@ -164,35 +166,41 @@ WITH vp AS (
     ) latest WHERE n = 1
 ),
 e AS (
-    SELECT scope_key, target_key, kind, value FROM (
-        SELECT scope_key, target_key, kind, value,
+    SELECT organization_id, offer_id, product_id, group_id, category_id, kind, value FROM (
+        SELECT organization_id, offer_id, product_id, group_id, category_id, kind, value,
                ROW_NUMBER() OVER (PARTITION BY scope_key, target_key ORDER BY effective_from DESC, created_at DESC) AS n
         FROM catalog_priceentry
-        WHERE broker_id = %(broker)s AND scope_key IN ('global', %(org)s) AND effective_from <= %(day)s
+        WHERE broker_id = %(broker)s AND scope_key IN ('global', %(org_key)s) AND effective_from <= %(day)s
     ) latest WHERE n = 1 AND kind <> 'inherit'
+),
+c AS (SELECT * FROM e WHERE organization_id = %(org)s),
+g AS (SELECT * FROM e WHERE organization_id IS NULL),
+ca AS MATERIALIZED (
+    SELECT kind, value FROM c WHERE offer_id IS NULL AND product_id IS NULL AND group_id IS NULL AND category_id IS NULL
+),
+ga AS MATERIALIZED (
+    SELECT kind, value FROM g WHERE offer_id IS NULL AND product_id IS NULL AND group_id IS NULL AND category_id IS NULL
 ),
 priced AS (
     SELECT o.item_code,
-           vp.cost / %(charges)s AS cost,
-           vp.erp / %(charges)s AS erp,
+           vp.cost / (CASE WHEN o.term = 'P1Y' AND o.billing_plan = 'monthly' THEN 12 ELSE 1 END) AS cost,
+           vp.erp / (CASE WHEN o.term = 'P1Y' AND o.billing_plan = 'monthly' THEN 12 ELSE 1 END) AS erp,
            COALESCE(co.kind, cp.kind, cg.kind, cc.kind, ca.kind, go.kind, gp.kind, gg.kind, gc.kind, ga.kind) AS kind,
            COALESCE(co.value, cp.value, cg.value, cc.value, ca.value, go.value, gp.value, gg.value, gc.value, ga.value)
-               AS value,
-           CASE WHEN co.kind IS NOT NULL OR cp.kind IS NOT NULL OR cg.kind IS NOT NULL OR cc.kind IS NOT NULL
-                     OR ca.kind IS NOT NULL THEN 1 ELSE 0 END AS customer
+               AS value
     FROM catalog_offer o
     JOIN catalog_product p ON p.id = o.product_id
     LEFT JOIN vp ON vp.offer_id = o.id
-    LEFT JOIN e co ON co.scope_key = %(org)s AND co.target_key = 'offer:' || %(offer_prefix)s
-    LEFT JOIN e cp ON cp.scope_key = %(org)s AND cp.target_key = 'product:' || %(product_prefix)s
-    LEFT JOIN e cg ON cg.scope_key = %(org)s AND cg.target_key = 'group:' || %(group_prefix)s
-    LEFT JOIN e cc ON cc.scope_key = %(org)s AND cc.target_key = 'category:' || %(category_prefix)s
-    LEFT JOIN e ca ON ca.scope_key = %(org)s AND ca.target_key = 'all'
-    LEFT JOIN e go ON go.scope_key = 'global' AND go.target_key = 'offer:' || %(offer_prefix)s
-    LEFT JOIN e gp ON gp.scope_key = 'global' AND gp.target_key = 'product:' || %(product_prefix)s
-    LEFT JOIN e gg ON gg.scope_key = 'global' AND gg.target_key = 'group:' || %(group_prefix)s
-    LEFT JOIN e gc ON gc.scope_key = 'global' AND gc.target_key = 'category:' || %(category_prefix)s
-    LEFT JOIN e ga ON ga.scope_key = 'global' AND ga.target_key = 'all'
+    LEFT JOIN c co ON co.offer_id = o.id
+    LEFT JOIN c cp ON cp.product_id = o.product_id
+    LEFT JOIN c cg ON cg.group_id = p.group_id
+    LEFT JOIN c cc ON cc.category_id = p.category_id
+    LEFT JOIN ca ON TRUE
+    LEFT JOIN g go ON go.offer_id = o.id
+    LEFT JOIN g gp ON gp.product_id = o.product_id
+    LEFT JOIN g gg ON gg.group_id = p.group_id
+    LEFT JOIN g gc ON gc.category_id = p.category_id
+    LEFT JOIN ga ON TRUE
     WHERE o.broker_id = %(broker)s AND p.hidden = %(false)s AND o.withdrawn_on IS NULL AND p.withdrawn_on IS NULL
 )
 SELECT item_code,
@@ -201,44 +209,33 @@ SELECT item_code,
            WHEN 'margin' THEN cost / ((100 - value) / 100)
            WHEN 'markup' THEN cost * ((100 + value) / 100)
            WHEN 'erp_discount' THEN erp * ((100 - value) / 100)
-           ELSE erp END, 2) AS sales,
-       cost
+           ELSE erp END, 2) AS sales
 FROM priced
 """
 
 
 def floor(connection, broker, org) -> dict[str, Decimal]:
-    vendor = connection.vendor
-    # The ids are stored as text the way each database keeps a UUID (PostgreSQL: uuid; SQLite: hex).
-    as_text = {
-        "postgresql": ("o.id::text", "o.product_id::text", "p.group_id::text", "p.category_id::text"),
-        "sqlite": tuple(
-            f"lower(substr(hex({c}),1,8)||'-'||substr(hex({c}),9,4)||'-'||substr(hex({c}),13,4)||'-'||"
-            f"substr(hex({c}),17,4)||'-'||substr(hex({c}),21))"
-            if False
-            else c
-            for c in ("o.id", "o.product_id", "p.group_id", "p.category_id")
-        ),
-    }[vendor]
-    charges = "(CASE WHEN o.term = 'P1Y' AND o.billing_plan = 'monthly' THEN 12 ELSE 1 END)"
-    sql = FLOOR_SQL.replace("%(offer_prefix)s", as_text[0]).replace("%(product_prefix)s", as_text[1])
-    sql = sql.replace("%(group_prefix)s", as_text[2]).replace("%(category_prefix)s", as_text[3])
-    sql = sql.replace("%(charges)s", charges)
-    params = {"broker": broker.pk, "org": str(org.pk), "day": DAY, "false": False}
-    if vendor == "sqlite":
-        params["broker"] = broker.pk.hex
+    """The same numbers from one query (the bench's offers are all offered: no billing plan off,
+    nothing hidden or withdrawn, terms of one month or one year)."""
+    sqlite = connection.vendor == "sqlite"
+    params = {
+        "broker": broker.pk.hex if sqlite else broker.pk,
+        "org": org.pk.hex if sqlite else org.pk,
+        "org_key": str(org.pk),
+        "day": DAY,
+        "false": False,
+    }
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return {code: Decimal(str(sales)).quantize(Decimal("0.01")) for code, sales, _ in cursor.fetchall()}
+        cursor.execute(FLOOR_SQL, params)
+        return {code: Decimal(str(sales)).quantize(Decimal("0.01")) for code, sales in cursor.fetchall()}
 
 
 def ours(broker, org) -> dict[str, Decimal]:
     from cloudbroker.catalog.pricing import PriceBook
     from cloudbroker.catalog.services import offered_offers
 
-    offers = offered_offers(broker, organization=org, day=DAY)
-    prices = PriceBook(broker, organization=org, day=DAY).prices(offers)
-    return {o.item_code: prices[o.pk].sales.amount for o in offers}
+    rows = PriceBook(broker, organization=org, day=DAY).price_list(offered_offers(broker, organization=org, day=DAY))
+    return {row.item_code: price.sales.amount for row, price in rows}
 
 
 def timed(fn, repeat):

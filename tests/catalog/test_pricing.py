@@ -214,3 +214,30 @@ def test_overrides_pick_the_rule_they_should(offer, cost, broad, own, customer):
     for amount in (p.sales, p.cost, p.erp, p.margin_amount):
         assert not isinstance(amount.amount, float)
     assert p.below_cost == (p.sales < p.cost)
+
+
+def test_the_price_list_of_plain_rows_prices_as_the_objects_do(broker):
+    from cloudbroker.catalog.models import Offer
+    from cloudbroker.catalog.services import offered_offers
+
+    org = OrganizationFactory(broker=broker)
+    offers = [
+        OfferFactory(product__broker=broker, term=term, billing_plan=plan)
+        for term, plan in (("P1M", "monthly"), ("P1Y", "monthly"), ("P1Y", "annual"), ("P3Y", "annual"))
+    ]
+    for o in offers:
+        VendorPriceFactory(offer=o, cost=Decimal("360"), erp=Decimal("450"))
+    PriceEntryFactory(broker=broker, group=offers[0].product.group, kind=PriceKind.MARKUP, value=Decimal("12.5"))
+    PriceEntryFactory(broker=broker, organization=org, offer=offers[1], kind=PriceKind.AMOUNT, value=Decimal("31"))
+    book = PriceBook(broker, organization=org, day=DAY)
+    rows = book.price_list(offered_offers(broker, organization=org, day=DAY))
+    objects = Offer.objects.filter(broker=broker).select_related("product__group", "product__category")
+    expected = PriceBook(broker, organization=org, day=DAY).prices(objects)
+    assert len(rows) == 4
+    for row, p in rows:
+        e = expected[row.id]
+        assert (p.sales, p.cost, p.erp, p.level, p.source) == (e.sales, e.cost, e.erp, e.level, e.source)
+    by_code = {row.item_code: p for row, p in rows}
+    assert by_code[offers[1].item_code].sales == Money("31.00", "EUR")
+    assert by_code[offers[3].item_code].cost == Money("120", "EUR")  # three charges in a 3-year term
+    assert f"product group {offers[0].product.group.name}" in by_code[offers[0].item_code].source

@@ -22,9 +22,11 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
-from cloudbroker.catalog.choices import PriceKind
+from django.db.models import Q, QuerySet
+
+from cloudbroker.catalog.choices import BillingPlan, PriceKind, TermDuration
 from cloudbroker.catalog.models import Offer, PriceEntry, VendorPrice, slot_scope_key
 from cloudbroker.core.money import Money, Rounding
 
@@ -72,7 +74,7 @@ def margin_percent(sales: Money, cost: Money) -> Decimal | None:
     return (sales.amount - cost.amount) / sales.amount * HUNDRED
 
 
-def describe(entry: PriceEntry | None, target_name: str, slot: str) -> str:
+def describe(entry: Entry | None, target_name: str, slot: str) -> str:
     if entry is None:
         return "Microsoft's retail price (no price list entry)"
     where = "Customer price" if entry.organization_id else "Global price list"
@@ -85,7 +87,26 @@ def describe(entry: PriceEntry | None, target_name: str, slot: str) -> str:
     return f"{where}: {what} ({on}, from {entry.effective_from:%Y-%m-%d})"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """The price-list entry that priced an offer (the fields of ``PriceEntry`` pricing reads)."""
+
+    pk: Any
+    organization_id: Any
+    kind: str
+    value: Decimal | None
+    effective_from: dt.date
+    target_key: str
+
+    @property
+    def id(self) -> Any:
+        return self.pk
+
+    def get_kind_display(self) -> str:
+        return str(PriceKind(self.kind).label)
+
+
+@dataclass(slots=True)
 class EffectivePrice:
     """An offer's price on a day for one organization (or the global list): sales, cost, ERP per
     seat per charge, and what set it. ``sales`` is None when nothing can price it (no cost yet)."""
@@ -95,9 +116,15 @@ class EffectivePrice:
     sales: Money | None
     cost: Money | None
     erp: Money | None
-    entry: PriceEntry | None
-    source: str
+    entry: Entry | None
     level: str  # "customer", "global" or "retail"
+    slot: str = "all"
+    target_name: str = ""
+
+    @property
+    def source(self) -> str:
+        """Which rule produced the price, in words ("Customer price: Margin 20 % on cost (…)")."""
+        return describe(self.entry, self.target_name, self.slot)
 
     @property
     def margin_amount(self) -> Money | None:
@@ -137,26 +164,45 @@ class PriceBook:
         entries = (
             PriceEntry.objects.filter(broker_id=broker.pk, scope_key__in=scopes, effective_from__lte=self.day)
             .order_by("effective_from", "created_at")
-            .only("id", "organization_id", "kind", "value", "effective_from", "scope_key", "target_key", "currency")
-        )
-        # The latest entry of each slot on the day wins (the query is in date order).
-        self._slots: dict[tuple[str, str], PriceEntry] = {}
-        for entry in entries:
-            self._slots[(entry.scope_key, entry.target_key)] = entry
-        self._scopes = list(reversed(scopes))  # the organization's own first
-        self._vendor: dict[Any, VendorPrice] | None = None
+            .values_list(
+                "id", "organization_id", "kind", "value", "effective_from", "target_key",
+                "offer_id", "product_id", "group_id", "category_id",
+            )
+        )  # fmt: skip
+        # The latest entry of each slot on the day wins (the query is in date order). A slot is
+        # keyed (organization or None, what it is set on, that thing's id) — no text per lookup.
+        self._slots: dict[tuple[Any, str, Any], Entry] = {}
+        for pk, org_id, kind, value, start, target_key, offer_id, product_id, group_id, category_id in entries:
+            key: tuple[Any, str, Any]
+            if offer_id:
+                key = (org_id, "offer", offer_id)
+            elif product_id:
+                key = (org_id, "product", product_id)
+            elif group_id:
+                key = (org_id, "group", group_id)
+            elif category_id:
+                key = (org_id, "category", category_id)
+            else:
+                key = (org_id, "all", None)
+            self._slots[key] = Entry(pk, org_id, kind, value, start, target_key)
+        self._scopes = ([organization_id] if organization_id else []) + [None]  # the organization's own first
+        self._vendor: dict[Any, tuple[Decimal, Decimal | None, str]] | None = None
 
-    def _vendor_prices(self, offer_ids: Iterable[Any] | None) -> dict[Any, VendorPrice]:
-        qs = VendorPrice.objects.filter(
-            broker_id=self.broker.pk, market=self.broker.market, effective_from__lte=self.day
-        ).order_by("offer_id", "effective_from")
+    def _vendor_prices(self, offer_ids: Iterable[Any] | None) -> dict[Any, tuple[Decimal, Decimal | None, str]]:
+        """(cost, erp, currency) of each offer on the day: its latest vendor price started by then."""
+        qs = (
+            VendorPrice.objects.filter(
+                broker_id=self.broker.pk, market=self.broker.market, effective_from__lte=self.day
+            )
+            .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=self.day))
+            .order_by("effective_from")
+        )
         if offer_ids is not None:
             qs = qs.filter(offer_id__in=list(offer_ids))
-        latest: dict[Any, VendorPrice] = {}
-        for price in qs.only("offer_id", "cost", "erp", "currency", "effective_from", "effective_to"):
-            if price.effective_to is None or price.effective_to >= self.day:
-                latest[price.offer_id] = price
-        return latest
+        return {
+            offer_id: (cost, erp, currency)
+            for offer_id, cost, erp, currency in qs.values_list("offer_id", "cost", "erp", "currency")
+        }
 
     def prepare(self, offer_ids: Iterable[Any] | None = None) -> PriceBook:
         """Read the vendor prices of these offers (all of the broker's when None) in one query."""
@@ -170,56 +216,126 @@ class PriceBook:
             vendor = self._vendor_prices([offer.pk]).get(offer.pk)
         else:
             vendor = self._vendor[offer.pk]
-        cost = erp = None
-        if vendor is not None and vendor.currency == self.currency:
-            charges = offer.charges_per_term
-            cost = Money(vendor.cost, self.currency) / charges
-            if vendor.erp is not None:
-                erp = Money(vendor.erp, self.currency) / charges
         product = offer.product
-        targets = {
-            "offer": f"offer:{offer.pk}",
-            "product": f"product:{offer.product_id}",
-            "group": f"group:{product.group_id}",
-            "category": f"category:{product.category_id}",
-            "all": "all",
-        }
-        names = {"product": product.title, "group": _name(product, "group"), "category": _name(product, "category")}
+        return self._resolve(
+            offer.pk, offer.product_id, product.group_id, product.category_id, offer.charges_per_term, vendor,
+            _Names(product),
+        )  # fmt: skip
+
+    def _resolve(self, offer_id, product_id, group_id, category_id, charges: int, vendor, names) -> EffectivePrice:
+        """The one place an offer is priced: the first slot with an entry, else the retail price."""
+        currency = self.currency
+        cost = erp = None
+        if vendor is not None and vendor[2] == currency:
+            cost = Money._of(vendor[0] / charges, currency)
+            if vendor[1] is not None:
+                erp = Money._of(vendor[1] / charges, currency)
+        slots = self._slots
+        targets = (("offer", offer_id), ("product", product_id), ("group", group_id), ("category", category_id))
         for scope in self._scopes:
-            for slot in TARGET_ORDER:
-                entry = self._slots.get((scope, targets[slot]))
+            for slot, target_id in (*targets, ("all", None)):
+                entry = slots.get((scope, slot, target_id))
                 if entry is None or entry.kind == PriceKind.INHERIT:
                     continue
-                sales = apply_kind(entry.kind, entry.value, cost=cost, erp=erp, currency=self.currency)
                 return EffectivePrice(
-                    offer_id=offer.pk,
+                    offer_id=offer_id,
                     day=self.day,
-                    sales=sales,
+                    sales=apply_kind(entry.kind, entry.value, cost=cost, erp=erp, currency=currency),
                     cost=cost,
                     erp=erp,
                     entry=entry,
-                    source=describe(entry, names.get(slot, ""), slot),
                     level="customer" if entry.organization_id else "global",
+                    slot=slot,
+                    target_name=names[slot],
                 )
         return EffectivePrice(
-            offer_id=offer.pk,
+            offer_id=offer_id,
             day=self.day,
             sales=erp.rounded(Rounding.COMMERCIAL) if erp is not None else None,
             cost=cost,
             erp=erp,
             entry=None,
-            source=describe(None, "", "all"),
             level="retail",
         )
 
     def prices(self, offers: Iterable[Offer]) -> dict[Any, EffectivePrice]:
         offers = list(offers)
         if self._vendor is None:
-            self.prepare([o.pk for o in offers])
+            # Many offers: every vendor price of the broker on the day, rather than a long IN list.
+            self.prepare([o.pk for o in offers] if len(offers) <= 200 else None)
         return {offer.pk: self.price(offer) for offer in offers}
 
+    def price_list(self, offers: QuerySet) -> list[tuple[OfferRow, EffectivePrice]]:
+        """Every offer of the queryset with its price, read as plain rows (no model objects): what a
+        page of thousands of item codes, the e-store or an export needs, in three queries."""
+        if self._vendor is None:
+            self.prepare(None)
+        vendor = self._vendor or {}
+        out = []
+        for values in offers.values_list(*OFFER_ROW_FIELDS):
+            row = OfferRow(*values)
+            names = {
+                "product": row.title,
+                "group": row.group_name,
+                "category": row.category_name,
+                "offer": "",
+                "all": "",
+            }
+            charges = CHARGES.get((row.term, row.billing_plan)) or _charges(row.term, row.billing_plan)
+            price = self._resolve(
+                row.id, row.product_id, row.group_id, row.category_id, charges, vendor.get(row.id), names
+            )
+            out.append((row, price))
+        return out
 
-def _name(product, relation: str) -> str:
-    # Only read what was loaded with the product; never a query per offer for the wording.
-    cached = product._state.fields_cache.get(relation)
-    return cached.name if cached is not None else ""
+
+class OfferRow(NamedTuple):
+    """An offer as ``PriceBook.price_list`` reads it."""
+
+    id: Any
+    item_code: str
+    term: str
+    billing_plan: str
+    product_id: Any
+    title: str = ""
+    group_id: Any = None
+    category_id: Any = None
+    group_name: str = ""
+    category_name: str = ""
+
+
+#: What ``price_list`` reads of each offer, in OfferRow's order.
+OFFER_ROW_FIELDS = (
+    "id", "item_code", "term", "billing_plan", "product_id", "product__title", "product__group_id",
+    "product__category_id", "product__group__name", "product__category__name",
+)  # fmt: skip
+
+
+def _charges(term: str, billing_plan: str) -> int:
+    return TermDuration(term).months // BillingPlan(billing_plan).months
+
+
+CHARGES = {
+    (term.value, plan.value): term.months // plan.months
+    for term in TermDuration
+    for plan in BillingPlan
+    if term.months >= plan.months
+}
+
+
+class _Names:
+    """The names of an offer's product, group and category for the wording, read when asked for,
+    and only from what was loaded with the product: never a query per offer."""
+
+    __slots__ = ("product",)
+
+    def __init__(self, product) -> None:
+        self.product = product
+
+    def __getitem__(self, slot: str) -> str:
+        if slot == "product":
+            return self.product.title
+        if slot in ("group", "category"):
+            cached = self.product._state.fields_cache.get(slot)
+            return cached.name if cached is not None else ""
+        return ""

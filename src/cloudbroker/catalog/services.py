@@ -57,6 +57,13 @@ PERCENT_LIMITS = {
 }
 
 
+_TIMESTAMPS = [
+    f"{prefix}{name}"
+    for prefix in ("", "product__", "product__group__", "product__category__")
+    for name in ("created_at", "updated_at")
+] + ["product__synced_at"]
+
+
 class BelowCost(Conflict):
     """The price would sell below the partner's cost: confirm it (``confirm_below_cost``) or change it."""
 
@@ -81,6 +88,8 @@ def offered_offers(broker, *, organization=None, day: dt.date | None = None, inc
         .filter(Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gt=day))
         .filter(Q(product__withdrawn_on__isnull=True) | Q(product__withdrawn_on__gt=day))
         .select_related("product", "product__group", "product__category")
+        # Timestamps are not shown; not reading them matters at thousands of item codes.
+        .defer(*_TIMESTAMPS)
     )
     if include_hidden:
         return qs

@@ -69,6 +69,14 @@ class Money:
         object.__setattr__(self, "currency", currency)
 
     @classmethod
+    def _of(cls, amount: Decimal, currency: str) -> Money:
+        """An amount computed from Money already checked (the result of exact arithmetic)."""
+        obj = object.__new__(cls)
+        object.__setattr__(obj, "amount", amount)
+        object.__setattr__(obj, "currency", currency)
+        return obj
+
+    @classmethod
     def zero(cls, currency: str) -> Money:
         return cls(Decimal(0), currency)
 
@@ -81,16 +89,16 @@ class Money:
         return other
 
     def __add__(self, other: Money) -> Money:
-        return Money(self.amount + self._same(other).amount, self.currency)
+        return Money._of(self.amount + self._same(other).amount, self.currency)
 
     def __sub__(self, other: Money) -> Money:
-        return Money(self.amount - self._same(other).amount, self.currency)
+        return Money._of(self.amount - self._same(other).amount, self.currency)
 
     def __neg__(self) -> Money:
-        return Money(-self.amount, self.currency)
+        return Money._of(-self.amount, self.currency)
 
     def __mul__(self, factor: Decimal | int | str) -> Money:
-        return Money(self.amount * _exact(factor, "A factor"), self.currency)
+        return Money._of(self.amount * _exact(factor, "A factor"), self.currency)
 
     __rmul__ = __mul__
 
@@ -98,7 +106,7 @@ class Money:
         value = _exact(divisor, "A divisor")
         if value == 0:
             raise ZeroDivisionError("Money divided by zero.")
-        return Money(self.amount / value, self.currency)
+        return Money._of(self.amount / value, self.currency)
 
     def __lt__(self, other: Money) -> bool:
         return self.amount < self._same(other).amount
@@ -117,7 +125,7 @@ class Money:
         """Rounded to ``places`` decimals (default: the currency's minor units) by ``rounding``."""
         digits = minor_units(self.currency) if places is None else places
         quantum = Decimal(1).scaleb(-digits)
-        return Money(self.amount.quantize(quantum, rounding=_DECIMAL_MODES[rounding]), self.currency)
+        return Money._of(self.amount.quantize(quantum, rounding=_DECIMAL_MODES[rounding]), self.currency)
 
     @property
     def is_rounded(self) -> bool:
