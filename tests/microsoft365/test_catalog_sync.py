@@ -15,8 +15,9 @@ from django.utils import timezone
 
 from cloudbroker.catalog.models import Category, Offer, Product, ProductGroup, VendorPrice, item_code
 from cloudbroker.core.errors import Conflict
-from cloudbroker.microsoft365.catalog_sync import CHANGES, group_rule_for, parse_sheet_date, sync_catalog
+from cloudbroker.microsoft365.catalog_sync import CHANGES, group_rule_for, sync_catalog
 from partner_center_emulator import catalog as emulator_catalog
+from partner_center_emulator import pricing as emulator_pricing
 
 pytestmark = pytest.mark.django_db
 
@@ -28,6 +29,12 @@ CATALOG_MODELS = (Category, ProductGroup, Product, Offer, VendorPrice)
 
 def first_of_month(moment: dt.datetime) -> dt.date:
     return moment.date().replace(day=1)
+
+
+def sheet_price(offer, term: str, plan: str, *, erp: bool = False, currency: str = "EUR") -> Decimal:
+    """The emulator's price sheet's UnitPrice (or ERP Price) of a row at its base price, in a currency."""
+    usd = emulator_catalog.term_price(offer, term, plan, erp=erp)
+    return emulator_pricing.to_currency(usd, term, plan, currency)[1]
 
 
 def stamps() -> dict:
@@ -83,7 +90,7 @@ def test_a_first_sync_writes_the_catalog_with_the_price_sheets_numbers(broker, p
     assert products[PHONE] in products[BASIC].addons.all()
 
     # An offer per term and billing plan of the availability, with Partner Center's prices.
-    sheet_date = first_of_month(pc.now())
+    sheet_date = emulator_pricing.CATALOG_START  # the base prices' EffectiveStartDate
     for offer in offers:
         for term, plan in offer.terms:
             code = item_code(offer.product_sku, term, plan)
@@ -93,14 +100,15 @@ def test_a_first_sync_writes_the_catalog_with_the_price_sheets_numbers(broker, p
             assert row.withdrawn_on is None
             [price] = row.vendor_prices.all()
             assert (price.market, price.currency) == ("DE", "EUR")
-            assert price.cost == emulator_catalog.term_price(offer, term, plan)
-            assert price.erp == emulator_catalog.term_price(offer, term, plan, erp=True)
+            assert price.cost == sheet_price(offer, term, plan)
+            assert price.erp == sheet_price(offer, term, plan, erp=True)
             assert (price.effective_from, price.effective_to) == (sheet_date, None)
     basic_year_monthly = VendorPrice.objects.get(offer__item_code=f"{BASIC}:P1Y:monthly")
     assert isinstance(basic_year_monthly.cost, Decimal)
-    # ERP 6.00 a month, cost 80 %, monthly billing of a year 5 % more: 12 × 5.04 for the term.
-    assert basic_year_monthly.cost == Decimal("60.48")
-    assert basic_year_monthly.erp == Decimal("75.60")
+    # ERP $6.00 a month, cost 80 %, monthly billing of a year 5 % more: 12 × $5.04, × 0.92 in EUR
+    # per monthly charge (4.64) for the term.
+    assert basic_year_monthly.cost == Decimal("55.68")
+    assert basic_year_monthly.erp == Decimal("69.60")
 
 
 def test_a_second_sync_changes_nothing(broker, pc_connection, django_assert_max_num_queries):
@@ -134,17 +142,13 @@ def test_a_price_sheet_in_another_currency_is_refused_before_anything_is_written
     assert all(not model.objects.exists() for model in CATALOG_MODELS)
 
 
-def test_a_product_no_longer_listed_is_withdrawn_not_deleted_and_returns_when_listed_again(
-    broker, pc_connection, monkeypatch
-):
+def test_a_product_no_longer_listed_is_withdrawn_not_deleted_and_returns_when_listed_again(broker, pc_connection, pc):
     sync_catalog(broker.pk)
     power_bi = Product.objects.get(broker=broker, vendor_product_id=POWER_BI)
     prices = VendorPrice.objects.filter(offer__product=power_bi).count()
     assert prices == 3
 
-    # The emulator runs in this process: its catalog stops listing the product (its price sheet
-    # still has the rows, which then match no product listed).
-    monkeypatch.delitem(emulator_catalog.PRODUCTS, POWER_BI)
+    pc.withdraw(f"{POWER_BI}:0001", effective=pc.now().date())  # end of sale from today
     result = sync_catalog(broker.pk)
 
     today = timezone.localdate()
@@ -157,7 +161,8 @@ def test_a_product_no_longer_listed_is_withdrawn_not_deleted_and_returns_when_li
     # Withdrawn once is enough: the next sync leaves it as it is.
     assert sync_catalog(broker.pk)["products_withdrawn"] == 0
 
-    monkeypatch.undo()
+    # Microsoft moves the end of sale to next year: it is on sale again.
+    pc.withdraw(f"{POWER_BI}:0001", effective=pc.now().date() + dt.timedelta(days=365))
     back = sync_catalog(broker.pk)
     power_bi.refresh_from_db()
     assert power_bi.withdrawn_on is None
@@ -165,50 +170,40 @@ def test_a_product_no_longer_listed_is_withdrawn_not_deleted_and_returns_when_li
     assert not Offer.objects.filter(product=power_bi, withdrawn_on__isnull=False).exists()
 
 
-def test_a_new_price_on_a_later_date_closes_the_one_before_and_the_same_date_is_corrected(
-    broker, pc_connection, pc, monkeypatch
-):
+def test_a_new_price_on_a_later_date_closes_the_one_before_and_the_same_date_is_corrected(broker, pc_connection, pc):
     sync_catalog(broker.pk)
-    this_month = first_of_month(pc.now())
-    next_month = (this_month + dt.timedelta(days=32)).replace(day=1)
+    next_month = (first_of_month(pc.now()) + dt.timedelta(days=32)).replace(day=1)
     code = f"{BASIC}:P1Y:annual"
     offer = Offer.objects.get(item_code=code)
     basic = emulator_catalog.BY_PRODUCT_SKU[BASIC]
-    old_cost = emulator_catalog.term_price(basic, "P1Y", "annual")
+    old_cost, old_erp = sheet_price(basic, "P1Y", "annual"), sheet_price(basic, "P1Y", "annual", erp=True)
 
-    # Next month the emulator's sheet is dated the first of that month; Business Basic costs more.
-    original = emulator_catalog.term_price
-
-    def raised(by: Decimal):
-        def price(offer_, term, cycle, *, erp=False):
-            value = original(offer_, term, cycle, erp=erp)
-            return value * by if offer_.product_sku == BASIC else value
-
-        return price
-
-    pc.set_clock(dt.datetime.combine(next_month, dt.time(9), tzinfo=dt.UTC))
-    monkeypatch.setattr(emulator_catalog, "term_price", raised(Decimal("1.10")))
+    # Scheduled for the first of next month (the future price sheet lists it).
+    pc.change_price(BASIC, "P1Y", "annual", unit_price="66.00", effective=next_month)
     result = sync_catalog(broker.pk)
 
-    # Only Business Basic's offers get a row: the others' prices are the same, dated again.
-    assert result["prices_created"] == len(basic.terms)
-    assert result["prices_changed"] == len(basic.terms)  # the rows before them, closed
+    assert (result["prices_created"], result["prices_changed"]) == (1, 1)  # the new row; the one before, closed
     earlier, later = VendorPrice.objects.filter(offer=offer).order_by("effective_from")
-    assert (earlier.effective_from, earlier.effective_to, earlier.cost) == (
-        this_month,
+    assert (earlier.effective_from, earlier.effective_to, earlier.cost, earlier.erp) == (
+        emulator_pricing.CATALOG_START,
         next_month - dt.timedelta(days=1),
         old_cost,
+        old_erp,
     )
-    assert (later.effective_from, later.effective_to, later.cost) == (next_month, None, old_cost * Decimal("1.10"))
-    assert VendorPrice.objects.filter(offer__product__vendor_product_id=POWER_BI).count() == 3
+    assert (later.effective_from, later.effective_to, later.cost, later.erp) == (
+        next_month,
+        None,
+        Decimal("60.72"),  # $66.00 × 0.92
+        old_erp,
+    )
+    assert sync_catalog(broker.pk)["prices_created"] == 0
 
-    # Different numbers for the same date correct that date's row; no row is added.
-    monkeypatch.setattr(emulator_catalog, "term_price", raised(Decimal("1.20")))
+    # Other numbers for the same date correct that date's row; no row is added.
+    pc.change_price(BASIC, "P1Y", "annual", unit_price="70.00", erp_price="90.00", effective=next_month)
     corrected = sync_catalog(broker.pk)
-    assert (corrected["prices_created"], corrected["prices_changed"]) == (0, len(basic.terms))
+    assert (corrected["prices_created"], corrected["prices_changed"]) == (0, 1)
     later.refresh_from_db()
-    assert later.cost == old_cost * Decimal("1.20")
-    assert later.erp == original(basic, "P1Y", "annual", erp=True) * Decimal("1.20")
+    assert (later.cost, later.erp) == (Decimal("64.40"), Decimal("82.80"))
     assert VendorPrice.objects.filter(offer=offer).count() == 2
 
 
@@ -230,10 +225,3 @@ def test_a_new_price_on_a_later_date_closes_the_one_before_and_the_same_date_is_
 )
 def test_product_groups_follow_the_title(title, group):
     assert group_rule_for(title).name == group
-
-
-def test_price_sheet_dates_are_read_as_dates():
-    assert parse_sheet_date("2/1/2019 12:00:00 AM") == dt.date(2019, 2, 1)
-    assert parse_sheet_date("12/31/2025") == dt.date(2025, 12, 31)
-    assert parse_sheet_date("2026-03-01T00:00:00Z") == dt.date(2026, 3, 1)
-    assert parse_sheet_date("soon") is None

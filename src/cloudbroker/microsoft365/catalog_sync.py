@@ -49,7 +49,7 @@ from cloudbroker.catalog.models import (
     VendorPrice,
     item_code,
 )
-from cloudbroker.connectors.partner_center.errors import PartnerCenterNotFound, PartnerCenterUnavailable
+from cloudbroker.connectors.partner_center.errors import PartnerCenterUnavailable
 from cloudbroker.connectors.partner_center.schemas import Availability, PriceSheetRow, Sku
 from cloudbroker.connectors.partner_center.schemas import Product as PartnerCenterProduct
 from cloudbroker.core.errors import Conflict, ExternalServiceError
@@ -58,7 +58,7 @@ from cloudbroker.microsoft365.choices import JobKind
 from cloudbroker.microsoft365.partner_center import client_for
 from cloudbroker.microsoft365.sync import SyncResult
 
-__all__ = ["CATEGORIES", "CHANGES", "GROUP_RULES", "group_rule_for", "parse_sheet_date", "sync_catalog"]
+__all__ = ["CATEGORIES", "CHANGES", "GROUP_RULES", "group_rule_for", "sync_catalog"]
 
 log = structlog.get_logger(__name__)
 
@@ -152,25 +152,8 @@ def category_for(sku: Sku) -> Derived:
 
 # -- reading the price sheet ---------------------------------------------------------------------
 
-_DATE_FORMATS = ("%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y")
 _QUANTUM = Decimal(1).scaleb(-DECIMAL_PLACES)
 _MAX_AMOUNT = Decimal(10) ** (MAX_DIGITS - DECIMAL_PLACES)
-
-
-def parse_sheet_date(raw: str | None) -> dt.date | None:
-    """``2/1/2019 12:00:00 AM`` (how the price sheet writes dates; ISO 8601 too) as a date."""
-    text = (raw or "").strip()
-    if not text:
-        return None
-    for fmt in _DATE_FORMATS:
-        try:
-            return dt.datetime.strptime(text, fmt).date()  # noqa: DTZ007 (a calendar date, no time zone)
-        except ValueError:
-            continue
-    try:
-        return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).date()
-    except ValueError:
-        return None
 
 
 def _amount(value: Decimal | None) -> Decimal | None:
@@ -204,11 +187,13 @@ def _prices_by_offer(rows: list[PriceSheetRow], result: SyncResult) -> dict[tupl
         if not (row.product_id and row.sku_id and row.term_duration and row.billing_plan):
             result.setdefault("failures", []).append(f"{where}: ProductId, SkuId, TermDuration or BillingPlan empty")
             continue
-        start = parse_sheet_date(row.effective_start_date)
+        try:
+            start = row.effective_start
+        except ValueError as exc:
+            result.setdefault("failures", []).append(f"{where}: {exc}")
+            continue
         if start is None:
-            result.setdefault("failures", []).append(
-                f"{where}: EffectiveStartDate {row.effective_start_date!r} is not a date"
-            )
+            result.setdefault("failures", []).append(f"{where}: EffectiveStartDate is empty")
             continue
         try:
             cost = _amount(row.unit_price)
@@ -287,11 +272,8 @@ def _read(client, market: str, threads: int, progress: Callable[[int, int], None
             done += 1
             if progress is not None:
                 progress(done, total)
-    listing.price_rows = list(client.get_price_sheet(market))
-    try:
-        listing.price_rows += client.get_price_sheet(market, timeline="future")
-    except PartnerCenterNotFound:  # no scheduled changes
-        pass
+    # The prices in effect now, and the changes already scheduled (none: no rows).
+    listing.price_rows = [*client.get_price_sheet(market), *client.get_price_sheet(market, timeline="future")]
     if progress is not None:
         progress(total, total)
     return listing
