@@ -14,8 +14,10 @@ import pytest
 from django.utils import timezone
 
 from cloudbroker.catalog.models import Category, Offer, Product, ProductGroup, VendorPrice, item_code
+from cloudbroker.connectors.partner_center.schemas import PriceSheetRow
 from cloudbroker.core.errors import Conflict
-from cloudbroker.microsoft365.catalog_sync import CHANGES, group_rule_for, sync_catalog
+from cloudbroker.microsoft365.catalog_sync import CHANGES, _prices_by_offer, group_rule_for, sync_catalog
+from cloudbroker.microsoft365.sync import SyncResult
 from partner_center_emulator import catalog as emulator_catalog
 from partner_center_emulator import pricing as emulator_pricing
 
@@ -225,3 +227,29 @@ def test_a_new_price_on_a_later_date_closes_the_one_before_and_the_same_date_is_
 )
 def test_product_groups_follow_the_title(title, group):
     assert group_rule_for(title).name == group
+
+
+def test_a_price_sheet_row_that_cannot_be_read_is_named_and_left_out():
+    def row(**fields):
+        base = {"product_id": "CFQ7TTC0LH18", "sku_id": "0001", "term_duration": "P1Y", "billing_plan": "Annual"}
+        return PriceSheetRow.model_validate({**base, **fields})
+
+    result = SyncResult()
+    prices = _prices_by_offer(
+        [
+            row(unit_price="72", erp_price="90", effective_start_date="2/1/2026 12:00:00 AM"),
+            row(unit_price="72", effective_start_date="soon"),
+            row(unit_price="-1", effective_start_date="3/1/2026"),
+            row(effective_start_date="4/1/2026"),
+        ],
+        result,
+    )
+    [(key, by_date)] = prices.items()
+    assert key == ("CFQ7TTC0LH18", "0001", "P1Y", "annual")  # billing plans are matched case-insensitively
+    assert {day: (p.cost, p.erp) for day, p in by_date.items()} == {dt.date(2026, 2, 1): (Decimal("72"), Decimal("90"))}
+    assert result["failures"] == [
+        "price sheet row 2 (CFQ7TTC0LH18:0001 P1Y Annual): EffectiveStartDate 'soon' is not a date "
+        "(expected e.g. '2/1/2019 12:00:00 AM').",
+        "price sheet row 3 (CFQ7TTC0LH18:0001 P1Y Annual): the price -1 cannot be used",
+        "price sheet row 4 (CFQ7TTC0LH18:0001 P1Y Annual): UnitPrice is empty",
+    ]
