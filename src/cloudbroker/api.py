@@ -10,8 +10,8 @@ from cloudbroker.brokers.api import router as broker_router
 from cloudbroker.core.api import install_error_handlers
 from cloudbroker.core.jobs_api import router as jobs_router
 from cloudbroker.imports.api import router as imports_router
+from cloudbroker.microsoft365.api import catalog_sync_router, tenants_router
 from cloudbroker.microsoft365.api import router as partner_center_router
-from cloudbroker.microsoft365.api import tenants_router
 from cloudbroker.organizations.api import groups_router
 from cloudbroker.organizations.api import router as organizations_router
 
@@ -39,3 +39,4 @@ api.add_router("/jobs", jobs_router)
 api.add_router("/imports", imports_router)
 api.add_router("/partner-center", partner_center_router)
 api.add_router("/tenants", tenants_router)
+api.add_router("/catalog", catalog_sync_router)

@@ -56,6 +56,7 @@ ROUTES = [
     Route(
         "api pc sync", "POST", "broker", Perm.PARTNER_CENTER_SYNC, lambda w, o: "/api/v1/partner-center/sync", ok=(202,)
     ),
+    Route("api catalog sync", "POST", "broker", Perm.CATALOG_MANAGE, lambda w, o: "/api/v1/catalog/sync", ok=(202,)),
     Route("api tenants list", "GET", "none", Perm.TENANT_VIEW, lambda w, o: "/api/v1/tenants/"),
     # Every organization of this world already has a tenant: a permitted request is refused by that rule (409).
     Route(
@@ -130,6 +131,17 @@ ROUTES = [
             # New addresses need the secret again (the factory's connection has one stored).
             "client_secret": "the-secret-again",
         },
+        (302,),
+        api=False,
+    ),
+    # POST only (the catalog pages' button): starts the catalog sync and shows its job.
+    Route(
+        "catalog_sync post",
+        "POST",
+        "broker",
+        Perm.CATALOG_MANAGE,
+        lambda w, o: "/catalog/sync/",
+        lambda w, o: {},
         (302,),
         api=False,
     ),

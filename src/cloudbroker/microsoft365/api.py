@@ -28,6 +28,8 @@ from cloudbroker.organizations.models import Organization
 
 router = Router(tags=["Partner Center"])
 tenants_router = Router(tags=["Microsoft 365 tenants"])
+# Mounted under /catalog beside the catalog app's own operations: the sync is Partner Center's.
+catalog_sync_router = Router(tags=["Catalog"])
 
 
 @router.get("/connection", response=ConnectionOut, summary="The Partner Center connection (secret never shown)")
@@ -54,6 +56,17 @@ def test_connection(request):
 @requires(Perm.PARTNER_CENTER_SYNC)
 def start_sync(request):
     job = services.start_sync(actor=actor_of(request))
+    return Status(202, {"job_id": job.pk})
+
+
+@catalog_sync_router.post(
+    "/sync", response={202: JobRef}, summary="Start a sync of the catalog and vendor prices from Partner Center"
+)
+@requires(Perm.CATALOG_MANAGE)
+def start_catalog_sync(request):
+    """Products, offers and the market's price sheet are read in the background; the job's page and
+    ``GET /api/v1/jobs/{id}`` show its progress and summary. 409 while one is queued or running."""
+    job = services.start_catalog_sync(actor=actor_of(request))
     return Status(202, {"job_id": job.pk})
 
 

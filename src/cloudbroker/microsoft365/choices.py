@@ -12,3 +12,4 @@ class JobKind(models.TextChoices):
     """The background jobs of Microsoft 365."""
 
     SYNC = "partner_center.sync", "Partner Center sync"
+    CATALOG_SYNC = "partner_center.catalog_sync", "Catalog sync from Partner Center"

@@ -35,6 +35,7 @@ __all__ = [
     "link_tenant",
     "organization_data_from_tenant",
     "save_connection",
+    "start_catalog_sync",
     "unlink_tenant",
 ]
 
@@ -328,6 +329,37 @@ def start_sync(*, actor: Actor | None = None, broker_id: Any = None) -> Job:
             )
         job = enqueue_job(kind=JobKind.SYNC, broker_id=actor.broker_id, created_by=actor.user)
         record_event(actor=actor, action="partner_center.sync_started", obj=connection, after={"job_id": str(job.pk)})
+    return job
+
+
+class CatalogSyncAlreadyRunning(Conflict):
+    code = "catalog_sync_already_running"
+
+
+def start_catalog_sync(*, actor: Actor | None = None, broker_id: Any = None) -> Job:
+    """Start a sync of the broker's catalog and vendor prices from Partner Center: one at a time,
+    audited, run by the job worker (``catalog_sync.py``).
+
+    ``actor`` for a person (or a command); the daily task and the demo pass only ``broker_id`` and
+    act as the system. One queued or running already is answered with a 409 naming it.
+    """
+    actor = actor or Actor.system(broker_id)
+    actor.require(Perm.CATALOG_MANAGE)
+    with transaction.atomic():
+        connection = PartnerCenterConnection.objects.select_for_update().filter(broker_id=actor.broker_id).first()
+        if connection is None:
+            raise Conflict("Enter the Partner Center credentials first.")
+        running = Job.objects.filter(
+            broker_id=actor.broker_id, kind=JobKind.CATALOG_SYNC, status__in=JobStatus.unfinished()
+        ).first()
+        if running is not None:
+            raise CatalogSyncAlreadyRunning(
+                f"A catalog sync is already {running.get_status_display().lower()} "
+                f"(started {running.created_at:%d/%m/%Y %H:%M} UTC); wait for it to finish.",
+                job_id=str(running.pk),
+            )
+        job = enqueue_job(kind=JobKind.CATALOG_SYNC, broker_id=actor.broker_id, created_by=actor.user)
+        record_event(actor=actor, action="catalog.sync_started", obj=connection, after={"job_id": str(job.pk)})
     return job
 
 

@@ -1,4 +1,5 @@
-"""The periodic Partner Center sync: every connection whose interval has passed is synced."""
+"""The periodic Partner Center syncs: tenants of every connection whose interval has passed, and the
+catalog of every connected broker once a day."""
 
 from __future__ import annotations
 
@@ -31,3 +32,22 @@ def due_syncs(now: dt.datetime | None = None) -> list[str]:
 @db_periodic_task(crontab(minute="*/5"), name="microsoft365.periodic_sync")
 def periodic_sync_task() -> None:
     due_syncs()
+
+
+def due_catalog_syncs() -> list[str]:
+    """Start a catalog sync job for each broker with a Partner Center connection that has none running."""
+    started = []
+    for broker_id in PartnerCenterConnection.objects.values_list("broker_id", flat=True):
+        try:
+            job = services.start_catalog_sync(broker_id=broker_id)
+        except services.CatalogSyncAlreadyRunning:
+            continue
+        started.append(str(job.pk))
+    return started
+
+
+@db_periodic_task(crontab(hour="4", minute="15"), name="microsoft365.daily_catalog_sync")
+def daily_catalog_sync_task() -> None:
+    """Microsoft's price lists change on the first of a month and are previewed a month ahead; a
+    daily read keeps new products, withdrawals and scheduled prices current."""
+    due_catalog_syncs()

@@ -4,6 +4,7 @@ from cloudbroker.microsoft365 import views
 
 urlpatterns = [
     path("partner-center/", views.ConnectionView.as_view(), name="partner_center"),
+    path("catalog/sync/", views.CatalogSyncView.as_view(), name="catalog_sync"),
     path("tenants/", views.TenantListView.as_view(), name="tenant_list"),
     path("tenants/auto-link/", views.AutoLinkView.as_view(), name="tenant_auto_link"),
     path("tenants/domain-check/", views.DomainCheckView.as_view(), name="tenant_domain_check"),

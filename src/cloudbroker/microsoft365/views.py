@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
 from cloudbroker.core.errors import DomainError, ValidationFailed
@@ -77,6 +78,30 @@ class ConnectionView(ActorMixin, View):
                 raise
             messages.error(request, exc.message)
         return redirect("portal:partner_center")
+
+
+class CatalogSyncView(ActorMixin, View):
+    """POST only (the catalog pages' "Sync from Partner Center" button): start the catalog sync and
+    show its job; one already under way is shown instead of a second."""
+
+    required_perm = Perm.CATALOG_MANAGE
+
+    def post(self, request):
+        try:
+            job = services.start_catalog_sync(actor=self.actor)
+        except services.CatalogSyncAlreadyRunning as exc:
+            messages.info(request, exc.message)
+            return redirect("portal:job_detail", pk=exc.details["job_id"])
+        except DomainError as exc:
+            if exc.status == 403:
+                raise
+            messages.error(request, exc.message)
+            back = request.headers.get("referer", "")
+            if back and url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+                return redirect(back)
+            return redirect("portal:partner_center")
+        messages.success(request, "The catalog sync is running in the background.")
+        return redirect("portal:job_detail", pk=job.pk)
 
 
 class TenantListView(ActorMixin, View):

@@ -44,6 +44,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if Broker.objects.exists():
             self.stdout.write("The database already has a broker; demo data not added.")
+            self.queue_catalog_sync()
             return
         with transaction.atomic():
             broker = Broker.objects.create(
@@ -105,6 +106,23 @@ class Command(BaseCommand):
             connection.save()
         self.stdout.write(self.style.SUCCESS(f"Demo broker created. Log in as {DEMO_EMAIL} / {DEMO_PASSWORD}"))
         self.seed_emulator()
+        self.queue_catalog_sync()
+
+    def queue_catalog_sync(self) -> None:
+        """While the demo broker's catalog is empty, a job reads it and its prices from the emulator;
+        the worker `make run` starts runs it (waiting a little for the emulator starting beside it)."""
+        from cloudbroker.catalog.models import Product
+        from cloudbroker.microsoft365 import services as microsoft365
+
+        broker = Broker.objects.filter(slug="demo", partner_center__isnull=False).first()
+        if broker is None or Product.objects.filter(broker=broker).exists():
+            return
+        try:
+            with transaction.atomic():
+                job = microsoft365.start_catalog_sync(broker_id=broker.pk)
+        except microsoft365.CatalogSyncAlreadyRunning:
+            return
+        self.stdout.write(f"The catalog and its prices are read from the Partner Center emulator (job {job.pk}).")
 
     def seed_emulator(self) -> None:
         """The emulator `make run` starts adds its own demo customers (``--seed-demo``, Procfile); the
