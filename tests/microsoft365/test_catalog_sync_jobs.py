@@ -149,6 +149,7 @@ def test_the_daily_task_starts_one_per_connected_broker(broker):
     PartnerCenterConnectionFactory(broker=broker)
     other = PartnerCenterConnectionFactory(broker=BrokerFactory())
     BrokerFactory()  # not connected
+    PartnerCenterConnectionFactory(broker=BrokerFactory(), sync_enabled=False)  # syncs only when asked
     started = due_catalog_syncs()
     assert len(started) == 2
     assert set(Job.objects.filter(kind=JobKind.CATALOG_SYNC).values_list("broker_id", flat=True)) == {

@@ -35,9 +35,10 @@ def periodic_sync_task() -> None:
 
 
 def due_catalog_syncs() -> list[str]:
-    """Start a catalog sync job for each broker with a Partner Center connection that has none running."""
+    """Start a catalog sync job for each broker whose connection syncs automatically ("Sync
+    automatically" on the connection page) and that has none running."""
     started = []
-    for broker_id in PartnerCenterConnection.objects.values_list("broker_id", flat=True):
+    for broker_id in PartnerCenterConnection.objects.filter(sync_enabled=True).values_list("broker_id", flat=True):
         try:
             job = services.start_catalog_sync(broker_id=broker_id)
         except services.CatalogSyncAlreadyRunning:
