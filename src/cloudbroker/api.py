@@ -7,6 +7,7 @@ from ninja import NinjaAPI
 from cloudbroker.accounts.api import staff_router, tokens_router
 from cloudbroker.accounts.auth import BearerTokenAuth, PortalSessionAuth
 from cloudbroker.brokers.api import router as broker_router
+from cloudbroker.catalog.transfer_api import router as price_list_router
 from cloudbroker.core.api import install_error_handlers
 from cloudbroker.core.jobs_api import router as jobs_router
 from cloudbroker.imports.api import router as imports_router
@@ -37,6 +38,7 @@ api.add_router("/organizations", organizations_router)
 api.add_router("/groups", groups_router)
 api.add_router("/jobs", jobs_router)
 api.add_router("/imports", imports_router)
+api.add_router("/price-list", price_list_router)
 api.add_router("/partner-center", partner_center_router)
 api.add_router("/tenants", tenants_router)
 api.add_router("/catalog", catalog_sync_router)

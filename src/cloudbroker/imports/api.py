@@ -16,6 +16,7 @@ from cloudbroker.imports import services
 from cloudbroker.imports.choices import ImportKind
 from cloudbroker.imports.models import ImportRun
 from cloudbroker.imports.schemas import ImportIssueOut, ImportRunOut, JobRef
+from cloudbroker.organizations.models import Organization
 
 
 def _organizations():
@@ -27,7 +28,7 @@ router = Router(tags=["imports"])
 
 ACCEPT_HELP = (
     "The row number of each conflict accepted (?accept=2&accept=7): every conflict of the preview "
-    "(a customer number matching an organization with another name and domain) must be accepted."
+    "(a customer number matching an organization with another name and domain; a price below cost) must be accepted."
 )
 
 
@@ -48,6 +49,55 @@ def upload_organizations(request, file: UploadedFile = File(...), dry_run: bool 
     actor = actor_of(request)
     content = services.content_of(file)
     run = services.start_import(actor=actor, content=content, filename=file.name or "upload", dry_run=dry_run)
+    return Status(201, run)
+
+
+@router.get(
+    "/price-list/template.{file_format}", summary="Download the price list import template", response={200: None}
+)
+@requires(Perm.PRICE_VIEW)
+def price_list_template(request, file_format: Literal["csv", "xlsx", "xml"]):
+    template = build_template(importer_for(ImportKind.PRICE_LIST).spec, file_format)
+    response = HttpResponse(template.content, content_type=template.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{template.filename}"'
+    return response
+
+
+@router.post(
+    "/price-list",
+    response={201: ImportRunOut},
+    summary="Upload the global price list: read it and preview each row (before → after)",
+)
+@requires(Perm.PRICE_LIST_CHANGE)
+def upload_price_list(request, file: UploadedFile = File(...), dry_run: bool = Form(False)):
+    actor = actor_of(request)
+    content = services.content_of(file)
+    run = services.start_import(
+        actor=actor, content=content, filename=file.name or "upload", kind=ImportKind.PRICE_LIST, dry_run=dry_run
+    )
+    return Status(201, run)
+
+
+@router.post(
+    "/price-list/organizations/{organization_id}",
+    response={201: ImportRunOut},
+    summary="Upload one organization's price list (its customer-specific prices): read it and preview each row",
+)
+@requires(Perm.CUSTOMER_PRICE_CHANGE, lookup=(Organization.objects, "organization_id"))
+def upload_organization_price_list(
+    request, organization_id: uuid.UUID, file: UploadedFile = File(...), dry_run: bool = Form(False)
+):
+    actor = actor_of(request)
+    organization = get_visible_or_404(Organization.objects, actor, organization_id)
+    content = services.content_of(file)
+    run = services.start_import(
+        actor=actor,
+        content=content,
+        filename=file.name or "upload",
+        kind=ImportKind.PRICE_LIST,
+        organization=organization,
+        dry_run=dry_run,
+    )
     return Status(201, run)
 
 

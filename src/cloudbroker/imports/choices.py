@@ -7,6 +7,7 @@ class ImportKind(models.TextChoices):
     """What a file imports: each kind has its importer (``cloudbroker.core.imports.registry``)."""
 
     ORGANIZATIONS = "organizations", "Organizations"
+    PRICE_LIST = "price_list", "Price list"
 
 
 class ImportStatus(models.TextChoices):

@@ -30,6 +30,10 @@ class ImportRun(BaseModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     kind = models.CharField(max_length=32, choices=ImportKind.choices, default=ImportKind.ORGANIZATIONS)
+    #: The organization the file is for (a customer's price list); None for a broker-wide file.
+    organization = models.ForeignKey(
+        "organizations.Organization", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     filename = models.CharField(max_length=255)
     file = models.FileField(upload_to=_upload_to, max_length=500)
     file_format = models.CharField(max_length=8, blank=True)
@@ -42,7 +46,8 @@ class ImportRun(BaseModel):
     unchanged_rows = models.PositiveIntegerField(default=0)
     error_rows = models.PositiveIntegerField(default=0)
     conflict_rows = models.PositiveIntegerField(default=0)
-    #: Every row matched by customer number to an organization with another name and domain.
+    #: Every row the person must accept before importing (its importer says why, e.g. a customer
+    #: number matched to an organization with another name and domain, or a price below cost).
     conflicts = models.JSONField(default=list, blank=True)
     #: The row numbers of the conflicts the person accepted when confirming.
     accepted_conflicts = models.JSONField(default=list, blank=True)

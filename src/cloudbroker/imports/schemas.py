@@ -13,15 +13,20 @@ class ImportChangeOut(Schema):
 
 
 class ImportConflictOut(Schema):
-    """A row whose customer number is an organization's with another name and another domain."""
+    """A row the person must accept before importing: ``message`` says why. Organizations: a
+    customer number that is an organization's with another name and another domain (the other
+    fields). Price lists: a price below cost (``item_code``, ``price``)."""
 
     row: int | None = None
-    customer_number: str
-    organization_id: uuid.UUID
-    name: str
-    domain: str
-    new_name: str
-    new_domain: str
+    message: str = ""
+    customer_number: str | None = None
+    organization_id: uuid.UUID | None = None
+    name: str | None = None
+    domain: str | None = None
+    new_name: str | None = None
+    new_domain: str | None = None
+    item_code: str | None = None
+    price: str | None = None
 
 
 class ImportRowOut(Schema):
@@ -36,6 +41,7 @@ class ImportRowOut(Schema):
 class ImportRunOut(Schema):
     id: uuid.UUID
     kind: str
+    organization_id: uuid.UUID | None = None
     filename: str
     file_format: str
     status: str

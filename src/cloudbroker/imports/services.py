@@ -72,6 +72,21 @@ def importer_of(run: ImportRun) -> Importer:
     return importer_for(run.kind)
 
 
+def _context(importer: Importer, run: ImportRun, actor: Actor, **options: Any) -> Any:
+    """What classifying the run's rows needs, for the run's organization (if its kind has one)."""
+    return importer.run_context(actor, organization=run.organization_id, **options)
+
+
+def _authorize(importer: Importer, actor: Actor, organization: Any) -> Any:
+    """The importer's rule on who may import this file (a permission, a scope), checked on upload,
+    confirm and run again; the organization as ``actor`` sees it (or None)."""
+    if organization is not None and not importer.for_organization:
+        raise ValidationFailed(
+            [FieldError("organization", f"A file of {importer.noun} is not imported for one organization.")]
+        )
+    return importer.authorize(actor, organization=organization)
+
+
 # --- who runs an import ------------------------------------------------------------------------
 
 
@@ -106,7 +121,7 @@ def _rows_beyond(actor: Actor, uploader: Actor, run: ImportRun) -> list[str]:
     (each classified again under both), described for the refusal; at most a few."""
     importer = importer_of(run)
     _ensure_prepared(run, uploader)
-    theirs, mine = importer.new_context(uploader), importer.new_context(actor)
+    theirs, mine = _context(importer, run, uploader), _context(importer, run, actor)
     found: list[str] = []
     for chunk in _chunks(stored.rows(run), CHUNK_ROWS):
         pairs_u = [stored.outcome_of(importer, r) for r in chunk]
@@ -155,17 +170,21 @@ def start_import(
     content: bytes | IO[bytes],
     filename: str,
     kind: str = ImportKind.ORGANIZATIONS,
+    organization: Any = None,
     dry_run: bool = False,
     inline: bool | None = None,
 ) -> ImportRun:
     """Check the file's envelope (refusing it with nothing written), keep it, and preview it.
+
+    ``organization`` (an organization or its id) is the one the file is for, for a kind whose
+    files may be one organization's (a customer's price list); None for the broker-wide file.
 
     ``content`` is the file's bytes or a seekable binary file (an upload Django spooled to disk is
     passed as it is, so a large file is never held in memory). Small files are previewed at once;
     larger ones by a job whose progress the page shows.
     """
     importer = importer_for(kind)
-    actor.require(importer.permission)
+    organization = _authorize(importer, actor, organization)
     limits = import_limits()
     parsed = read_rows(content, filename, importer.spec, limits)  # raises ImportFileRefused
     try:
@@ -185,6 +204,7 @@ def start_import(
                 broker_id=actor.broker_id,
                 created_by=actor.user,
                 kind=importer.kind,
+                organization=organization,
                 filename=filename[-255:],
                 file_format=parsed.format.value,
                 dry_run=dry_run,
@@ -271,7 +291,7 @@ def _prepare(
     the duplicate check keeps its keys in a temporary SQLite file (``DiskSeenKeys``).
     """
     importer = importer_of(run)
-    context = importer.new_context(actor)
+    context = _context(importer, run, actor)
     total = 0
     source = parsed.rows if parsed is not None else _rows(run, importer)
     with _few_collections(), DiskSeenKeys(importer.duplicate_keys) as seen, tempfile.TemporaryFile() as sink:
@@ -327,9 +347,7 @@ def run_preview(run: ImportRun, ctx: JobContext | None = None, *, parsed: Parsed
                     "action": o.action,
                     "values": o.values,
                     "errors": [{"field": labels.get(e.field, e.field), "message": e.message} for e in o.errors],
-                    "changes": (
-                        importer.describe_changes(o) if o.action in (RowAction.UPDATE, RowAction.CONFLICT) else []
-                    ),
+                    "changes": importer.describe_changes(o) if o.action in _WRITES else [],
                     "conflict": o.conflict if o.action == RowAction.CONFLICT else None,
                 }
             )
@@ -376,13 +394,7 @@ def _accepted_rows(run: ImportRun, accepted_conflicts: Iterable[int]) -> list[in
         if row not in conflicts
     ]
     errors += [
-        FieldError(
-            "accepted_conflicts",
-            f"Row {row}: the customer number {c['customer_number']} belongs to {c['name']} ({c['domain']}), "
-            f"not to {c['new_name']} ({c['new_domain']}). Accept this conflict to update it, or correct the file.",
-            "conflict_not_accepted",
-            row,
-        )
+        FieldError("accepted_conflicts", _unaccepted(row, c), "conflict_not_accepted", row)
         for row, c in sorted(conflicts.items())
         if row not in accepted
     ]
@@ -391,12 +403,24 @@ def _accepted_rows(run: ImportRun, accepted_conflicts: Iterable[int]) -> list[in
     return accepted
 
 
+def _unaccepted(row: int, conflict: dict[str, Any]) -> str:
+    """The refusal for a conflict not accepted: the importer's words (``message``), or the
+    organization import's (a customer number matched to another company)."""
+    if conflict.get("message"):
+        return f"Row {row}: {conflict['message']} Accept this conflict to import it, or correct the file."
+    return (
+        f"Row {row}: the customer number {conflict['customer_number']} belongs to {conflict['name']} "
+        f"({conflict['domain']}), not to {conflict['new_name']} ({conflict['new_domain']}). "
+        "Accept this conflict to update it, or correct the file."
+    )
+
+
 def confirm_import(*, actor: Actor, run: ImportRun, accepted_conflicts: Iterable[int] = ()) -> Job:
     """'Create/Import ...': hand the previewed file to the import job.
 
     Only the uploader, or someone with at least their rights, confirms; the job runs as the one who
     confirms. Every conflict of the preview must be accepted (by its row number)."""
-    actor.require(importer_of(run).permission)
+    _authorize(importer_of(run), actor, run.organization_id)
     with transaction.atomic():
         run = lock_or_404(ImportRun.objects, run.pk)
         if run.status != ImportStatus.PREVIEWED:
@@ -458,7 +482,7 @@ def _apply(ctx: JobContext, run: ImportRun) -> dict[str, Any]:
     committed = {int(start): end for start, end in checkpoint.get("committed", {}).items()}
     if first:
         ctx.log(f"Resuming after row index {first}.")
-    context = importer.new_context(actor, accepted=run.accepted_conflicts, final=True)
+    context = _context(importer, run, actor, accepted=run.accepted_conflicts, final=True)
     progress = {"done": first + sum(end - start for start, end in committed.items())}
     ctx.progress(progress["done"], run.total_rows or None)
     lock = threading.Lock()
@@ -524,7 +548,7 @@ def _apply(ctx: JobContext, run: ImportRun) -> dict[str, Any]:
 
 def resume_import(*, actor: Actor, run: ImportRun) -> Job:
     """Run a failed import again. It continues after the last chunk that was committed, as ``actor``."""
-    actor.require(importer_of(run).permission)
+    _authorize(importer_of(run), actor, run.organization_id)
     with transaction.atomic():
         run = lock_or_404(ImportRun.objects, run.pk)
         if run.status != ImportStatus.FAILED:

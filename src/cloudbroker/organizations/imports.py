@@ -605,6 +605,7 @@ class OrganizationImporter(Importer):
     kind = "organizations"
     spec = ORGANIZATION_SPEC
     permission = Perm.ORGANIZATION_CREATE
+    view_permission = Perm.ORGANIZATION_VIEW
     noun = "organizations"
     list_url = "portal:organization_list"
     upload_url = "portal:organization_import"

@@ -80,11 +80,26 @@ class Importer:
     kind: ClassVar[str]
     spec: ClassVar[ImportSpec]
     permission: ClassVar[Any]  # the Perm needed to upload, confirm and run the import again
+    view_permission: ClassVar[Any] = None  # the Perm to see an import's pages (None: ``permission``)
     noun: ClassVar[str]  # the records, plural, as the pages name them ("organizations")
     list_url: ClassVar[str | None] = None  # the portal page listing the records (a URL name)
     upload_url: ClassVar[str | None] = None  # the portal page a file of this kind is uploaded on
     duplicate_keys: ClassVar[tuple[str, ...]] = ()  # cleaned values that must be unique in a file
     kept_values: ClassVar[tuple[str, ...]] = ()  # cells the import job needs besides the cleaned values
+    #: Whether a file of this kind may be one organization's (an import run then carries it): a
+    #: customer's price list, say. None is the broker-wide file.
+    for_organization: ClassVar[bool] = False
+    #: What the preview says about this kind's conflicts, above the rows to accept.
+    conflict_help: ClassVar[str] = ""
+
+    # --- who may import --------------------------------------------------------------------
+    def authorize(self, actor: Any, *, organization: Any = None) -> Any:
+        """Refuse an actor who may not import this kind of file (for ``organization``, or the
+        broker-wide one): checked on upload, confirm and run again. Returns the organization as
+        the actor sees it (an importer ``for_organization`` looks it up through ``visible_to``,
+        so one outside the actor's scope is a 404) or None."""
+        actor.require(self.permission)
+        return None
 
     # --- reading (no database) -------------------------------------------------------------
     def clean_rows(self, rows: Iterable[RawRow]) -> list[RowOutcome]:
@@ -118,6 +133,11 @@ class Importer:
         return found
 
     # --- matching (reads) -----------------------------------------------------------------
+    def run_context(self, actor: Any, *, organization: Any = None, accepted: Iterable[int] = (), final: bool = False):
+        """The context of one import run: ``new_context``, for the run's organization (importers
+        ``for_organization`` override this; the others have none)."""
+        return self.new_context(actor, accepted=accepted, final=final)
+
     def new_context(self, actor: Any, *, accepted: Iterable[int] = (), final: bool = False) -> Any:
         """What classifying needs, loaded once per import. ``accepted``: the rows whose conflict the
         person accepted; ``final``: the import itself (a conflict not accepted is an error)."""
