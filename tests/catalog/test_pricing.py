@@ -241,3 +241,15 @@ def test_the_price_list_of_plain_rows_prices_as_the_objects_do(broker):
     assert by_code[offers[1].item_code].sales == Money("31.00", "EUR")
     assert by_code[offers[3].item_code].cost == Money("120", "EUR")  # three charges in a 3-year term
     assert f"product group {offers[0].product.group.name}" in by_code[offers[0].item_code].source
+
+
+def test_without_cost_a_rule_on_cost_hides_its_percentage(offer):
+    PriceEntryFactory(broker=offer.broker, kind=PriceKind.MARGIN, value=Decimal(20))
+    p = price(offer)
+    assert "Margin 20 % on cost" in p.source
+    hidden = p.source_for(with_cost=False)
+    assert hidden.startswith("Global price list: a rule on cost (every product")
+    assert "20" not in hidden.split("(")[0]
+    PriceEntryFactory(broker=offer.broker, offer=offer, kind=PriceKind.ERP_DISCOUNT, value=Decimal(5))
+    # A discount off the public retail price tells nothing of the cost: shown as it is.
+    assert "Discount 5 % off" in price(offer).source_for(with_cost=False)

@@ -158,15 +158,9 @@ def _amount(money: Money | None) -> Decimal | None:
     return None if money is None else money.rounded(Rounding.COMMERCIAL).amount
 
 
-_COST_RULE = re.compile(r"(Margin|Markup) -?[0-9.]+ % on cost")
-
-
 def price_source(price: EffectivePrice, *, with_cost: bool) -> str:
-    """What sets a price, as ``actor`` may read it: a margin or markup on cost tells the cost, so a
-    role that does not see cost reads "a rule on cost" without its percentage."""
-    if with_cost or price.entry is None or price.entry.kind not in (PriceKind.MARGIN, PriceKind.MARKUP):
-        return price.source
-    return _COST_RULE.sub("a rule on cost", price.source, count=1)
+    """What sets a price, as a role may read it (``EffectivePrice.source_for``)."""
+    return price.source_for(with_cost=with_cost)
 
 
 def export_rows(actor: Actor, *, organization=None) -> Iterator[dict[str, Any]]:
@@ -426,7 +420,7 @@ def _classify_row(ctx: _Context, outcome: PriceRow, offers: dict[str, Offer], bo
     value = None
     if cleaned.get("price") is not None:
         try:
-            value = services._clean_value(PriceKind.AMOUNT, cleaned["price"], ctx.broker.currency)
+            value = services.clean_price_value(PriceKind.AMOUNT, cleaned["price"], ctx.broker.currency)
         except ValidationFailed as exc:
             outcome.errors.extend(FieldError("sales_price", e.message, e.code or "invalid", number) for e in exc.errors)
     if outcome.errors or offer is None:

@@ -74,13 +74,18 @@ def margin_percent(sales: Money, cost: Money) -> Decimal | None:
     return (sales.amount - cost.amount) / sales.amount * HUNDRED
 
 
-def describe(entry: Entry | None, target_name: str, slot: str) -> str:
+def describe(entry: Entry | None, target_name: str, slot: str, *, with_cost: bool = True) -> str:
+    """Which rule set a price, in words. Without ``with_cost`` (for roles that do not see cost), a
+    margin or markup on cost is "a rule on cost" without its percentage: the percentage and the
+    price together would tell the cost."""
     if entry is None:
         return "Microsoft's retail price (no price list entry)"
     where = "Customer price" if entry.organization_id else "Global price list"
     value = entry.value.normalize() if entry.value is not None else Decimal(0)
     if entry.kind == PriceKind.AMOUNT:
         what = "fixed price"
+    elif not with_cost and entry.kind in (PriceKind.MARGIN, PriceKind.MARKUP):
+        what = "a rule on cost"
     else:
         what = f"{PriceKind(entry.kind).label.replace('%', f'{value:f} %', 1)}"
     on = TARGET_WORDS[slot] if slot in ("offer", "all") else f"{TARGET_WORDS[slot]} {target_name}"
@@ -101,6 +106,10 @@ class Entry:
     @property
     def id(self) -> Any:
         return self.pk
+
+    @property
+    def scope_key(self) -> str:
+        return slot_scope_key(self.organization_id)
 
     def get_kind_display(self) -> str:
         return str(PriceKind(self.kind).label)
@@ -125,6 +134,10 @@ class EffectivePrice:
     def source(self) -> str:
         """Which rule produced the price, in words ("Customer price: Margin 20 % on cost (…)")."""
         return describe(self.entry, self.target_name, self.slot)
+
+    def source_for(self, *, with_cost: bool) -> str:
+        """``source`` as a role may read it: without cost, a rule on cost hides its percentage."""
+        return describe(self.entry, self.target_name, self.slot, with_cost=with_cost)
 
     @property
     def margin_amount(self) -> Money | None:

@@ -39,6 +39,7 @@ __all__ = [
     "PriceTarget",
     "bulk_set_price",
     "cancel_price",
+    "clean_price_value",
     "is_offered",
     "offered_offers",
     "price_book",
@@ -144,7 +145,7 @@ def _require_price_change(actor: Actor, organization) -> Any:
     return _visible_organization(actor, organization)
 
 
-def _clean_value(kind: str, value: Any, currency: str) -> Decimal | None:
+def clean_price_value(kind: str, value: Any, currency: str) -> Decimal | None:
     try:
         kind = PriceKind(kind)
     except ValueError:
@@ -276,7 +277,7 @@ def bulk_set_price(
         )
     if not targets:
         raise ValidationFailed([FieldError("targets", "Select at least one row.")])
-    number = _clean_value(kind, value, broker.currency)
+    number = clean_price_value(kind, value, broker.currency)
 
     entries: list[PriceEntry] = []
     with transaction.atomic():
