@@ -63,7 +63,7 @@ def test_a_sales_agent_sees_the_sales_price_and_never_cost_or_margin(portal, sho
         for word in COST_WORDS:
             assert word not in page, (path, word)
         # Where the price comes from is told, without the percentage that would give the cost away.
-        assert "Global price list: price rule (every product, from 2026-01-01)" in page, path
+        assert "Global price list: a rule on cost (every product, from 2026-01-01)" in page, path
 
 
 def test_a_sales_agent_exports_no_cost_either(portal, shop, people):
@@ -136,10 +136,24 @@ def test_hidden_products_are_marked_and_a_catalog_manager_hides_and_shows_them(p
     assert portal(people.sales_agent).post(url.split("?")[0], {"hidden": "0"}).status_code == 403
 
 
-def test_an_empty_catalog_says_so(portal, people):
+def test_an_empty_catalog_says_so_and_offers_the_sync(portal, people):
     page = html(portal(people.global_admin).get("/catalog/"))
     assert "The catalog is empty" in page
+    assert 'action="/catalog/sync/"' in page
     assert "Price the selected rows" not in page
+    # Only a role that manages the catalog starts a sync.
+    assert 'action="/catalog/sync/"' not in html(portal(people.kam).get("/catalog/"))
+
+
+def test_the_price_list_travels_as_a_file(portal, shop, people):
+    page = html(portal(people.global_admin).get("/catalog/"))
+    assert "/price-list/export/?format=xlsx" in page
+    assert 'href="/price-list/import/"' in page
+    page = html(portal(people.kam).get(f"/organizations/{people.org.pk}/prices/"))
+    assert f"/price-list/export/?organization={people.org.pk}&amp;format=csv" in page
+    assert f"/price-list/import/?organization={people.org.pk}" in page
+    # A Key Account Manager does not import the global price list.
+    assert "/price-list/import/" not in html(portal(people.kam).get("/catalog/"))
 
 
 # -- one item code -------------------------------------------------------------------------------

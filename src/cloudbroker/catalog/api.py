@@ -228,10 +228,10 @@ def set_organization_visibility(
 
 
 def entry_out(row) -> PriceEntryOut:
-    """An entry; for a role that does not see cost a percentage's value is null (with the sales
-    price it would give the cost away)."""
+    """An entry; for a role that does not see cost, a rule on cost has no value (null): with the
+    sales price it would give the cost away."""
     entry = row.entry
-    hide_value = row.redacted and entry.kind != PriceKind.AMOUNT
+    hide_value = row.redacted and entry.kind in (PriceKind.MARGIN, PriceKind.MARKUP)
     target_type = entry.target_key.split(":")[0]
     target = entry.target
     return PriceEntryOut(

@@ -105,8 +105,8 @@ class EntryRow:
     entry: PriceEntry
     status: str  # "past", "current", "scheduled"
     target_label: str
-    #: For a role that does not see cost: a percentage rule (on cost, off ERP) together with the
-    #: sales price gives the cost away, so its percentage is not shown.
+    #: For a role that does not see cost: a rule on cost together with the sales price gives the
+    #: cost away, so its percentage is not shown (as ``pricing.describe`` words it).
     redacted: bool = False
 
     @property
@@ -120,8 +120,8 @@ class EntryRow:
         label = entry.get_kind_display()
         if entry.value is None:
             return label
-        if self.redacted and entry.kind != PriceKind.AMOUNT:
-            return "Price rule"
+        if self.redacted and entry.kind in ON_COST:
+            return "A rule on cost"
         if entry.kind == PriceKind.AMOUNT:
             return f"{label} {entry.value:.{minor_units(entry.currency)}f} {entry.currency}"
         return label.replace("%", f"{entry.value.normalize():f} %", 1)
@@ -175,19 +175,13 @@ def price_history(actor: Actor, *, target_keys, organization=None) -> QuerySet:
     return qs.order_by("-occurred_at", "-id")
 
 
-def source_for(actor: Actor, price, offer: Offer) -> str:
-    """Which rule produced ``price``, as ``actor`` may read it. A percentage rule on cost (or off ERP)
-    together with the sales price would give the cost away, so a role that does not see cost reads
-    where the price comes from without the rule's percentage; a fixed price is shown as it is."""
-    from cloudbroker.catalog.pricing import TARGET_WORDS
+def source_for(actor: Actor, price, offer: Offer | None = None) -> str:
+    """Which rule produced ``price``, as ``actor`` may read it (pricing owns the wording: for a role
+    that does not see cost, a rule on cost hides its percentage)."""
     from cloudbroker.core.permissions import Perm
 
-    entry = price.entry
-    if actor.has(Perm.COST_VIEW) or entry is None or entry.kind == PriceKind.AMOUNT:
-        return price.source
-    where = "Customer price" if entry.organization_id else "Global price list"
-    slot = entry.target_key.split(":")[0]
-    product = offer.product
-    names = {"product": product.title, "group": product.group.name, "category": product.category.name}
-    on = TARGET_WORDS[slot] if slot in ("offer", "all") else f"{TARGET_WORDS[slot]} {names[slot]}"
-    return f"{where}: price rule ({on}, from {entry.effective_from:%Y-%m-%d})"
+    return price.source_for(with_cost=actor.has(Perm.COST_VIEW))
+
+
+#: Kinds whose percentage, with the sales price, tells the cost.
+ON_COST = (PriceKind.MARGIN, PriceKind.MARKUP)

@@ -149,7 +149,7 @@ class PriceEntryOut(Schema):
     target_name: str
     kind: str
     value: str | None = Field(
-        description="The amount or percentage; a percentage is null for a role that does not see cost."
+        description="The amount or percentage; null for a margin or markup on cost when the caller does not see cost."
     )
     currency: str
     effective_from: dt.date

@@ -90,8 +90,8 @@ def describe_entry(entry: PriceEntry | dict | None, currency: str = "", *, redac
         return f"{label}{when}"
     if kind == PriceKind.AMOUNT:
         return f"{label} {value} {currency}{when}".replace("  ", " ")
-    if redact:  # a percentage on cost with the sales price gives the cost away
-        return f"Price rule{when}"
+    if redact and kind in (PriceKind.MARGIN, PriceKind.MARKUP):  # with the sales price it tells the cost
+        return f"A rule on cost{when}"
     return f"{label.replace('%', f'{value} %', 1)}{when}"
 
 
