@@ -7,6 +7,7 @@ from ninja import NinjaAPI
 from cloudbroker.accounts.api import staff_router, tokens_router
 from cloudbroker.accounts.auth import BearerTokenAuth, PortalSessionAuth
 from cloudbroker.brokers.api import router as broker_router
+from cloudbroker.catalog.api import router as catalog_router
 from cloudbroker.catalog.transfer_api import router as price_list_router
 from cloudbroker.core.api import install_error_handlers
 from cloudbroker.core.jobs_api import router as jobs_router
@@ -20,9 +21,10 @@ api = NinjaAPI(
     title="Cloudbroker API",
     version="1",
     description=(
-        "Organizations, organization groups and staff of a Cloudbroker broker. Authenticate with a personal API "
-        "token (`Authorization: Bearer cb_…`, created on the API tokens page); every call acts with the token "
-        "owner's role and sees only what the owner sees. Errors are JSON `{code, message, field, errors}`."
+        "Organizations, organization groups, staff, the catalog and price lists of a Cloudbroker broker. "
+        "Authenticate with a personal API token (`Authorization: Bearer cb_…`, created on the API tokens "
+        "page); every call acts with the token owner's role and sees only what the owner sees. "
+        "Errors are JSON `{code, message, field, errors}`."
     ),
     auth=[BearerTokenAuth(), PortalSessionAuth()],
     urls_namespace="api",
@@ -42,3 +44,4 @@ api.add_router("/price-list", price_list_router)
 api.add_router("/partner-center", partner_center_router)
 api.add_router("/tenants", tenants_router)
 api.add_router("/catalog", catalog_sync_router)
+api.add_router("/catalog", catalog_router)

@@ -5,6 +5,7 @@ from django.urls import path
 from cloudbroker.accounts import urls as accounts
 from cloudbroker.brokers import urls as brokers
 from cloudbroker.catalog import transfer_urls as price_list_transfer
+from cloudbroker.catalog import urls as catalog
 from cloudbroker.core import urls as core
 from cloudbroker.imports import urls as imports
 from cloudbroker.microsoft365 import urls as microsoft365
@@ -20,6 +21,7 @@ urlpatterns = [
     *organizations.urlpatterns,
     *imports.urlpatterns,
     *price_list_transfer.urlpatterns,
+    *catalog.urlpatterns,
     *microsoft365.urlpatterns,
     *core.urlpatterns,
 ]

@@ -9,6 +9,11 @@ document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("select[data-autosubmit]").forEach((select) => {
     select.addEventListener("change", () => select.form.requestSubmit());
   });
+  // A box marked data-select-all="CLASS" ticks or clears every box of that class (a list's rows).
+  document.querySelectorAll("input[data-select-all]").forEach((all) => {
+    all.addEventListener("change", () =>
+      document.querySelectorAll(`input.${all.dataset.selectAll}`).forEach((box) => { box.checked = all.checked; }));
+  });
   // An open row menu closes when one clicks elsewhere or presses Escape.
   const closeMenus = (except) =>
     document.querySelectorAll("details.menu[open]").forEach((d) => d !== except && d.removeAttribute("open"));
