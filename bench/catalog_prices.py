@@ -206,9 +206,9 @@ priced AS (
 SELECT item_code,
        ROUND(CASE kind
            WHEN 'amount' THEN value
-           WHEN 'margin' THEN cost / ((100 - value) / 100)
-           WHEN 'markup' THEN cost * ((100 + value) / 100)
-           WHEN 'erp_discount' THEN erp * ((100 - value) / 100)
+           WHEN 'margin' THEN cost / ((100.0 - value) / 100.0)
+           WHEN 'markup' THEN cost * ((100.0 + value) / 100.0)
+           WHEN 'erp_discount' THEN erp * ((100.0 - value) / 100.0)
            ELSE erp END, 2) AS sales
 FROM priced
 """

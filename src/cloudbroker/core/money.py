@@ -33,6 +33,7 @@ class Rounding(StrEnum):
     TRUNCATE = "truncate"
 
 
+_QUANTA = {digits: Decimal(1).scaleb(-digits) for digits in range(7)}
 _DECIMAL_MODES = {Rounding.COMMERCIAL: decimal.ROUND_HALF_UP, Rounding.TRUNCATE: decimal.ROUND_DOWN}
 
 
@@ -124,7 +125,7 @@ class Money:
     def rounded(self, rounding: Rounding, places: int | None = None) -> Money:
         """Rounded to ``places`` decimals (default: the currency's minor units) by ``rounding``."""
         digits = minor_units(self.currency) if places is None else places
-        quantum = Decimal(1).scaleb(-digits)
+        quantum = _QUANTA.get(digits) or Decimal(1).scaleb(-digits)
         return Money._of(self.amount.quantize(quantum, rounding=_DECIMAL_MODES[rounding]), self.currency)
 
     @property
