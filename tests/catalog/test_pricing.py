@@ -88,6 +88,12 @@ def test_the_most_specific_slot_wins_and_the_customer_before_the_global_list(off
     assert customer.source.startswith("Customer price: Discount 10 % off Microsoft's retail price")
     # Another organization is not affected.
     assert price(offer, OrganizationFactory(broker=broker)).sales == Money("11.11", "EUR")
+    # Reading only the entries that can price this offer gives the same answer.
+    other = OfferFactory(product__broker=broker)
+    PriceEntryFactory(broker=broker, organization=org, offer=other, kind=PriceKind.AMOUNT, value=Decimal(1))
+    narrow = PriceBook(broker, organization=org, day=DAY, for_offers=[offer])
+    assert (narrow.price(offer).sales, narrow.price(offer).source) == (customer.sales, customer.source)
+    assert len(narrow._slots) < len(PriceBook(broker, organization=org, day=DAY)._slots)
 
 
 def test_the_price_on_a_day_follows_the_dates_and_inherit_clears_a_slot(offer):

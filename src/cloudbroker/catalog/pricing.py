@@ -165,7 +165,9 @@ class PriceBook:
     queries whatever the number of offers: the price list entries of both levels and the vendor
     prices in effect are read once, then each offer is priced in memory."""
 
-    def __init__(self, broker, *, organization=None, day: dt.date | None = None) -> None:
+    def __init__(self, broker, *, organization=None, day: dt.date | None = None, for_offers=None) -> None:
+        """``for_offers`` (a few offers, with their products) reads only the entries that can price
+        them — for one item code's page or one price being set — instead of the whole lists."""
         from django.utils import timezone
 
         self.broker = broker
@@ -174,9 +176,18 @@ class PriceBook:
         self.day = day or timezone.localdate()
         organization_id = getattr(organization, "pk", organization)
         scopes = [slot_scope_key(None)] + ([slot_scope_key(organization_id)] if organization_id else [])
+        wanted = PriceEntry.objects.filter(broker_id=broker.pk, scope_key__in=scopes, effective_from__lte=self.day)
+        if for_offers is not None:
+            offers = list(for_offers)
+            wanted = wanted.filter(
+                Q(offer_id__in=[o.pk for o in offers])
+                | Q(product_id__in={o.product_id for o in offers})
+                | Q(group_id__in={o.product.group_id for o in offers})
+                | Q(category_id__in={o.product.category_id for o in offers})
+                | Q(offer__isnull=True, product__isnull=True, group__isnull=True, category__isnull=True)
+            )
         entries = (
-            PriceEntry.objects.filter(broker_id=broker.pk, scope_key__in=scopes, effective_from__lte=self.day)
-            .order_by("effective_from", "created_at")
+            wanted.order_by("effective_from", "created_at")
             .values_list(
                 "id", "organization_id", "kind", "value", "effective_from", "target_key",
                 "offer_id", "product_id", "group_id", "category_id",

@@ -109,15 +109,16 @@ def is_offered(broker, offer: Offer, *, organization=None, day: dt.date | None =
 # -- reading prices -----------------------------------------------------------------------------------
 
 
-def price_book(actor: Actor, *, organization=None, day: dt.date | None = None) -> PriceBook:
-    """The prices ``actor`` may read: the global list, or an organization's (which must be visible)."""
+def price_book(actor: Actor, *, organization=None, day: dt.date | None = None, for_offers=None) -> PriceBook:
+    """The prices ``actor`` may read: the global list, or an organization's (which must be visible);
+    ``for_offers`` reads only what prices those few offers."""
     actor.require(Perm.PRICE_VIEW)
     from cloudbroker.brokers.models import Broker
 
     broker = Broker.objects.get(pk=actor.broker_id)
     if organization is not None:
         organization = _visible_organization(actor, organization)
-    return PriceBook(broker, organization=organization, day=day)
+    return PriceBook(broker, organization=organization, day=day, for_offers=for_offers)
 
 
 # -- setting prices -----------------------------------------------------------------------------------
@@ -343,7 +344,8 @@ def _below_cost(broker, organization, targets, entries: list[PriceEntry], day: d
     offers: dict[Any, Offer] = {}
     for target in targets:
         offers.update({o.pk: o for o in _affected_offers(broker, target)})
-    book = PriceBook(broker, organization=organization, day=day).prepare(list(offers))
+    few = list(offers.values()) if len(offers) <= 200 else None
+    book = PriceBook(broker, organization=organization, day=day, for_offers=few).prepare(list(offers))
     below = []
     for offer in offers.values():
         price = book.price(offer)
@@ -433,4 +435,6 @@ def set_product_hidden(*, actor: Actor, product: Product, hidden: bool | None, o
 
 def prices_for(actor: Actor, offers: Iterable[Offer], *, organization=None, day=None) -> dict[Any, EffectivePrice]:
     """Convenience for pages and the API: every offer's price for the organization (or global)."""
-    return price_book(actor, organization=organization, day=day).prices(offers)
+    offers = list(offers)
+    few = offers if len(offers) <= 200 else None
+    return price_book(actor, organization=organization, day=day, for_offers=few).prices(offers)
