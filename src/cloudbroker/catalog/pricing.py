@@ -165,20 +165,41 @@ class PriceBook:
     queries whatever the number of offers: the price list entries of both levels and the vendor
     prices in effect are read once, then each offer is priced in memory."""
 
+    #: Up to this many offers, the entries read are only those that can price them.
+    NARROW = 200
+
     def __init__(self, broker, *, organization=None, day: dt.date | None = None, for_offers=None) -> None:
-        """``for_offers`` (a few offers, with their products) reads only the entries that can price
-        them — for one item code's page or one price being set — instead of the whole lists."""
+        """The entries are read when the first price is asked for: for a few offers (a page, one
+        item code, one price being set; ``for_offers`` says which in advance) only the entries that
+        can price them, else the whole lists."""
         from django.utils import timezone
 
         self.broker = broker
         self.currency = broker.currency
         self.organization = organization
         self.day = day or timezone.localdate()
-        organization_id = getattr(organization, "pk", organization)
-        scopes = [slot_scope_key(None)] + ([slot_scope_key(organization_id)] if organization_id else [])
-        wanted = PriceEntry.objects.filter(broker_id=broker.pk, scope_key__in=scopes, effective_from__lte=self.day)
+        self._organization_id = getattr(organization, "pk", organization)
+        self._scopes = ([self._organization_id] if self._organization_id else []) + [None]  # its own first
+        self._slots: dict[tuple[Any, str, Any], Entry] = {}
+        self._covered: set[Any] | None = set()  # the offers the entries read can price; None: all
+        self._covered_offers: list = []
+        self._vendor: dict[Any, tuple[Decimal, Decimal | None, str]] | None = None
         if for_offers is not None:
-            offers = list(for_offers)
+            self._cover(list(for_offers))
+
+    def _cover(self, offers: list) -> None:
+        """Make sure the entries that can price ``offers`` are read (once; all of them for many)."""
+        if self._covered is None or all(o.pk in self._covered for o in offers):
+            return
+        few = offers if len(offers) + len(self._covered) <= self.NARROW else None
+        if few is not None:
+            few = [*few, *self._covered_offers] if self._covered else few
+        self._load(few)
+
+    def _load(self, offers: list | None) -> None:
+        scopes = [slot_scope_key(None)] + ([slot_scope_key(self._organization_id)] if self._organization_id else [])
+        wanted = PriceEntry.objects.filter(broker_id=self.broker.pk, scope_key__in=scopes, effective_from__lte=self.day)
+        if offers is not None:
             wanted = wanted.filter(
                 Q(offer_id__in=[o.pk for o in offers])
                 | Q(product_id__in={o.product_id for o in offers})
@@ -195,7 +216,7 @@ class PriceBook:
         )  # fmt: skip
         # The latest entry of each slot on the day wins (the query is in date order). A slot is
         # keyed (organization or None, what it is set on, that thing's id) — no text per lookup.
-        self._slots: dict[tuple[Any, str, Any], Entry] = {}
+        slots: dict[tuple[Any, str, Any], Entry] = {}
         for pk, org_id, kind, value, start, target_key, offer_id, product_id, group_id, category_id in entries:
             key: tuple[Any, str, Any]
             if offer_id:
@@ -208,9 +229,12 @@ class PriceBook:
                 key = (org_id, "category", category_id)
             else:
                 key = (org_id, "all", None)
-            self._slots[key] = Entry(pk, org_id, kind, value, start, target_key)
-        self._scopes = ([organization_id] if organization_id else []) + [None]  # the organization's own first
-        self._vendor: dict[Any, tuple[Decimal, Decimal | None, str]] | None = None
+            slots[key] = Entry(pk, org_id, kind, value, start, target_key)
+        self._slots = slots
+        if offers is None:
+            self._covered, self._covered_offers = None, []
+        else:
+            self._covered, self._covered_offers = {o.pk for o in offers}, list(offers)
 
     def _vendor_prices(self, offer_ids: Iterable[Any] | None) -> dict[Any, tuple[Decimal, Decimal | None, str]]:
         """(cost, erp, currency) of each offer on the day: its latest vendor price started by then."""
@@ -236,6 +260,7 @@ class PriceBook:
     def price(self, offer: Offer) -> EffectivePrice:
         """``offer`` needs ``product`` loaded (with ``product.group`` and ``product.category`` for
         the wording); call ``prepare`` first when pricing many."""
+        self._cover([offer])
         if self._vendor is None or offer.pk not in self._vendor:
             vendor = self._vendor_prices([offer.pk]).get(offer.pk)
         else:
@@ -284,14 +309,17 @@ class PriceBook:
 
     def prices(self, offers: Iterable[Offer]) -> dict[Any, EffectivePrice]:
         offers = list(offers)
+        self._cover(offers)
         if self._vendor is None:
             # Many offers: every vendor price of the broker on the day, rather than a long IN list.
-            self.prepare([o.pk for o in offers] if len(offers) <= 200 else None)
+            self.prepare([o.pk for o in offers] if len(offers) <= self.NARROW else None)
         return {offer.pk: self.price(offer) for offer in offers}
 
     def price_list(self, offers: QuerySet) -> list[tuple[OfferRow, EffectivePrice]]:
         """Every offer of the queryset with its price, read as plain rows (no model objects): what a
         page of thousands of item codes, the e-store or an export needs, in three queries."""
+        if self._covered is not None:
+            self._load(None)
         if self._vendor is None:
             self.prepare(None)
         vendor = self._vendor or {}
