@@ -19,6 +19,7 @@ minor units (docs/billing.md); margin is (sales − cost) ÷ sales.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -27,13 +28,14 @@ from typing import Any, NamedTuple
 from django.db.models import Q, QuerySet
 
 from cloudbroker.catalog.choices import BillingPlan, PriceKind, TermDuration
-from cloudbroker.catalog.models import Offer, PriceEntry, VendorPrice, slot_scope_key
+from cloudbroker.catalog.models import Category, Offer, PriceEntry, Product, ProductGroup, VendorPrice, slot_scope_key
 from cloudbroker.core.money import Money, Rounding
 
 __all__ = ["EffectivePrice", "PriceBook", "apply_kind", "margin_percent"]
 
 HUNDRED = Decimal(100)
 TARGET_ORDER = ("offer", "product", "group", "category", "all")
+NAME_INDEX = {"product": 0, "group": 1, "category": 2}
 TARGET_WORDS = {
     "offer": "this item code",
     "product": "product",
@@ -92,9 +94,9 @@ def describe(entry: Entry | None, target_name: str, slot: str, *, with_cost: boo
     return f"{where}: {what} ({on}, from {entry.effective_from:%Y-%m-%d})"
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """The price-list entry that priced an offer (the fields of ``PriceEntry`` pricing reads)."""
+class Entry(NamedTuple):
+    """The price-list entry that priced an offer (the fields of ``PriceEntry`` pricing reads; a
+    tuple, cheap to make by the thousand)."""
 
     pk: Any
     organization_id: Any
@@ -179,11 +181,12 @@ class PriceBook:
         self.organization = organization
         self.day = day or timezone.localdate()
         self._organization_id = getattr(organization, "pk", organization)
-        self._scopes = ([self._organization_id] if self._organization_id else []) + [None]  # its own first
-        self._slots: dict[tuple[Any, str, Any], Entry] = {}
+        # Slots are keyed by ints (a UUID's int; 0 for none): cheap to hash, unlike UUID objects.
+        self._scopes = ([_int(self._organization_id)] if self._organization_id else []) + [0]  # its own first
+        self._slots: dict[tuple[int, str, int], Entry] = {}
         self._covered: set[Any] | None = set()  # the offers the entries read can price; None: all
         self._covered_offers: list = []
-        self._vendor: dict[Any, tuple[Decimal, Decimal | None, str]] | None = None
+        self._vendor: dict[int, tuple[Decimal, Decimal | None, str]] | None = None
         if for_offers is not None:
             self._cover(list(for_offers))
 
@@ -216,19 +219,19 @@ class PriceBook:
         )  # fmt: skip
         # The latest entry of each slot on the day wins (the query is in date order). A slot is
         # keyed (organization or None, what it is set on, that thing's id) — no text per lookup.
-        slots: dict[tuple[Any, str, Any], Entry] = {}
+        slots: dict[tuple[int, str, int], Entry] = {}
         for pk, org_id, kind, value, start, target_key, offer_id, product_id, group_id, category_id in entries:
-            key: tuple[Any, str, Any]
+            scope = _int(org_id)
             if offer_id:
-                key = (org_id, "offer", offer_id)
+                key = (scope, "offer", _int(offer_id))
             elif product_id:
-                key = (org_id, "product", product_id)
+                key = (scope, "product", _int(product_id))
             elif group_id:
-                key = (org_id, "group", group_id)
+                key = (scope, "group", _int(group_id))
             elif category_id:
-                key = (org_id, "category", category_id)
+                key = (scope, "category", _int(category_id))
             else:
-                key = (org_id, "all", None)
+                key = (scope, "all", 0)
             slots[key] = Entry(pk, org_id, kind, value, start, target_key)
         self._slots = slots
         if offers is None:
@@ -236,7 +239,7 @@ class PriceBook:
         else:
             self._covered, self._covered_offers = {o.pk for o in offers}, list(offers)
 
-    def _vendor_prices(self, offer_ids: Iterable[Any] | None) -> dict[Any, tuple[Decimal, Decimal | None, str]]:
+    def _vendor_prices(self, offer_ids: Iterable[Any] | None) -> dict[int, tuple[Decimal, Decimal | None, str]]:
         """(cost, erp, currency) of each offer on the day: its latest vendor price started by then."""
         qs = (
             VendorPrice.objects.filter(
@@ -248,7 +251,7 @@ class PriceBook:
         if offer_ids is not None:
             qs = qs.filter(offer_id__in=list(offer_ids))
         return {
-            offer_id: (cost, erp, currency)
+            _int(offer_id): (cost, erp, currency)
             for offer_id, cost, erp, currency in qs.values_list("offer_id", "cost", "erp", "currency")
         }
 
@@ -261,15 +264,21 @@ class PriceBook:
         """``offer`` needs ``product`` loaded (with ``product.group`` and ``product.category`` for
         the wording); call ``prepare`` first when pricing many."""
         self._cover([offer])
-        if self._vendor is None or offer.pk not in self._vendor:
-            vendor = self._vendor_prices([offer.pk]).get(offer.pk)
+        if self._vendor is None or _int(offer.pk) not in self._vendor:
+            vendor = self._vendor_prices([offer.pk]).get(_int(offer.pk))
         else:
-            vendor = self._vendor[offer.pk]
+            vendor = self._vendor[_int(offer.pk)]
         product = offer.product
+        # The names for the wording, only from what was loaded with the product (never a query).
+        cache = product._state.fields_cache
+        names = (
+            product.title,
+            cache["group"].name if cache.get("group") is not None else "",
+            cache["category"].name if cache.get("category") is not None else "",
+        )
         return self._resolve(
-            offer.pk, offer.product_id, product.group_id, product.category_id, offer.charges_per_term, vendor,
-            _Names(product),
-        )  # fmt: skip
+            offer.pk, offer.product_id, product.group_id, product.category_id, offer.charges_per_term, vendor, names
+        )
 
     def _resolve(self, offer_id, product_id, group_id, category_id, charges: int, vendor, names) -> EffectivePrice:
         """The one place an offer is priced: the first slot with an entry, else the retail price."""
@@ -280,9 +289,15 @@ class PriceBook:
             if vendor[1] is not None:
                 erp = Money._of(vendor[1] / charges, currency)
         slots = self._slots
-        targets = (("offer", offer_id), ("product", product_id), ("group", group_id), ("category", category_id))
+        targets = (
+            ("offer", _int(offer_id)),
+            ("product", _int(product_id)),
+            ("group", _int(group_id)),
+            ("category", _int(category_id)),
+            ("all", 0),
+        )
         for scope in self._scopes:
-            for slot, target_id in (*targets, ("all", None)):
+            for slot, target_id in targets:
                 entry = slots.get((scope, slot, target_id))
                 if entry is None or entry.kind == PriceKind.INHERIT:
                     continue
@@ -295,7 +310,7 @@ class PriceBook:
                     entry=entry,
                     level="customer" if entry.organization_id else "global",
                     slot=slot,
-                    target_name=names[slot],
+                    target_name=names[NAME_INDEX[slot]] if slot in NAME_INDEX else "",
                 )
         return EffectivePrice(
             offer_id=offer_id,
@@ -317,27 +332,31 @@ class PriceBook:
 
     def price_list(self, offers: QuerySet) -> list[tuple[OfferRow, EffectivePrice]]:
         """Every offer of the queryset with its price, read as plain rows (no model objects): what a
-        page of thousands of item codes, the e-store or an export needs, in three queries."""
+        page of thousands of item codes, the e-store or an export needs, in a constant number of
+        queries (the offers read narrow, their products, groups and categories once each)."""
         if self._covered is not None:
             self._load(None)
         if self._vendor is None:
             self.prepare(None)
         vendor = self._vendor or {}
-        out = []
-        for values in offers.values_list(*OFFER_ROW_FIELDS):
-            row = OfferRow(*values)
-            names = {
-                "product": row.title,
-                "group": row.group_name,
-                "category": row.category_name,
-                "offer": "",
-                "all": "",
-            }
-            charges = CHARGES.get((row.term, row.billing_plan)) or _charges(row.term, row.billing_plan)
-            price = self._resolve(
-                row.id, row.product_id, row.group_id, row.category_id, charges, vendor.get(row.id), names
+        broker_id = self.broker.pk
+        products = {
+            pk: (title, group_id, category_id)
+            for pk, title, group_id, category_id in Product.objects.filter(broker_id=broker_id).values_list(
+                "id", "title", "group_id", "category_id"
             )
-            out.append((row, price))
+        }
+        groups = dict(ProductGroup.objects.filter(broker_id=broker_id).values_list("id", "name"))
+        categories = dict(Category.objects.filter(broker_id=broker_id).values_list("id", "name"))
+        resolve, out = self._resolve, []
+        for pk, code, term, plan, product_id in offers.values_list(
+            "id", "item_code", "term", "billing_plan", "product_id"
+        ):
+            title, group_id, category_id = products[product_id]
+            names = (title, groups.get(group_id, ""), categories.get(category_id, ""))
+            row = OfferRow(pk, code, term, plan, product_id, title, group_id, category_id, names[1], names[2])
+            charges = CHARGES.get((term, plan)) or _charges(term, plan)
+            out.append((row, resolve(pk, product_id, group_id, category_id, charges, vendor.get(_int(pk)), names)))
         return out
 
 
@@ -375,19 +394,10 @@ CHARGES = {
 }
 
 
-class _Names:
-    """The names of an offer's product, group and category for the wording, read when asked for,
-    and only from what was loaded with the product: never a query per offer."""
-
-    __slots__ = ("product",)
-
-    def __init__(self, product) -> None:
-        self.product = product
-
-    def __getitem__(self, slot: str) -> str:
-        if slot == "product":
-            return self.product.title
-        if slot in ("group", "category"):
-            cached = self.product._state.fields_cache.get(slot)
-            return cached.name if cached is not None else ""
-        return ""
+def _int(value: Any) -> int:
+    """A UUID (or its text) as its int, 0 for none: a cheap dictionary key."""
+    if value.__class__ is uuid.UUID:
+        return value.int
+    if not value:
+        return 0
+    return uuid.UUID(str(value)).int
