@@ -9,13 +9,12 @@ import io
 from decimal import Decimal
 
 import pytest
-from django.http import Http404
 from django.utils import timezone
 
 from cloudbroker.catalog.choices import PriceKind
 from cloudbroker.catalog.models import PriceEntry
 from cloudbroker.catalog.pricing import PriceBook
-from cloudbroker.core.errors import PermissionDenied, ValidationFailed
+from cloudbroker.core.errors import NotFound, PermissionDenied, ValidationFailed
 from cloudbroker.core.models import AuditEvent
 from cloudbroker.core.permissions import StaffRole
 from cloudbroker.core.testing import drain_jobs, flush_jobs
@@ -284,7 +283,7 @@ def test_a_kam_cannot_import_outside_their_groups_or_the_global_list(
     kam = as_actor(user)
     outside = org_factory(groups=[other])
     content = csv_file(HEADER, f"{offers['fixed'].item_code},10.50,")
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         services.start_import(actor=kam, content=content, filename="p.csv", kind=KIND, organization=outside)
     with pytest.raises(PermissionDenied):
         services.start_import(actor=kam, content=content, filename="p.csv", kind=KIND)
@@ -335,5 +334,5 @@ def test_a_confirmer_without_the_rights_of_the_list_is_refused(
         services.confirm_import(actor=kam, run=run)
     run = preview(admin, csv_file(HEADER, f"{offers['fixed'].item_code},10.50,"), organization=org)
     other = as_actor(make_staff(StaffRole.KEY_ACCOUNT_MANAGER, groups=[group_factory()]))
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         services.confirm_import(actor=other, run=run)

@@ -201,6 +201,12 @@ def test_a_sales_agent_sees_prices_but_sets_none(as_actor, kam_world, offer):
         services.price_book(actor, organization=kam_world["theirs"])
     with pytest.raises(PermissionDenied):
         services.set_price(actor=actor, target=offer, organization=kam_world["mine"], kind="amount", value="1")
+    # Out of scope is "not found" before it is "not allowed" (ADR 0002).
+    with pytest.raises(NotFound):
+        services.set_price(actor=actor, target=offer, organization=kam_world["theirs"], kind="amount", value="1")
+    assert not services.may_change_prices(actor, kam_world["mine"])
+    assert services.may_change_prices(as_actor(kam_world["kam"]), kam_world["mine"])
+    assert not services.may_change_prices(as_actor(kam_world["kam"]))
 
 
 def test_support_admins_see_no_prices(as_actor, make_staff):

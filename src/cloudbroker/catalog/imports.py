@@ -58,7 +58,6 @@ from cloudbroker.core.imports.registry import Importer, RowOutcome, SeenKeys, re
 from cloudbroker.core.imports.templates import CONTENT_TYPES
 from cloudbroker.core.money import Money, Rounding
 from cloudbroker.core.permissions import Perm
-from cloudbroker.core.scoping import get_visible_or_404
 
 __all__ = [
     "PRICE_LIST_SPEC",
@@ -326,19 +325,8 @@ class _Context:
 
 
 def _authorize(actor: Actor, organization) -> Any:
-    """The services' rule for who changes which list: an organization's (visible to the actor,
-    else 404) needs ``CUSTOMER_PRICE_CHANGE``; the global list ``PRICE_LIST_CHANGE`` and a role
-    that works across the whole broker."""
-    if organization is None:
-        actor.require(Perm.PRICE_LIST_CHANGE)
-        if not actor.scope_is_broker:
-            raise PermissionDenied("Only roles that work across the whole broker change the global price list.")
-        return None
-    from cloudbroker.organizations.models import Organization
-
-    found = get_visible_or_404(Organization.objects, actor, getattr(organization, "pk", organization))
-    actor.require(Perm.CUSTOMER_PRICE_CHANGE)
-    return found
+    """The services' rule for who changes which list (``services.require_price_change``)."""
+    return services.require_price_change(actor, organization)
 
 
 def _shown(money: Money | None) -> str:

@@ -41,9 +41,11 @@ __all__ = [
     "cancel_price",
     "clean_price_value",
     "is_offered",
+    "may_change_prices",
     "offered_offers",
     "price_book",
     "prices_for",
+    "require_price_change",
     "set_price",
     "set_product_hidden",
 ]
@@ -136,14 +138,24 @@ def _visible_organization(actor: Actor, organization) -> Any:
         raise NotFound("Organization not found.") from None
 
 
-def _require_price_change(actor: Actor, organization) -> Any:
+def may_change_prices(actor: Actor, organization=None) -> bool:
+    """Whether ``actor`` may change the global price list (``organization`` None) or the prices of
+    an organization it sees: the one rule pages, tables and the import ask."""
     if organization is None:
-        actor.require(Perm.PRICE_LIST_CHANGE)
-        if not actor.scope_is_broker:
+        return actor.has(Perm.PRICE_LIST_CHANGE) and actor.scope_is_broker
+    return actor.has(Perm.CUSTOMER_PRICE_CHANGE)
+
+
+def require_price_change(actor: Actor, organization) -> Any:
+    """``may_change_prices`` or an error: an organization out of scope is 404 first (ADR 0002),
+    then a missing permission 403. Returns the organization (None for the global list)."""
+    if organization is not None:
+        organization = _visible_organization(actor, organization)
+    if not may_change_prices(actor, organization):
+        if organization is None and actor.has(Perm.PRICE_LIST_CHANGE):
             raise PermissionDenied("Only roles that work across the whole broker change the global price list.")
-        return None
-    actor.require(Perm.CUSTOMER_PRICE_CHANGE)
-    return _visible_organization(actor, organization)
+        actor.require(Perm.CUSTOMER_PRICE_CHANGE if organization is not None else Perm.PRICE_LIST_CHANGE)
+    return organization
 
 
 def clean_price_value(kind: str, value: Any, currency: str) -> Decimal | None:
@@ -264,7 +276,7 @@ def bulk_set_price(
     """The same price rule for every selected target ("select rows → apply a rule"), all or none."""
     from cloudbroker.brokers.models import Broker
 
-    organization = _require_price_change(actor, organization)
+    organization = require_price_change(actor, organization)
     broker = Broker.objects.get(pk=actor.broker_id)
     today = timezone.localdate()
     effective_from = effective_from or today
@@ -357,7 +369,7 @@ def _below_cost(broker, organization, targets, entries: list[PriceEntry], day: d
 def cancel_price(*, actor: Actor, entry: PriceEntry) -> None:
     """Cancel a scheduled price that has not taken effect; one in effect stays part of history
     (set a new price, or 'no own price', instead)."""
-    organization = _require_price_change(actor, entry.organization_id)
+    organization = require_price_change(actor, entry.organization_id)
     with transaction.atomic():
         locked = PriceEntry.objects.select_for_update().filter(pk=entry.pk, broker_id=actor.broker_id).first()
         if locked is None:

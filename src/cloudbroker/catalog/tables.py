@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from cloudbroker.catalog import services
 from cloudbroker.catalog.pricing import EffectivePrice, PriceBook
 from cloudbroker.catalog.querysets import source_for
 from cloudbroker.core.money import Rounding
@@ -161,7 +162,7 @@ class CatalogTable(Table):
 
     @staticmethod
     def can_change_prices(actor) -> bool:
-        return actor is not None and actor.has(Perm.PRICE_LIST_CHANGE) and actor.scope_is_broker
+        return actor is not None and services.may_change_prices(actor)
 
     # -- prices, read once per page (or once for an export) ------------------------------------
 
@@ -312,7 +313,7 @@ class CustomerPriceTable(CatalogTable):
         super().__init__(data, **kwargs)
 
     def can_change_prices(self, actor) -> bool:  # type: ignore[override]
-        return actor is not None and actor.has(Perm.CUSTOMER_PRICE_CHANGE)
+        return actor is not None and services.may_change_prices(actor, self.organization)
 
     def offer_url(self, record) -> str:
         return reverse("portal:organization_offer_price", args=[self.organization.pk, record.pk])

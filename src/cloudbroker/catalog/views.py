@@ -193,7 +193,7 @@ class OrganizationPricesView(CatalogView):
         )
 
     def can_change_prices(self) -> bool:
-        return self.actor.has(Perm.CUSTOMER_PRICE_CHANGE)
+        return services.may_change_prices(self.actor, self.organization)
 
     def bulk_url(self) -> str:
         return reverse("portal:organization_bulk_price", args=[self.organization.pk])
@@ -288,9 +288,7 @@ class OfferDetailView(OfferMixin, View):
     template_name = "catalog/offer_detail.html"
 
     def can_change(self) -> bool:
-        if self.organization is not None:
-            return self.actor.has(Perm.CUSTOMER_PRICE_CHANGE)
-        return self.actor.has(Perm.PRICE_LIST_CHANGE) and self.actor.scope_is_broker
+        return services.may_change_prices(self.actor, self.organization)
 
     def context(self, form, *, below=None) -> dict:
         actor, offer, product = self.actor, self.offer, self.offer.product
@@ -431,9 +429,7 @@ class PriceRulesView(ActorMixin, View):
             self.post_perm = Perm.CUSTOMER_PRICE_CHANGE
 
     def can_change(self) -> bool:
-        if self.organization is not None:
-            return self.actor.has(Perm.CUSTOMER_PRICE_CHANGE)
-        return self.actor.has(Perm.PRICE_LIST_CHANGE) and self.actor.scope_is_broker
+        return services.may_change_prices(self.actor, self.organization)
 
     def page_url(self) -> str:
         if self.organization is not None:
@@ -513,9 +509,7 @@ class BulkPriceView(ActorMixin, View):
             self.post_perm = Perm.CUSTOMER_PRICE_CHANGE
 
     def can_change(self) -> bool:
-        if self.organization is not None:
-            return self.actor.has(Perm.CUSTOMER_PRICE_CHANGE)
-        return self.actor.has(Perm.PRICE_LIST_CHANGE) and self.actor.scope_is_broker
+        return services.may_change_prices(self.actor, self.organization)
 
     def list_url(self) -> str:
         if self.organization is not None:
