@@ -267,6 +267,9 @@ def main() -> None:
 
     t0 = time.perf_counter()
     broker, orgs, entries = build(args.item_codes, args.organizations)
+    import gc
+
+    gc.collect()  # what building left behind, as a server process would not carry it
     print(f"built {args.item_codes} item codes, {entries} price entries in {time.perf_counter() - t0:.1f} s")
     org = orgs[0]
     with CaptureQueriesContext(connection) as queries:

@@ -30,6 +30,7 @@ from django.db.models import Q, QuerySet
 from cloudbroker.catalog.choices import BillingPlan, PriceKind, TermDuration
 from cloudbroker.catalog.models import Category, Offer, PriceEntry, Product, ProductGroup, VendorPrice, slot_scope_key
 from cloudbroker.core.money import Money, Rounding
+from cloudbroker.core.perf import gc_paused
 
 __all__ = ["EffectivePrice", "PriceBook", "apply_kind", "margin_percent"]
 
@@ -323,7 +324,10 @@ class PriceBook:
         )
 
     def prices(self, offers: Iterable[Offer]) -> dict[Any, EffectivePrice]:
-        offers = list(offers)
+        with gc_paused():
+            return self._prices(list(offers))
+
+    def _prices(self, offers: list[Offer]) -> dict[Any, EffectivePrice]:
         self._cover(offers)
         if self._vendor is None:
             # Many offers: every vendor price of the broker on the day, rather than a long IN list.
@@ -334,6 +338,10 @@ class PriceBook:
         """Every offer of the queryset with its price, read as plain rows (no model objects): what a
         page of thousands of item codes, the e-store or an export needs, in a constant number of
         queries (the offers read narrow, their products, groups and categories once each)."""
+        with gc_paused():
+            return self._price_list(offers)
+
+    def _price_list(self, offers: QuerySet) -> list[tuple[OfferRow, EffectivePrice]]:
         if self._covered is not None:
             self._load(None)
         if self._vendor is None:
