@@ -54,9 +54,7 @@ TARGETS: dict[str, Any] = {"offer": Offer, "product": Product, "group": ProductG
 
 
 def _broker(actor: Actor):
-    from cloudbroker.brokers.models import Broker
-
-    return Broker.objects.get(pk=actor.broker_id)
+    return services.broker_of(actor)
 
 
 def _money(value: Money | None) -> MoneyOut | None:

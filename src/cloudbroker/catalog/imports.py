@@ -299,11 +299,10 @@ class _Context:
     organization's) and whether the actor may change it."""
 
     def __init__(self, actor: Actor, *, organization=None, accepted: Iterable[int] = (), final: bool = False):
-        from cloudbroker.brokers.models import Broker
         from cloudbroker.organizations.models import Organization
 
         self.actor = actor
-        self.broker = Broker.objects.get(pk=actor.broker_id)
+        self.broker = services.broker_of(actor)
         self.organization = None
         if organization is not None:
             # The run's organization, whoever reads it; whether the actor may change it is below.

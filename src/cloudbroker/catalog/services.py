@@ -37,6 +37,7 @@ from cloudbroker.core.scoping import get_visible_or_404
 __all__ = [
     "BelowCost",
     "PriceTarget",
+    "broker_of",
     "bulk_set_price",
     "cancel_price",
     "clean_price_value",
@@ -111,13 +112,18 @@ def is_offered(broker, offer: Offer, *, organization=None, day: dt.date | None =
 # -- reading prices -----------------------------------------------------------------------------------
 
 
+def broker_of(actor: Actor):
+    """The actor's broker, read through its scope like every other row."""
+    from cloudbroker.brokers.models import Broker
+
+    return Broker.objects.visible_to(actor).get()
+
+
 def price_book(actor: Actor, *, organization=None, day: dt.date | None = None, for_offers=None) -> PriceBook:
     """The prices ``actor`` may read: the global list, or an organization's (which must be visible);
     ``for_offers`` reads only what prices those few offers."""
     actor.require(Perm.PRICE_VIEW)
-    from cloudbroker.brokers.models import Broker
-
-    broker = Broker.objects.get(pk=actor.broker_id)
+    broker = broker_of(actor)
     if organization is not None:
         organization = _visible_organization(actor, organization)
     return PriceBook(broker, organization=organization, day=day, for_offers=for_offers)
@@ -274,10 +280,8 @@ def bulk_set_price(
     confirm_below_cost: bool = False,
 ) -> list[PriceEntry]:
     """The same price rule for every selected target ("select rows → apply a rule"), all or none."""
-    from cloudbroker.brokers.models import Broker
-
     organization = require_price_change(actor, organization)
-    broker = Broker.objects.get(pk=actor.broker_id)
+    broker = broker_of(actor)
     today = timezone.localdate()
     effective_from = effective_from or today
     if effective_from < today:

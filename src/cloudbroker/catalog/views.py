@@ -56,9 +56,33 @@ SLOT_WORDS = {"offer": "This item code", "product": "Product", "group": "Product
 
 
 def _broker(actor):
-    from cloudbroker.brokers.models import Broker
+    return services.broker_of(actor)
 
-    return Broker.objects.get(pk=actor.broker_id)
+
+def _organization(view, key: str) -> Any:
+    """The organization named by the URL's ``key`` among those the actor sees (else 404), or None
+    on the global price list's pages."""
+    if key not in view.kwargs:
+        return None
+    from cloudbroker.organizations.models import Organization
+
+    return get_visible_or_404(Organization.objects, view.actor, view.kwargs[key])
+
+
+class PriceListMixin(ActorMixin):
+    """A page of the global price list, or of one organization's (``/organizations/<pk>/…``): changing
+    it needs what ``services.may_change_prices`` says."""
+
+    organization: Any = None
+    kwargs: dict[str, Any]
+
+    def check_object_scope(self) -> None:
+        self.organization = _organization(self, "pk")
+        if self.organization is not None:
+            self.post_perm = Perm.CUSTOMER_PRICE_CHANGE
+
+    def can_change(self) -> bool:
+        return services.may_change_prices(self.actor, self.organization)
 
 
 def _safe_next(request, default: str) -> str:
@@ -156,7 +180,7 @@ class CatalogView(ObjectListView):
             "day": self.day,
             "today": timezone.localdate(),
             "broker": broker,
-            "catalog_empty": not Offer.objects.filter(broker_id=broker.pk).exists(),
+            "catalog_empty": not Offer.objects.visible_to(self.actor).exists(),
             "can_change_prices": self.can_change_prices(),
             "bulk_form": PriceForm(),
             "bulk_url": self.bulk_url(),
@@ -176,9 +200,7 @@ class OrganizationPricesView(CatalogView):
     template_name = "catalog/organization_prices.html"
 
     def check_object_scope(self) -> None:
-        from cloudbroker.organizations.models import Organization
-
-        self.organization = get_visible_or_404(Organization.objects, self.actor, self.kwargs["pk"])
+        self.organization = _organization(self, "pk")
         self.title = f"Prices for {self.organization.name}"
 
     def make_table(self, qs, prefs, order_by):
@@ -216,10 +238,8 @@ class OfferMixin(ActorMixin):
     kwargs: dict[str, Any]
 
     def check_object_scope(self) -> None:
-        if "org_pk" in self.kwargs:
-            from cloudbroker.organizations.models import Organization
-
-            self.organization = get_visible_or_404(Organization.objects, self.actor, self.kwargs["org_pk"])
+        self.organization = _organization(self, "org_pk")
+        if self.organization is not None:
             self.required_perm = Perm.PRICE_VIEW
             self.post_perm = Perm.CUSTOMER_PRICE_CHANGE
         self.broker = _broker(self.actor)
@@ -412,24 +432,13 @@ def _target_error():
     return FieldError("target", "Choose every product, a category, a product group or a product.")
 
 
-class PriceRulesView(ActorMixin, View):
+class PriceRulesView(PriceListMixin, View):
     """The rules of the global price list (or of one organization): a margin or markup % on cost, or
     a discount % off ERP, for every product, a category, a product group or a product."""
 
     required_perm = Perm.PRICE_VIEW
     post_perm = Perm.PRICE_LIST_CHANGE
     template_name = "catalog/price_rules.html"
-    organization: Any = None
-
-    def check_object_scope(self) -> None:
-        if "pk" in self.kwargs:
-            from cloudbroker.organizations.models import Organization
-
-            self.organization = get_visible_or_404(Organization.objects, self.actor, self.kwargs["pk"])
-            self.post_perm = Perm.CUSTOMER_PRICE_CHANGE
-
-    def can_change(self) -> bool:
-        return services.may_change_prices(self.actor, self.organization)
 
     def page_url(self) -> str:
         if self.organization is not None:
@@ -492,24 +501,13 @@ class PriceRulesView(ActorMixin, View):
 # --- select rows → apply a rule ----------------------------------------------------------------------
 
 
-class BulkPriceView(ActorMixin, View):
+class BulkPriceView(PriceListMixin, View):
     """The same price for every selected item code. A price below cost comes back with the item
     codes it concerns and a "Sell below cost" tick; nothing is written until it is confirmed."""
 
     required_perm = Perm.PRICE_VIEW
     post_perm = Perm.PRICE_LIST_CHANGE
     template_name = "catalog/bulk_price.html"
-    organization: Any = None
-
-    def check_object_scope(self) -> None:
-        if "pk" in self.kwargs:
-            from cloudbroker.organizations.models import Organization
-
-            self.organization = get_visible_or_404(Organization.objects, self.actor, self.kwargs["pk"])
-            self.post_perm = Perm.CUSTOMER_PRICE_CHANGE
-
-    def can_change(self) -> bool:
-        return services.may_change_prices(self.actor, self.organization)
 
     def list_url(self) -> str:
         if self.organization is not None:
@@ -630,10 +628,8 @@ class ProductVisibilityView(ActorMixin, View):
     organization: Any = None
 
     def check_object_scope(self) -> None:
-        if "org_pk" in self.kwargs:
-            from cloudbroker.organizations.models import Organization
-
-            self.organization = get_visible_or_404(Organization.objects, self.actor, self.kwargs["org_pk"])
+        self.organization = _organization(self, "org_pk")
+        if self.organization is not None:
             self.required_perm = Perm.CUSTOMER_PRICE_CHANGE
         self.product = get_visible_or_404(Product.objects, self.actor, self.kwargs["pk"])
 

@@ -305,31 +305,43 @@ class SyncAlreadyRunning(Conflict):
     code = "sync_already_running"
 
 
-def start_sync(*, actor: Actor | None = None, broker_id: Any = None) -> Job:
-    """Start a Partner Center sync of the broker: one at a time, audited, run by the job worker.
-
-    ``actor`` for a person (or a command); the periodic task passes only ``broker_id`` and acts as
-    the system. A sync that is queued or running already is answered with a 409 naming it.
-    """
-    actor = actor or Actor.system(broker_id)
-    actor.require(Perm.PARTNER_CENTER_SYNC)
+def _start_partner_center_job(
+    actor: Actor, *, perm: Perm, kind: str, what: str, action: str, already: type[Conflict]
+) -> Job:
+    """One Partner Center job of ``kind`` at a time per broker, audited, run by the job worker.
+    The connection's row lock makes two requests at once start one job, not two; one queued or
+    running already is answered with a 409 naming it."""
+    actor.require(perm)
     with transaction.atomic():
-        # The connection's row lock makes two requests at once start one sync, not two.
         connection = PartnerCenterConnection.objects.select_for_update().filter(broker_id=actor.broker_id).first()
         if connection is None:
             raise Conflict("Enter the Partner Center credentials first.")
-        running = Job.objects.filter(
-            broker_id=actor.broker_id, kind=JobKind.SYNC, status__in=JobStatus.unfinished()
-        ).first()
+        running = Job.objects.filter(broker_id=actor.broker_id, kind=kind, status__in=JobStatus.unfinished()).first()
         if running is not None:
-            raise SyncAlreadyRunning(
-                f"A Partner Center sync is already {running.get_status_display().lower()} "
+            raise already(
+                f"A {what} is already {running.get_status_display().lower()} "
                 f"(started {running.created_at:%d/%m/%Y %H:%M} UTC); wait for it to finish.",
                 job_id=str(running.pk),
             )
-        job = enqueue_job(kind=JobKind.SYNC, broker_id=actor.broker_id, created_by=actor.user)
-        record_event(actor=actor, action="partner_center.sync_started", obj=connection, after={"job_id": str(job.pk)})
+        job = enqueue_job(kind=kind, broker_id=actor.broker_id, created_by=actor.user)
+        record_event(actor=actor, action=action, obj=connection, after={"job_id": str(job.pk)})
     return job
+
+
+def start_sync(*, actor: Actor | None = None, broker_id: Any = None) -> Job:
+    """Start a Partner Center sync of the broker (customers, subscriptions, users).
+
+    ``actor`` for a person (or a command); the periodic task passes only ``broker_id`` and acts as
+    the system.
+    """
+    return _start_partner_center_job(
+        actor or Actor.system(broker_id),
+        perm=Perm.PARTNER_CENTER_SYNC,
+        kind=JobKind.SYNC,
+        what="Partner Center sync",
+        action="partner_center.sync_started",
+        already=SyncAlreadyRunning,
+    )
 
 
 class CatalogSyncAlreadyRunning(Conflict):
@@ -337,30 +349,16 @@ class CatalogSyncAlreadyRunning(Conflict):
 
 
 def start_catalog_sync(*, actor: Actor | None = None, broker_id: Any = None) -> Job:
-    """Start a sync of the broker's catalog and vendor prices from Partner Center: one at a time,
-    audited, run by the job worker (``catalog_sync.py``).
-
-    ``actor`` for a person (or a command); the daily task and the demo pass only ``broker_id`` and
-    act as the system. One queued or running already is answered with a 409 naming it.
-    """
-    actor = actor or Actor.system(broker_id)
-    actor.require(Perm.CATALOG_MANAGE)
-    with transaction.atomic():
-        connection = PartnerCenterConnection.objects.select_for_update().filter(broker_id=actor.broker_id).first()
-        if connection is None:
-            raise Conflict("Enter the Partner Center credentials first.")
-        running = Job.objects.filter(
-            broker_id=actor.broker_id, kind=JobKind.CATALOG_SYNC, status__in=JobStatus.unfinished()
-        ).first()
-        if running is not None:
-            raise CatalogSyncAlreadyRunning(
-                f"A catalog sync is already {running.get_status_display().lower()} "
-                f"(started {running.created_at:%d/%m/%Y %H:%M} UTC); wait for it to finish.",
-                job_id=str(running.pk),
-            )
-        job = enqueue_job(kind=JobKind.CATALOG_SYNC, broker_id=actor.broker_id, created_by=actor.user)
-        record_event(actor=actor, action="catalog.sync_started", obj=connection, after={"job_id": str(job.pk)})
-    return job
+    """Start a sync of the broker's catalog and vendor prices from Partner Center
+    (``catalog_sync.py``); the daily task and the demo pass only ``broker_id``."""
+    return _start_partner_center_job(
+        actor or Actor.system(broker_id),
+        perm=Perm.CATALOG_MANAGE,
+        kind=JobKind.CATALOG_SYNC,
+        what="catalog sync",
+        action="catalog.sync_started",
+        already=CatalogSyncAlreadyRunning,
+    )
 
 
 def test_connection(*, actor: Actor) -> tuple[bool, str]:
