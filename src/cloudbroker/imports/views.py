@@ -138,7 +138,9 @@ class OrganizationImportView(KindImportView):
     """Import organizations (the organizations list's 'Import from a file')."""
 
     kind = ImportKind.ORGANIZATIONS
-    template_name = "imports/organization_import.html"
+
+    def template_url(self, file_format: str) -> str:
+        return reverse("portal:organization_import_template", args=[file_format])
 
 
 class OrganizationTemplateView(KindTemplateView):
