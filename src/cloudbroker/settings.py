@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "cloudbroker.organizations",
     "cloudbroker.imports",
     "cloudbroker.catalog",
+    "cloudbroker.subscriptions",
     "cloudbroker.microsoft365",
     "cloudbroker.portal",
 ]

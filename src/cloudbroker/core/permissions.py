@@ -78,6 +78,8 @@ class Perm(StrEnum):
     PRICE_VIEW = "price.view"
     PRICE_LIST_CHANGE = "price_list.change"
     CUSTOMER_PRICE_CHANGE = "customer_price.change"
+    SUBSCRIPTION_VIEW = "subscription.view"
+    SUBSCRIPTION_MANAGE = "subscription.manage"
 
 
 _ALL = frozenset(Perm)
@@ -93,6 +95,7 @@ _READ = frozenset(
         Perm.JOB_VIEW,
         Perm.CATALOG_VIEW,
         Perm.PRICE_VIEW,
+        Perm.SUBSCRIPTION_VIEW,
     }
 )
 _KAM = frozenset(
@@ -113,6 +116,8 @@ _KAM = frozenset(
         Perm.CATALOG_VIEW,
         Perm.PRICE_VIEW,
         Perm.CUSTOMER_PRICE_CHANGE,
+        Perm.SUBSCRIPTION_VIEW,
+        Perm.SUBSCRIPTION_MANAGE,
     }
 )
 _LIMITED_KAM = _KAM - {Perm.APPROVAL_SETTINGS_CHANGE, Perm.ORGANIZATION_DELETE}
@@ -138,6 +143,8 @@ STAFF_ROLE_PERMISSIONS: dict[StaffRole, frozenset[Perm]] = {
             Perm.TENANT_MANAGE,
             Perm.TENANT_LINK,
             Perm.CATALOG_VIEW,
+            Perm.SUBSCRIPTION_VIEW,
+            Perm.SUBSCRIPTION_MANAGE,
         }
     ),
     # Billing pages for every customer; organizations read-only.
@@ -152,6 +159,7 @@ STAFF_ROLE_PERMISSIONS: dict[StaffRole, frozenset[Perm]] = {
             Perm.AUDIT_VIEW,
             Perm.CATALOG_VIEW,
             Perm.PRICE_VIEW,
+            Perm.SUBSCRIPTION_VIEW,
         }
     ),
     # Full administration of the organizations in the assigned groups.

@@ -7,7 +7,7 @@ class Microsoft365Config(AppConfig):
     verbose_name = "Microsoft 365 tenants"
 
     def ready(self) -> None:
-        from cloudbroker.microsoft365 import catalog_sync, provisioning, sync, tasks  # noqa: F401  (outbox handlers, job runners)
+        from cloudbroker.microsoft365 import catalog_sync, changes, ordering, provisioning, sync, tasks  # noqa: F401  (outbox handlers, job runners)
         from cloudbroker.microsoft365.services import tenant_blocks_deletion
         from cloudbroker.organizations.services import register_delete_guard
 

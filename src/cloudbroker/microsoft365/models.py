@@ -137,6 +137,14 @@ class TenantSubscription(BaseModel):
 
     tenant = models.ForeignKey(MicrosoftTenant, on_delete=models.CASCADE, related_name="subscriptions")
     subscription_id = models.CharField(max_length=64)
+    record = models.OneToOneField(
+        "subscriptions.Subscription",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="partner_center",
+        help_text="The organization's subscription this Partner Center subscription is.",
+    )
     offer_id = models.CharField(max_length=100, blank=True)
     offer_name = models.CharField(max_length=200, blank=True)
     friendly_name = models.CharField(max_length=200, blank=True)

@@ -210,3 +210,41 @@ def scheduled_billing_changes(term: str, billing_plan: str) -> frozenset[str]:
     if billing_plan not in PLAN_MONTHS:
         raise NceRefused(f"{billing_plan!r} is not a billing plan (monthly, annual or triennial).")
     return frozenset(_SCHEDULED_BILLING.get((term, billing_plan), set()))
+
+
+# -- charge cycles and proration (the research notes, §7.5) -------------------------------------
+
+
+def charge_cycle(start: dt.date, billing_plan: str, day: dt.date) -> tuple[dt.date, dt.date]:
+    """The charge cycle of a subscription started on ``start`` that contains ``day``: cycles follow
+    one another from the start day every month (or year, or three years), each ending the day
+    before the next begins."""
+    if billing_plan not in PLAN_MONTHS:
+        raise NceRefused(f"{billing_plan!r} is not a billing plan (monthly, annual or triennial).")
+    step = PLAN_MONTHS[billing_plan]
+    if day < start:
+        raise NceRefused("The day is before the subscription started.")
+    index = ((day.year - start.year) * 12 + day.month - start.month) // step
+    while True:
+        cycle_start = add_months(start, index * step)
+        if cycle_start > day:
+            index -= 1
+            continue
+        cycle_end = add_months(start, (index + 1) * step) - dt.timedelta(days=1)
+        if cycle_end < day:
+            index += 1
+            continue
+        return cycle_start, cycle_end
+
+
+def charge_cycle_days(cycle_start: dt.date, billing_plan: str) -> int:
+    """Microsoft's divisor: the days of the calendar month the cycle started in for monthly cycles,
+    else the days of the year (365 or 366) from the cycle start."""
+    if billing_plan == "monthly":
+        return calendar.monthrange(cycle_start.year, cycle_start.month)[1]
+    return (add_months(cycle_start, 12) - cycle_start).days
+
+
+def billing_days(day: dt.date, cycle_end: dt.date) -> int:
+    """Days from ``day`` through the cycle's last day, both counted."""
+    return (cycle_end - day).days + 1

@@ -52,3 +52,11 @@ def daily_catalog_sync_task() -> None:
     """Microsoft's price lists change on the first of a month and are previewed a month ahead; a
     daily read keeps new products, withdrawals and scheduled prices current."""
     due_catalog_syncs()
+
+
+@db_periodic_task(crontab(minute="*/15"), name="microsoft365.scheduled_purchases")
+def scheduled_purchases_task() -> None:
+    """Buy what was scheduled for today (seed 001 §4), once."""
+    from cloudbroker.microsoft365.ordering import provision_due
+
+    provision_due()

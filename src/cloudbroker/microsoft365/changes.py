@@ -1,0 +1,464 @@
+"""Changing an NCE subscription (seed 001 §5): quantity, auto-renew, suspend, activate, cancel, name.
+
+Each change is checked against Microsoft's rules here first (``nce``), with what it costs or
+refunds shown before it is confirmed; then it is sent to Partner Center through the outbox and
+written to the subscription's history when Partner Center confirms it. While one change is on its
+way, the subscription takes no other. Partner Center's refusals come back as plain messages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+from django.db import transaction
+from django.utils import timezone
+
+from cloudbroker.core import outbox
+from cloudbroker.core.actors import Actor
+from cloudbroker.core.errors import Conflict, FieldError, ValidationFailed
+from cloudbroker.core.models import OutboxMessage
+from cloudbroker.core.money import Money, Rounding
+from cloudbroker.core.permissions import Perm
+from cloudbroker.microsoft365 import nce
+from cloudbroker.microsoft365.models import MicrosoftTenant, TenantSubscription
+from cloudbroker.microsoft365.partner_center import WORKER_RETRY, client_for
+from cloudbroker.subscriptions import services as records
+from cloudbroker.subscriptions.choices import EventKind, SubscriptionStatus
+from cloudbroker.subscriptions.models import Subscription
+
+__all__ = [
+    "ChangePreview",
+    "activate",
+    "cancel",
+    "cancellation_preview",
+    "change_quantity",
+    "quantity_preview",
+    "rename",
+    "set_auto_renew",
+    "suspend",
+]
+
+CHANGE_SUBSCRIPTION = "partner_center.change_subscription"
+
+#: Partner Center's error codes for subscription changes, in words a broker can act on.
+MICROSOFT_MESSAGES = {
+    "800090": "Partner Center refused to remove seats: they are past their 7-day window.",
+    "900117": "The 7-day cancellation window has passed; the subscription can no longer be cancelled.",
+    "900213": "The 7-day cancellation window has passed; the subscription can no longer be cancelled.",
+    "800091": "A suspended subscription's quantity cannot change: activate it first.",
+    "2001": "A suspended subscription's quantity cannot change: activate it first.",
+    "800088": "Partner Center allows no more seats on this subscription.",
+    "900311": "This subscription has reached Partner Center's limit of updates.",
+}
+
+
+class _Requester(NamedTuple):
+    """Who asked for a change, for the history written when Partner Center confirms it."""
+
+    broker_id: Any
+    user_id: Any
+    label: str
+
+
+@dataclass
+class ChangePreview:
+    """What a change would do, before it is confirmed: allowed or why not, and the money."""
+
+    allowed: bool
+    message: str = ""
+    new_total: Money | None = None  # per charge, after the change
+    prorated: Money | None = None  # charged now (positive) or refunded (negative), to the cycle end
+    cycle_end: dt.date | None = None
+    deadlines: list[tuple[int, dt.datetime]] = field(default_factory=list)  # seats, removable until
+    refund_kind: str | None = None
+    can_schedule: bool = False
+
+
+def _lots(sub: Subscription) -> list[nce.SeatLot]:
+    return [nce.SeatLot(lot.quantity, lot.added_at) for lot in sub.lots.all()]
+
+
+def _require_changeable(sub: Subscription) -> None:
+    if sub.change_pending:
+        raise Conflict(f"{sub}: Partner Center is still working on “{sub.change_pending}”. Try again in a minute.")
+    if not sub.vendor_subscription_id or sub.status not in SubscriptionStatus.live():
+        raise Conflict(f"{sub} is {sub.get_status_display().lower()}: it cannot be changed.")
+
+
+def _prorate(sub: Subscription, quantity: int, day: dt.date) -> tuple[Money | None, dt.date | None]:
+    """``quantity`` seats (negative: taken back) from ``day`` to the end of the current charge cycle,
+    at the subscription's sales price (Microsoft's formula, §7.5; rounded once, commercially)."""
+    if sub.unit_price is None or sub.start_date is None or day < sub.start_date:
+        return None, None
+    start, end = nce.charge_cycle(sub.start_date, sub.billing_plan, day)
+    days = nce.charge_cycle_days(start, sub.billing_plan)
+    unit = Money(sub.unit_price, sub.currency)
+    amount = unit * quantity * Decimal(nce.billing_days(day, end)) / Decimal(days)
+    return amount.rounded(Rounding.COMMERCIAL), end
+
+
+def quantity_preview(
+    actor: Actor, *, subscription: Subscription, quantity: Any, now: dt.datetime | None = None
+) -> ChangePreview:
+    actor.require(Perm.SUBSCRIPTION_VIEW)
+    sub = records.get_subscription(actor, subscription.pk)
+    now = now or timezone.now()
+    new = _clean_quantity(quantity, sub)
+    lots = _lots(sub)
+    deadlines = [(lot.quantity, lot.reducible_until) for lot in lots if lot.reducible_on(now)]
+    total = Money(sub.unit_price, sub.currency) * new if sub.unit_price is not None else None
+    try:
+        nce.check_quantity_change(
+            current=sub.quantity,
+            new=new,
+            lots=lots,
+            now=now,
+            suspended=sub.status == SubscriptionStatus.SUSPENDED,
+            trial=sub.offer.product.is_trial,
+            minimum=sub.offer.product.minimum_quantity,
+            maximum=sub.offer.product.maximum_quantity,
+        )
+    except nce.NceRefused as exc:
+        message = exc.message
+        if exc.code == 800090 and sub.commitment_end:
+            windows = ", ".join(f"{q} until {until:%Y-%m-%d %H:%M} UTC" for q, until in deadlines) or "none"
+            message += (
+                f" Seats removable now: {windows}. The quantity can be lowered for the next term instead "
+                f"(from {nce.renewal_day(sub.commitment_end):%Y-%m-%d})."
+            )
+        return ChangePreview(False, message, total, None, None, deadlines, can_schedule=exc.code == 800090)
+    prorated, end = _prorate(sub, new - sub.quantity, now.date())
+    kind = None
+    if new < sub.quantity:
+        newest = max((lot for lot in lots if lot.reducible_on(now)), key=lambda lot: lot.added_at)
+        kind = nce.refund_kind(newest.added_at, now)
+    return ChangePreview(True, "", total, prorated, end, deadlines, refund_kind=kind)
+
+
+def cancellation_preview(actor: Actor, *, subscription: Subscription, now: dt.datetime | None = None) -> ChangePreview:
+    """Whether the subscription can be cancelled now and what comes back: everything within 24 hours
+    of the purchase or renewal, the unused days within 7 days, nothing after (not allowed)."""
+    actor.require(Perm.SUBSCRIPTION_VIEW)
+    sub = records.get_subscription(actor, subscription.pk)
+    now = now or timezone.now()
+    lots = _lots(sub)
+    if not lots:
+        return ChangePreview(False, "Nothing to cancel: no seats are recorded for this subscription.")
+    started = min(lot.added_at for lot in lots)
+    kind = nce.refund_kind(started, now) if now >= started else None
+    until = started + nce.CHANGE_WINDOW
+    if kind is None:
+        return ChangePreview(
+            False,
+            f"The 7-day cancellation window ended on {until:%Y-%m-%d %H:%M} UTC. Turn auto-renew off to end the "
+            f"subscription on {sub.commitment_end:%Y-%m-%d}."
+            if sub.commitment_end
+            else "The cancellation window has passed.",
+        )
+    if kind == "full" or sub.unit_price is None or sub.start_date is None:
+        charged = Money(sub.unit_price, sub.currency) * sub.quantity if sub.unit_price is not None else None
+        refund = -charged.rounded(Rounding.COMMERCIAL) if charged is not None else None
+        return ChangePreview(
+            True,
+            f"Cancelling now refunds the whole charge (until {started + nce.FULL_REFUND_WINDOW:%Y-%m-%d %H:%M} UTC).",
+            Money(Decimal(0), sub.currency),
+            refund,
+            None,
+            refund_kind=kind,
+        )
+    refund, end = _prorate(sub, -sub.quantity, now.date())
+    return ChangePreview(
+        True,
+        f"Cancelling now refunds the unused days to {end:%Y-%m-%d} (allowed until {until:%Y-%m-%d %H:%M} UTC).",
+        Money(Decimal(0), sub.currency),
+        refund,
+        end,
+        refund_kind=kind,
+    )
+
+
+def _clean_quantity(raw: Any, sub: Subscription) -> int:
+    try:
+        if isinstance(raw, bool):
+            raise ValueError
+        new = int(str(raw).strip())
+    except (TypeError, ValueError):
+        raise ValidationFailed(
+            [FieldError("quantity", "Enter the new number of seats as a whole number.", "invalid")]
+        ) from None
+    if new < 1:
+        raise ValidationFailed(
+            [FieldError("quantity", "At least 1 seat stays; cancel the subscription to end it.", "min_value")]
+        )
+    if new == sub.quantity:
+        raise ValidationFailed([FieldError("quantity", f"The subscription already has {new} seats.", "unchanged")])
+    return new
+
+
+def _send(actor: Actor, sub: Subscription, change: dict[str, Any], label: str) -> Subscription:
+    with transaction.atomic():
+        locked = Subscription.objects.select_for_update().get(pk=sub.pk)
+        _require_changeable(locked)
+        tenant = MicrosoftTenant.objects.filter(organization_id=locked.organization_id).exclude(customer_id="").first()
+        if tenant is None:
+            raise Conflict(f"{locked.organization} has no Microsoft 365 tenant to change the subscription in.")
+        locked.change_pending = label
+        locked.save(update_fields=["change_pending", "updated_at"])
+        outbox.enqueue(
+            kind=CHANGE_SUBSCRIPTION,
+            broker_id=locked.broker_id,
+            payload={
+                "subscription": str(locked.pk),
+                "customer_id": tenant.customer_id,
+                "change": change,
+                "actor": [str(actor.user_id) if actor.user_id else None, actor.label],
+            },
+        )
+    return locked
+
+
+def change_quantity(
+    actor: Actor, *, subscription: Subscription, quantity: Any, now: dt.datetime | None = None
+) -> Subscription:
+    actor.require(Perm.SUBSCRIPTION_MANAGE)
+    preview = quantity_preview(actor, subscription=subscription, quantity=quantity, now=now)
+    sub = records.get_subscription(actor, subscription.pk)
+    _require_changeable(sub)
+    if not preview.allowed:
+        raise Conflict(preview.message)
+    new = _clean_quantity(quantity, sub)
+    return _send(actor, sub, {"quantity": new}, f"quantity {sub.quantity} → {new}")
+
+
+def set_auto_renew(actor: Actor, *, subscription: Subscription, enabled: bool) -> Subscription:
+    actor.require(Perm.SUBSCRIPTION_MANAGE)
+    sub = records.get_subscription(actor, subscription.pk)
+    _require_changeable(sub)
+    if sub.auto_renew == bool(enabled):
+        raise Conflict(f"Auto-renew is already {'on' if enabled else 'off'} for {sub}.")
+    if enabled and sub.status != SubscriptionStatus.ACTIVE:
+        raise Conflict("Auto-renew can be turned on for active subscriptions only: activate it first.")
+    return _send(actor, sub, {"auto_renew": bool(enabled)}, f"auto-renew {'on' if enabled else 'off'}")
+
+
+def suspend(actor: Actor, *, subscription: Subscription) -> Subscription:
+    """Suspend an active subscription (the service stops; Microsoft keeps billing, and turns
+    auto-renew off). A purchase scheduled for a later date is withdrawn instead (seed 001 §4)."""
+    actor.require(Perm.SUBSCRIPTION_MANAGE)
+    sub = records.get_subscription(actor, subscription.pk)
+    if sub.status == SubscriptionStatus.SCHEDULED:
+        from cloudbroker.microsoft365.ordering import cancel_scheduled
+
+        return cancel_scheduled(actor, subscription=sub)
+    _require_changeable(sub)
+    if sub.status != SubscriptionStatus.ACTIVE:
+        raise Conflict(f"{sub} is {sub.get_status_display().lower()}, not active.")
+    return _send(actor, sub, {"status": "suspended"}, "suspend")
+
+
+def activate(actor: Actor, *, subscription: Subscription) -> Subscription:
+    actor.require(Perm.SUBSCRIPTION_MANAGE)
+    sub = records.get_subscription(actor, subscription.pk)
+    _require_changeable(sub)
+    if sub.status != SubscriptionStatus.SUSPENDED:
+        raise Conflict(f"{sub} is {sub.get_status_display().lower()}, not suspended.")
+    if sub.commitment_end and timezone.localdate() > sub.commitment_end:
+        raise Conflict(f"{sub}'s term ended on {sub.commitment_end:%Y-%m-%d}: it can no longer be activated.")
+    return _send(actor, sub, {"status": "active"}, "activate")
+
+
+def cancel(actor: Actor, *, subscription: Subscription, now: dt.datetime | None = None) -> Subscription:
+    actor.require(Perm.SUBSCRIPTION_MANAGE)
+    sub = records.get_subscription(actor, subscription.pk)
+    _require_changeable(sub)
+    preview = cancellation_preview(actor, subscription=sub, now=now)
+    if not preview.allowed:
+        raise Conflict(preview.message)
+    return _send(actor, sub, {"status": "deleted"}, "cancel")
+
+
+def rename(actor: Actor, *, subscription: Subscription, data: dict[str, Any]) -> Subscription:
+    """Change the friendly name (also in Partner Center) and the PO number (ours only)."""
+    actor.require(Perm.SUBSCRIPTION_MANAGE)
+    sub = records.get_subscription(actor, subscription.pk)
+    errors = []
+    name = str(data.get("friendly_name", sub.friendly_name) or "").strip()
+    po = str(data.get("po_number", sub.po_number) or "").strip()
+    if len(name) > 200:
+        errors.append(FieldError("friendly_name", "Use at most 200 characters.", "max_length"))
+    if len(po) > 100:
+        errors.append(FieldError("po_number", "Use at most 100 characters.", "max_length"))
+    for field_name, value in (("friendly_name", name), ("po_number", po)):
+        if any(ord(c) < 32 for c in value):
+            errors.append(FieldError(field_name, "Control characters are not allowed.", "invalid"))
+    if errors:
+        raise ValidationFailed(errors)
+    if po != sub.po_number:
+        with transaction.atomic():
+            locked = Subscription.objects.select_for_update().get(pk=sub.pk)
+            before = locked.po_number
+            locked.po_number = po
+            locked.save(update_fields=["po_number", "updated_at"])
+            records.record(locked, EventKind.RENAMED, actor=actor, detail={"po_number": [before, po]})
+        sub.po_number = po
+    if name != sub.friendly_name:
+        if sub.vendor_subscription_id and sub.status in SubscriptionStatus.live():
+            return _send(actor, sub, {"friendly_name": name}, "rename")
+        with transaction.atomic():
+            locked = Subscription.objects.select_for_update().get(pk=sub.pk)
+            before = locked.friendly_name
+            locked.friendly_name = name
+            locked.save(update_fields=["friendly_name", "updated_at"])
+            records.record(locked, EventKind.RENAMED, actor=actor, detail={"friendly_name": [before, name]})
+        return locked
+    return sub
+
+
+# -- the outbox ----------------------------------------------------------------------------------
+
+
+def _plain(message: OutboxMessage) -> str:
+    """Why Partner Center refused (the handler has already put Microsoft's codes into words)."""
+    return message.last_error or "Partner Center did not make the change."
+
+
+def _refused(message: OutboxMessage) -> None:
+    payload = message.payload
+    requester = _Requester(message.broker_id, payload["actor"][0], payload["actor"][1])
+    with transaction.atomic():
+        sub = Subscription.objects.select_for_update().filter(pk=payload["subscription"]).first()
+        if sub is None:
+            return
+        reason = _plain(message)
+        sub.change_pending = ""
+        sub.status_message = f"Partner Center refused the change: {reason}"
+        sub.save(update_fields=["change_pending", "status_message", "updated_at"])
+        records.record(
+            sub,
+            EventKind.CHANGE_REFUSED,
+            actor=requester,  # type: ignore[arg-type]
+            detail={"change": payload["change"], "reason": reason},
+        )
+
+
+@outbox.outbox_handler(CHANGE_SUBSCRIPTION, on_failure=_refused)
+def _change_subscription(message: OutboxMessage) -> dict[str, Any]:
+    payload = message.payload
+    sub = Subscription.objects.select_related("offer").get(pk=payload["subscription"])
+    change = payload["change"]
+    if not sub.change_pending:
+        return {"already": True}
+    keywords = {
+        "quantity": change.get("quantity"),
+        "status": change.get("status"),
+        "auto_renew_enabled": change.get("auto_renew"),
+        "friendly_name": change.get("friendly_name"),
+    }
+    try:
+        with client_for(message.broker_id, retry=WORKER_RETRY) as client:
+            pc = client.update_subscription(
+                payload["customer_id"], sub.vendor_subscription_id, request_id=message.request_id, **keywords
+            )
+    except Exception as exc:
+        if getattr(exc, "retryable", False) or getattr(exc, "outcome_unknown", False):
+            raise outbox.RetryLater(
+                str(getattr(exc, "message", exc)),
+                after=getattr(exc, "retry_after", None),
+                code=getattr(exc, "code", ""),
+            ) from exc
+        code = getattr(exc, "microsoft_code", None)
+        if code in MICROSOFT_MESSAGES:
+            raise Conflict(f"{MICROSOFT_MESSAGES[code]} ({code})") from exc
+        raise
+    requester = _Requester(message.broker_id, payload["actor"][0], payload["actor"][1])
+    _apply(sub.pk, change, pc, requester)
+    return {"status": pc.status, "quantity": pc.quantity}
+
+
+def _apply(pk, change: dict[str, Any], pc, requester: _Requester) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        sub = Subscription.objects.select_for_update().get(pk=pk)
+        actor: Any = requester
+        sub.change_pending = ""
+        sub.status_message = ""
+        if "quantity" in change:
+            before, new = sub.quantity, int(pc.quantity or change["quantity"])
+            if new > before:
+                records.add_lot(sub, new - before, now)
+            elif new < before:
+                try:
+                    lots = nce.reduce_lots(_lots(sub), before - new, now)
+                except nce.NceRefused:
+                    # Partner Center took them back though our lots say otherwise: newest first.
+                    lots = sorted(_lots(sub), key=lambda lot: lot.added_at)
+                    left = before - new
+                    while left and lots:
+                        last = lots.pop()
+                        if last.quantity > left:
+                            lots.append(nce.SeatLot(last.quantity - left, last.added_at))
+                            left = 0
+                        else:
+                            left -= last.quantity
+                records.replace_lots(sub, [(lot.quantity, lot.added_at) for lot in lots])
+            sub.quantity = new
+            sub.save()
+            records.record(
+                sub,
+                EventKind.QUANTITY_CHANGED,
+                actor=actor,
+                occurred_at=now,
+                quantity_before=before,
+                quantity_after=new,
+                price_after=sub.unit_price,
+            )
+        elif "status" in change:
+            target = change["status"]
+            kind = {"suspended": EventKind.SUSPENDED, "active": EventKind.ACTIVATED, "deleted": EventKind.CANCELLED}[
+                target
+            ]
+            sub.status = {
+                "suspended": SubscriptionStatus.SUSPENDED,
+                "active": SubscriptionStatus.ACTIVE,
+                "deleted": SubscriptionStatus.CANCELLED,
+            }[target]
+            before_quantity = sub.quantity
+            if pc.auto_renew_enabled is not None:
+                sub.auto_renew = pc.auto_renew_enabled
+            sub.save()
+            records.record(
+                sub,
+                kind,
+                actor=actor,
+                occurred_at=now,
+                quantity_before=before_quantity,
+                quantity_after=0 if target == "deleted" else before_quantity,
+                detail={"auto_renew": sub.auto_renew},
+            )
+        elif "auto_renew" in change:
+            sub.auto_renew = bool(pc.auto_renew_enabled if pc.auto_renew_enabled is not None else change["auto_renew"])
+            sub.save()
+            records.record(
+                sub, EventKind.AUTO_RENEW_CHANGED, actor=actor, occurred_at=now, detail={"auto_renew": sub.auto_renew}
+            )
+        elif "friendly_name" in change:
+            before_name = sub.friendly_name
+            sub.friendly_name = change["friendly_name"]
+            sub.save()
+            records.record(
+                sub,
+                EventKind.RENAMED,
+                actor=actor,
+                occurred_at=now,
+                detail={"friendly_name": [before_name, sub.friendly_name]},
+            )
+        TenantSubscription.objects.filter(record=sub).update(
+            quantity=pc.quantity or 0,
+            status=str(pc.status or ""),
+            auto_renew=pc.auto_renew_enabled,
+            friendly_name=pc.friendly_name or "",
+            updated_at=now,
+        )
