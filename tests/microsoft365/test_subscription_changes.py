@@ -1,0 +1,239 @@
+"""Changing NCE subscriptions against the emulator over HTTP, with both clocks moved together (the
+emulator's and ours): seats added any time; removed only from lots inside their 7-day window —
+the minute before 168 hours and not the minute after, per lot; suspend and activate; cancel within
+the window with the refund shown first; and Partner Center's refusals as plain messages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+import time_machine
+
+from cloudbroker.core.errors import Conflict, ValidationFailed
+from cloudbroker.core.permissions import StaffRole
+from cloudbroker.core.testing import flush_jobs
+from cloudbroker.microsoft365 import changes, ordering
+from cloudbroker.subscriptions.choices import EventKind, SubscriptionStatus
+from tests.microsoft365.subscription_helpers import customer_with_tenant, settle, synced_catalog
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+T0 = dt.datetime(2027, 3, 10, 9, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def _empty_queue():
+    flush_jobs()
+    yield
+    flush_jobs()
+
+
+@pytest.fixture
+def admin(as_actor, make_staff):
+    return as_actor(make_staff(StaffRole.GLOBAL_ADMIN))
+
+
+class Clocks:
+    """Ours and the emulator's, frozen at the same moment and moved together."""
+
+    def __init__(self, pc) -> None:
+        self.pc = pc
+        self.traveller = None
+
+    def at(self, moment: dt.datetime) -> None:
+        if self.traveller is not None:
+            self.traveller.stop()
+        self.pc.set_clock(moment, frozen=True)
+        self.traveller = time_machine.travel(moment, tick=False)
+        self.traveller.start()
+
+    def stop(self) -> None:
+        if self.traveller is not None:
+            self.traveller.stop()
+
+
+@pytest.fixture
+def clocks(pc):
+    c = Clocks(pc)
+    yield c
+    c.stop()
+
+
+def settle_at(clocks: Clocks, pc, moment: dt.datetime) -> None:
+    """Let the outbox finish, then come back to ``moment``."""
+    settle(pc)
+    clocks.at(moment)
+
+
+@pytest.fixture
+def bought(admin, broker, pc_connection, pc, org_factory, clocks):
+    """Ten seats of Business Basic (one year, monthly) bought at T0."""
+    clocks.at(T0)
+    synced_catalog(broker)
+    org, tenant = customer_with_tenant(pc, broker, org_factory)
+    [sub] = ordering.buy(admin, organization=org, data={"offer": "CFQ7TTC0LH18:0001:P1Y:monthly", "quantity": 10})
+    settle_at(clocks, pc, T0)
+    sub.refresh_from_db()
+    assert sub.status == SubscriptionStatus.ACTIVE, sub.status_message
+    return sub, tenant
+
+
+def remote(pc, sub) -> dict:
+    return next(s for s in pc.state()["subscriptions"] if s["id"] == sub.vendor_subscription_id)
+
+
+def test_adding_seats_is_prorated_to_the_cycle_end_and_opens_a_new_lot(admin, bought, pc, clocks):
+    sub, _ = bought
+    later = T0 + dt.timedelta(days=10)
+    clocks.at(later)
+    preview = changes.quantity_preview(admin, subscription=sub, quantity=12)
+    assert preview.allowed
+    start, end = dt.date(2027, 3, 10), dt.date(2027, 4, 9)
+    assert preview.cycle_end == end
+    # 2 seats × unit price × (days from the 20th through 9 April) / days of March
+    expected = (sub.unit_price * 2 * Decimal((end - later.date()).days + 1) / Decimal(31)).quantize(Decimal("0.01"))
+    assert preview.prorated.amount == expected
+    assert preview.new_total.amount == sub.unit_price * 12
+    assert start == sub.start_date
+
+    changes.change_quantity(admin, subscription=sub, quantity=12)
+    sub.refresh_from_db()
+    assert sub.change_pending  # on its way
+    with pytest.raises(Conflict, match="still working"):
+        changes.change_quantity(admin, subscription=sub, quantity=13)
+    settle_at(clocks, pc, later)
+
+    sub.refresh_from_db()
+    assert (sub.quantity, sub.change_pending) == (12, "")
+    assert remote(pc, sub)["quantity"] == 12
+    assert [(lot.quantity, lot.added_at) for lot in sub.lots.all()] == [(10, T0), (2, later)]
+    event = sub.events.get(kind=EventKind.QUANTITY_CHANGED)
+    assert (event.quantity_before, event.quantity_after, event.occurred_at) == (10, 12, later)
+
+
+def test_seats_come_off_the_minute_before_168_hours_and_not_the_minute_after(admin, bought, pc, clocks):
+    sub, _ = bought
+    clocks.at(T0 + dt.timedelta(hours=168) - dt.timedelta(minutes=1))
+    assert changes.quantity_preview(admin, subscription=sub, quantity=9).allowed
+    changes.change_quantity(admin, subscription=sub, quantity=9)
+    settle_at(clocks, pc, T0 + dt.timedelta(hours=168, minutes=1))
+    sub.refresh_from_db()
+    assert sub.quantity == 9 and remote(pc, sub)["quantity"] == 9
+
+    preview = changes.quantity_preview(admin, subscription=sub, quantity=8)
+    assert not preview.allowed and preview.can_schedule
+    assert "7 days" in preview.message and "next term" in preview.message
+    with pytest.raises(Conflict, match="7 days"):
+        changes.change_quantity(admin, subscription=sub, quantity=8)
+    assert remote(pc, sub)["quantity"] == 9
+
+
+def test_each_lot_has_its_own_window(admin, bought, pc, clocks):
+    sub, _ = bought
+    day5 = T0 + dt.timedelta(days=5)
+    clocks.at(day5)
+    changes.change_quantity(admin, subscription=sub, quantity=15)
+    settle_at(clocks, pc, T0 + dt.timedelta(days=8))
+    sub.refresh_from_db()
+    # The purchase's window is over; the 5 seats added on day 5 can still come off, no more.
+    preview = changes.quantity_preview(admin, subscription=sub, quantity=9)
+    assert not preview.allowed and "Only 5 seats" in preview.message
+    assert [q for q, _ in preview.deadlines] == [5]
+    changes.change_quantity(admin, subscription=sub, quantity=10)
+    settle_at(clocks, pc, T0 + dt.timedelta(days=8))
+    sub.refresh_from_db()
+    assert sub.quantity == 10 and remote(pc, sub)["quantity"] == 10
+    assert [lot.quantity for lot in sub.lots.all()] == [10]
+
+
+def test_suspend_and_activate(admin, bought, pc, clocks):
+    sub, _ = bought
+    moment = T0 + dt.timedelta(days=20)
+    clocks.at(moment)
+    changes.suspend(admin, subscription=sub)
+    settle_at(clocks, pc, moment)
+    sub.refresh_from_db()
+    assert sub.status == SubscriptionStatus.SUSPENDED
+    assert remote(pc, sub)["status"] == "suspended"
+    assert sub.auto_renew is False  # Microsoft turns it off on suspension
+    with pytest.raises(Conflict, match="suspended"):
+        changes.change_quantity(admin, subscription=sub, quantity=11)
+
+    changes.activate(admin, subscription=sub)
+    settle_at(clocks, pc, moment)
+    sub.refresh_from_db()
+    assert sub.status == SubscriptionStatus.ACTIVE and remote(pc, sub)["status"] == "active"
+    assert [k for k in sub.events.values_list("kind", flat=True)][-2:] == [EventKind.SUSPENDED, EventKind.ACTIVATED]
+
+
+def test_cancel_within_24_hours_refunds_everything(admin, bought, pc, clocks):
+    sub, _ = bought
+    clocks.at(T0 + dt.timedelta(hours=23))
+    preview = changes.cancellation_preview(admin, subscription=sub)
+    assert preview.allowed and preview.refund_kind == "full"
+    assert preview.prorated.amount == -(sub.unit_price * 10).quantize(Decimal("0.01"))
+    changes.cancel(admin, subscription=sub)
+    settle_at(clocks, pc, T0 + dt.timedelta(hours=23))
+    sub.refresh_from_db()
+    assert sub.status == SubscriptionStatus.CANCELLED
+    assert remote(pc, sub)["status"] == "deleted"
+    event = sub.events.get(kind=EventKind.CANCELLED)
+    assert (event.quantity_before, event.quantity_after) == (10, 0)
+
+
+def test_cancel_after_a_day_refunds_the_unused_days_and_after_a_week_not_at_all(admin, bought, pc, clocks):
+    sub, _ = bought
+    clocks.at(T0 + dt.timedelta(days=3))
+    preview = changes.cancellation_preview(admin, subscription=sub)
+    assert preview.allowed and preview.refund_kind == "prorated"
+    assert preview.prorated.amount < 0
+    assert abs(preview.prorated.amount) < sub.unit_price * 10
+
+    clocks.at(T0 + dt.timedelta(days=7, minutes=1))
+    late = changes.cancellation_preview(admin, subscription=sub)
+    assert not late.allowed and "auto-renew off" in late.message
+    with pytest.raises(Conflict, match="window ended"):
+        changes.cancel(admin, subscription=sub)
+
+
+def test_partner_centers_refusal_comes_back_as_a_plain_message(admin, bought, pc, clocks):
+    """Our lot says the seats can still come off; Partner Center's (seven days old) says no: the
+    change is refused with its reason in words, and nothing is half-written."""
+    sub, _ = bought
+    sub.lots.update(added_at=T0 + dt.timedelta(days=2))
+    moment = T0 + dt.timedelta(days=7, hours=1)
+    clocks.at(moment)
+    changes.change_quantity(admin, subscription=sub, quantity=8)
+    settle_at(clocks, pc, moment)
+    sub.refresh_from_db()
+    assert (sub.quantity, sub.change_pending) == (10, "")
+    assert "7-day window" in sub.status_message
+    assert remote(pc, sub)["quantity"] == 10
+    assert sub.events.filter(kind=EventKind.CHANGE_REFUSED).count() == 1
+
+
+def test_auto_renew_off_and_rename(admin, bought, pc, clocks):
+    sub, _ = bought
+    changes.set_auto_renew(admin, subscription=sub, enabled=False)
+    settle_at(clocks, pc, T0)
+    sub.refresh_from_db()
+    assert sub.auto_renew is False and remote(pc, sub)["auto_renew"] is False
+
+    changes.rename(admin, subscription=sub, data={"friendly_name": "Sales team", "po_number": "PO-9"})
+    settle_at(clocks, pc, T0)
+    sub.refresh_from_db()
+    assert (sub.friendly_name, sub.po_number) == ("Sales team", "PO-9")
+    assert remote(pc, sub)["friendly_name"] == "Sales team"
+    with pytest.raises(ValidationFailed) as caught:
+        changes.rename(admin, subscription=sub, data={"po_number": "x" * 101})
+    assert caught.value.errors[0].field == "po_number"
+
+
+def test_a_quantity_that_is_no_number_is_refused_with_the_field_named(admin, bought):
+    sub, _ = bought
+    for bad in ("", "abc", "0", True):
+        with pytest.raises(ValidationFailed) as caught:
+            changes.quantity_preview(admin, subscription=sub, quantity=bad)
+        assert caught.value.errors[0].field == "quantity"
