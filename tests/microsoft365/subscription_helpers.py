@@ -26,7 +26,10 @@ def customer_with_tenant(pc, broker, org_factory, name: str = "Fjord Tech AS"):
     customer = pc.create_customer_directly(name, domain=f"{name.split()[0].lower()}.onmicrosoft.com", country="DE")
     org = org_factory(name=name)
     tenant = MicrosoftTenantFactory(
-        organization=org, customer_id=customer["id"], default_domain=customer["companyProfile"]["domain"], company_name=name
+        organization=org,
+        customer_id=customer["id"],
+        default_domain=customer["companyProfile"]["domain"],
+        company_name=name,
     )
     return org, tenant
 

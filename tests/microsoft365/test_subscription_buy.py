@@ -86,7 +86,8 @@ def test_a_purchase_is_pending_then_active_with_partner_centers_id_dates_and_pri
     assert sub.vendor_subscription_id == remote["id"]
     assert (remote["quantity"], remote["friendly_name"]) == (10, "Office staff")
     assert sub.commitment_end == dt.date.fromisoformat(remote["term_end"][:10])
-    assert sub.start_date is not None and sub.commitment_end > sub.start_date
+    assert sub.start_date is not None
+    assert sub.commitment_end > sub.start_date
     assert [(lot.quantity) for lot in sub.lots.all()] == [10]
     assert kinds(sub) == [EventKind.ORDERED, EventKind.PROVISIONED]
     assert sub.prices.get().unit_price == expected.sales.amount
@@ -121,7 +122,8 @@ def test_a_refused_line_fails_the_subscription_with_partner_centers_reason(admin
 
     sub.refresh_from_db()
     assert sub.status == SubscriptionStatus.FAILED
-    assert "Partner Center" in sub.status_message and "no longer available" in sub.status_message
+    assert "Partner Center" in sub.status_message
+    assert "no longer available" in sub.status_message
     assert kinds(sub) == [EventKind.ORDERED, EventKind.FAILED]
     assert emulator_subscriptions(pc, tenant.customer_id) == []
 
@@ -184,7 +186,7 @@ def test_an_account_manager_cannot_buy_outside_their_groups(as_actor, make_staff
 
 
 def test_calendar_aligned_end_is_sent_to_partner_center(admin, broker, shop, pc):
-    org, tenant = shop
+    org, _tenant = shop
     today = timezone.localdate()
     pc.set_clock(timezone.now(), frozen=False)
     [sub] = ordering.buy(
@@ -243,7 +245,7 @@ class TestScheduledPurchases:
     def test_two_workers_provision_a_scheduled_purchase_once(self, admin, broker, shop, pc):
         if connection.vendor == "sqlite":
             pytest.skip("SQLite has one writer at a time: the race needs row locks (run on PostgreSQL)")
-        org, tenant = shop
+        org, _tenant = shop
         tomorrow = timezone.localdate() + dt.timedelta(days=1)
         ordering.buy(
             admin, organization=org, data={"offer": BASIC_P1Y_MONTHLY, "quantity": 1, "provision_on": tomorrow}

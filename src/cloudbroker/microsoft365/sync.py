@@ -22,6 +22,7 @@ from cloudbroker.microsoft365.choices import JobKind, TenantStatus
 from cloudbroker.microsoft365.models import MicrosoftTenant, PartnerCenterConnection, TenantSubscription, TenantUser
 from cloudbroker.microsoft365.partner_center import client_for
 from cloudbroker.microsoft365.profiles import custom_domains_of, read_profiles
+from cloudbroker.microsoft365.subscription_sync import reconcile_subscriptions
 
 __all__ = ["SyncResult", "sync_broker"]
 
@@ -309,6 +310,7 @@ def sync_broker(
                     "subscriptions",
                 )
                 _upsert_children(TenantUser, tenant, "user_id", users, _user_fields, USER_FIELDS, result, "users")
+            reconcile_subscriptions(tenant, subscriptions, result)
             done += 1
             if progress is not None:
                 progress(done, len(active))

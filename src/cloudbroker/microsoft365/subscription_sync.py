@@ -1,0 +1,215 @@
+"""What the Partner Center sync does to the organizations' subscriptions (seed 001 intro): one made
+directly in Partner Center (a migration, a transfer) becomes a subscription of the organization,
+priced by the broker's price list, with an event saying where it came from; one changed there
+(quantity, status, auto-renew, name, a renewal) is changed here with the change recorded. A
+subscription with a change of ours on its way is left to that change."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from cloudbroker.catalog.models import Offer, item_code
+from cloudbroker.catalog.pricing import PriceBook
+from cloudbroker.connectors.partner_center.schemas import Subscription as PcSubscription
+from cloudbroker.core.actors import Actor
+from cloudbroker.microsoft365 import nce
+from cloudbroker.microsoft365.models import MicrosoftTenant, TenantSubscription
+from cloudbroker.subscriptions import services as records
+from cloudbroker.subscriptions.choices import EventKind, SubscriptionStatus
+from cloudbroker.subscriptions.models import Subscription
+
+__all__ = ["STATUS_FROM_PARTNER_CENTER", "reconcile_subscriptions"]
+
+STATUS_FROM_PARTNER_CENTER = {
+    "active": SubscriptionStatus.ACTIVE,
+    "pending": SubscriptionStatus.PENDING,
+    "suspended": SubscriptionStatus.SUSPENDED,
+    "expired": SubscriptionStatus.EXPIRED,
+    "disabled": SubscriptionStatus.EXPIRED,
+    "deleted": SubscriptionStatus.CANCELLED,
+}
+
+
+def _offer_for(broker_id, pc: PcSubscription) -> Offer | None:
+    parts = (pc.offer_id or "").split(":")
+    if len(parts) < 2 or not pc.term_duration or not pc.billing_cycle:
+        return None
+    code = item_code(f"{parts[0]}:{parts[1]}", pc.term_duration, str(pc.billing_cycle).lower())
+    return Offer.objects.select_related("product").filter(broker_id=broker_id, item_code__iexact=code).first()
+
+
+def _lots_of(pc: PcSubscription) -> list[tuple[int, dt.datetime]]:
+    """Partner Center's lots: those still reducible carry their deadline (7 days after they were
+    added); the rest of the seats count as added when the term started."""
+    started = pc.effective_start_date or pc.creation_date or timezone.now()
+    lots: list[tuple[int, dt.datetime]] = []
+    refundable = 0
+    for detail in (pc.refundable_quantity.details if pc.refundable_quantity else []) or []:
+        if detail.allowed_until_date_time is not None and detail.quantity:
+            lots.append((detail.quantity, detail.allowed_until_date_time - nce.CHANGE_WINDOW))
+            refundable += detail.quantity
+    rest = (pc.quantity or 0) - refundable
+    if rest > 0:
+        lots.insert(0, (rest, min([started, *[at for _, at in lots]])))
+    return sorted(lots, key=lambda lot: lot[1])
+
+
+def reconcile_subscriptions(tenant: MicrosoftTenant, items: list[PcSubscription], result: Any) -> None:
+    """Bring the organization's subscriptions in line with what Partner Center reported."""
+    if tenant.organization_id is None:
+        return
+    system = Actor.system(tenant.broker_id)
+    known = {
+        s.vendor_subscription_id: s
+        for s in Subscription.objects.filter(
+            broker_id=tenant.broker_id, vendor_subscription_id__in=[i.id for i in items]
+        )
+    }
+    book: PriceBook | None = None
+    for pc in items:
+        sub = known.get(pc.id)
+        with transaction.atomic():
+            if sub is None:
+                if book is None:
+                    from cloudbroker.brokers.models import Broker
+
+                    book = PriceBook(Broker.objects.get(pk=tenant.broker_id), organization=tenant.organization_id)
+                made = _found(tenant, pc, book, system)
+                if made is not None:
+                    result.bump("subscriptions_found")
+                elif pc.status not in ("deleted", "expired"):
+                    result.bump("subscriptions_not_in_catalog")
+            elif _changed(sub, pc, system):
+                result.bump("subscriptions_updated")
+
+
+def _found(tenant: MicrosoftTenant, pc: PcSubscription, book: PriceBook, system: Actor) -> Subscription | None:
+    # A purchase of ours still waiting for provisioning is this one: finish it instead.
+    pending = (
+        Subscription.objects.select_for_update()
+        .filter(
+            organization_id=tenant.organization_id,
+            status=SubscriptionStatus.PENDING,
+            vendor_order_id=pc.order_id or "-",
+        )
+        .select_related("offer")
+    )
+    for candidate in pending:
+        if candidate.offer.catalog_item_id.lower() == (pc.offer_id or "").lower():
+            from cloudbroker.microsoft365.ordering import activate_from_partner_center
+
+            activate_from_partner_center(candidate, pc, tenant, actor=system)
+            return candidate
+    offer = _offer_for(tenant.broker_id, pc)
+    if offer is None:
+        return None
+    status = STATUS_FROM_PARTNER_CENTER.get(str(pc.status or "").lower(), SubscriptionStatus.ACTIVE)
+    price = book.price(offer)
+    started = pc.effective_start_date or pc.creation_date or timezone.now()
+    parent = None
+    if pc.parent_subscription_id:
+        parent = Subscription.objects.filter(
+            broker_id=tenant.broker_id, vendor_subscription_id=pc.parent_subscription_id
+        ).first()
+    sub = Subscription.objects.create(
+        broker_id=tenant.broker_id,
+        organization_id=tenant.organization_id,
+        offer=offer,
+        parent=parent,
+        friendly_name=pc.friendly_name if pc.friendly_name and pc.friendly_name != pc.offer_name else "",
+        quantity=pc.quantity or 0,
+        status=status,
+        term=offer.term,
+        billing_plan=offer.billing_plan,
+        start_date=started.date(),
+        commitment_end=pc.commitment_end_date.date() if pc.commitment_end_date else None,
+        auto_renew=bool(pc.auto_renew_enabled),
+        currency=book.currency,
+        unit_price=price.sales.amount if price.sales else None,
+        unit_cost=price.cost.amount if price.cost else None,
+        vendor_subscription_id=pc.id,
+        vendor_order_id=pc.order_id or "",
+    )
+    if sub.unit_price is not None:
+        records.start_price(sub, sub.start_date or timezone.localdate(), sub.unit_price)
+    records.replace_lots(sub, _lots_of(pc))
+    TenantSubscription.objects.filter(tenant=tenant, subscription_id=pc.id).update(record=sub)
+    records.record(
+        sub,
+        EventKind.FOUND_AT_VENDOR,
+        actor=system,
+        occurred_at=started,
+        quantity_after=sub.quantity,
+        price_after=sub.unit_price,
+        detail={"subscription_id": pc.id, "status": str(pc.status or ""), "item_code": offer.item_code},
+    )
+    return sub
+
+
+def _changed(sub: Subscription, pc: PcSubscription, system: Actor) -> bool:
+    sub = Subscription.objects.select_for_update().get(pk=sub.pk)
+    if sub.change_pending or sub.status in (SubscriptionStatus.PENDING, SubscriptionStatus.SCHEDULED):
+        return False  # our own change or purchase is on its way; it records the outcome
+    TenantSubscription.objects.filter(
+        subscription_id=pc.id, tenant__broker_id=sub.broker_id, record__isnull=True
+    ).update(record=sub)
+    status = STATUS_FROM_PARTNER_CENTER.get(str(pc.status or "").lower(), sub.status)
+    end = pc.commitment_end_date.date() if pc.commitment_end_date else sub.commitment_end
+    before = {
+        "quantity": sub.quantity,
+        "status": sub.status,
+        "auto_renew": sub.auto_renew,
+        "commitment_end": sub.commitment_end.isoformat() if sub.commitment_end else None,
+    }
+    after = {
+        "quantity": pc.quantity if pc.quantity is not None else sub.quantity,
+        "status": status,
+        "auto_renew": bool(pc.auto_renew_enabled) if pc.auto_renew_enabled is not None else sub.auto_renew,
+        "commitment_end": end.isoformat() if end else None,
+    }
+    if before == after:
+        return False
+    renewed = sub.commitment_end is not None and end is not None and end > sub.commitment_end
+    quantity_before = sub.quantity
+    sub.quantity = after["quantity"]
+    sub.status = status
+    sub.auto_renew = after["auto_renew"]
+    sub.commitment_end = end
+    sub.save()
+    if sub.quantity != quantity_before or renewed:
+        records.replace_lots(sub, _lots_of(pc))
+    now = timezone.now()
+    if renewed:
+        assert end is not None
+        assert before["commitment_end"] is not None
+        renewal = dt.datetime.combine(
+            nce.renewal_day(dt.date.fromisoformat(before["commitment_end"])), dt.time.min, tzinfo=dt.UTC
+        )
+        records.record(
+            sub,
+            EventKind.RENEWED,
+            actor=system,
+            occurred_at=min(renewal, now),
+            quantity_before=quantity_before,
+            quantity_after=sub.quantity,
+            price_after=sub.unit_price,
+            detail={"commitment_end": end.isoformat()},
+        )
+    changes = {
+        k: [before[k], after[k]] for k in before if before[k] != after[k] and not (renewed and k == "commitment_end")
+    }
+    if changes:
+        records.record(
+            sub,
+            EventKind.CHANGED_AT_VENDOR,
+            actor=system,
+            occurred_at=now,
+            quantity_before=quantity_before,
+            quantity_after=sub.quantity,
+            detail={"changes": changes, "subscription_id": pc.id},
+        )
+    return True
