@@ -12,10 +12,16 @@ from cloudbroker.catalog.transfer_api import router as price_list_router
 from cloudbroker.core.api import install_error_handlers
 from cloudbroker.core.jobs_api import router as jobs_router
 from cloudbroker.imports.api import router as imports_router
-from cloudbroker.microsoft365.api import catalog_sync_router, tenants_router
+from cloudbroker.microsoft365.api import (
+    catalog_sync_router,
+    organization_subscriptions_router,
+    subscriptions_router,
+    tenants_router,
+)
 from cloudbroker.microsoft365.api import router as partner_center_router
 from cloudbroker.organizations.api import groups_router
 from cloudbroker.organizations.api import router as organizations_router
+from cloudbroker.subscriptions.api import router as subscription_reads_router
 
 api = NinjaAPI(
     title="Cloudbroker API",
@@ -37,6 +43,9 @@ api.add_router("/broker", broker_router)
 api.add_router("/staff", staff_router)
 api.add_router("/tokens", tokens_router)
 api.add_router("/organizations", organizations_router)
+api.add_router("/organizations", organization_subscriptions_router)
+api.add_router("/subscriptions", subscription_reads_router)
+api.add_router("/subscriptions", subscriptions_router)
 api.add_router("/groups", groups_router)
 api.add_router("/jobs", jobs_router)
 api.add_router("/imports", imports_router)

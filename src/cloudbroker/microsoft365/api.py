@@ -9,11 +9,14 @@ from cloudbroker.core.api import actor_of, requires
 from cloudbroker.core.pagination import Pagination
 from cloudbroker.core.permissions import Perm
 from cloudbroker.core.scoping import get_visible_or_404
-from cloudbroker.microsoft365 import provisioning, services
+from cloudbroker.microsoft365 import changes, provisioning, services
 from cloudbroker.microsoft365.models import MicrosoftTenant, PartnerCenterConnection
 from cloudbroker.microsoft365.querysets import tenant_list_queryset
 from cloudbroker.microsoft365.schemas import (
+    AddonBuyIn,
     AutoLinkOut,
+    AutoRenewIn,
+    BuyIn,
     ConnectionIn,
     ConnectionOut,
     ConnectionTestOut,
@@ -21,10 +24,17 @@ from cloudbroker.microsoft365.schemas import (
     DomainCheckOut,
     JobRef,
     LinkIn,
+    PreviewOut,
+    QuantityIn,
+    RenameIn,
     TenantOut,
     TenantRequest,
 )
 from cloudbroker.organizations.models import Organization
+from cloudbroker.subscriptions.models import Subscription
+from cloudbroker.subscriptions.schemas import CostedSubscriptionOut
+
+_SUBSCRIPTIONS = Subscription.objects
 
 router = Router(tags=["Partner Center"])
 tenants_router = Router(tags=["Microsoft 365 tenants"])
@@ -153,3 +163,148 @@ def create_and_link(request, tenant_id: uuid.UUID, payload: CreateAndLinkIn):
 
 
 __all__ = ["router", "tenants_router"]
+
+
+# -- NCE subscriptions: buying and changing (reading is the subscriptions app's) ----------------------
+
+subscriptions_router = Router(tags=["Subscriptions"])
+organization_subscriptions_router = Router(tags=["Subscriptions"])
+
+
+def _sub(actor, subscription_id):
+    from cloudbroker.subscriptions.services import get_subscription
+
+    return get_subscription(actor, subscription_id)
+
+
+def _out(actor, sub):
+    from cloudbroker.subscriptions.api import subscription_out
+
+    sub = _sub(actor, sub.pk)
+    return subscription_out(sub, actor)
+
+
+def _preview(actor, preview) -> dict:
+    prices = actor.has(Perm.PRICE_VIEW)
+
+    def money(value):
+        return {"amount": str(value.amount), "currency": value.currency} if (value is not None and prices) else None
+
+    return {
+        "allowed": preview.allowed,
+        "message": preview.message,
+        "new_total": money(preview.new_total),
+        "prorated": money(preview.prorated),
+        "cycle_end": preview.cycle_end,
+        "deadlines": [{"quantity": q, "until": until} for q, until in preview.deadlines],
+        "refund_kind": preview.refund_kind,
+        "can_schedule": preview.can_schedule,
+    }
+
+
+@organization_subscriptions_router.post(
+    "/{organization_id}/subscriptions",
+    response={202: list[CostedSubscriptionOut]},
+    exclude_unset=True,
+    summary="Buy an NCE subscription (and add-ons), now or on a later date",
+)
+@requires(Perm.SUBSCRIPTION_MANAGE, lookup=(Organization.objects, "organization_id"))
+def buy_subscription(request, organization_id: uuid.UUID, payload: BuyIn):
+    """Answers 202 with the subscriptions made: ``pending`` until Partner Center has provisioned
+    them (then ``active``), or ``scheduled`` with no price when ``provision_on`` is a later date."""
+    from cloudbroker.microsoft365 import ordering
+    from cloudbroker.subscriptions.api import subscription_out
+
+    actor = actor_of(request)
+    data = payload.dict()
+    data["addons"] = [a.dict() for a in payload.addons]
+    made = ordering.buy(actor, organization=organization_id, data=data)
+    return Status(202, [subscription_out(_sub(actor, s.pk), actor) for s in made])
+
+
+@subscriptions_router.post(
+    "/{subscription_id}/addons", response={202: CostedSubscriptionOut}, exclude_unset=True, summary="Buy an add-on"
+)
+@requires(Perm.SUBSCRIPTION_MANAGE, lookup=(_SUBSCRIPTIONS, "subscription_id"))
+def buy_addon(request, subscription_id: uuid.UUID, payload: AddonBuyIn):
+    from cloudbroker.microsoft365 import ordering
+
+    actor = actor_of(request)
+    made = ordering.buy_addon(actor, subscription=_sub(actor, subscription_id), data=payload.dict())
+    return Status(202, _out(actor, made))
+
+
+@subscriptions_router.post(
+    "/{subscription_id}/quantity/preview", response=PreviewOut, summary="What a new quantity costs, before changing it"
+)
+@requires(Perm.SUBSCRIPTION_VIEW, lookup=(_SUBSCRIPTIONS, "subscription_id"))
+def preview_quantity(request, subscription_id: uuid.UUID, payload: QuantityIn):
+    actor = actor_of(request)
+    preview = changes.quantity_preview(actor, subscription=_sub(actor, subscription_id), quantity=payload.quantity)
+    return _preview(actor, preview)
+
+
+@subscriptions_router.post(
+    "/{subscription_id}/quantity",
+    response={202: CostedSubscriptionOut},
+    exclude_unset=True,
+    summary="Change the quantity (sent to Partner Center)",
+)
+@requires(Perm.SUBSCRIPTION_MANAGE, lookup=(_SUBSCRIPTIONS, "subscription_id"))
+def change_quantity(request, subscription_id: uuid.UUID, payload: QuantityIn):
+    """409 with the reason (each lot's deadline) when Microsoft's rules do not allow it."""
+    actor = actor_of(request)
+    sub = changes.change_quantity(actor, subscription=_sub(actor, subscription_id), quantity=payload.quantity)
+    return Status(202, _out(actor, sub))
+
+
+@subscriptions_router.get(
+    "/{subscription_id}/cancellation", response=PreviewOut, summary="Whether it can be cancelled now, and the refund"
+)
+@requires(Perm.SUBSCRIPTION_VIEW, lookup=(_SUBSCRIPTIONS, "subscription_id"))
+def preview_cancellation(request, subscription_id: uuid.UUID):
+    actor = actor_of(request)
+    return _preview(actor, changes.cancellation_preview(actor, subscription=_sub(actor, subscription_id)))
+
+
+def _action(name: str, summary: str):
+    def handler(request, subscription_id: uuid.UUID):
+        actor = actor_of(request)
+        sub = getattr(changes, name)(actor, subscription=_sub(actor, subscription_id))
+        return Status(202, _out(actor, sub))
+
+    handler.__name__ = f"{name}_subscription"
+    subscriptions_router.post(
+        f"/{{subscription_id}}/{name}", response={202: CostedSubscriptionOut}, exclude_unset=True, summary=summary
+    )(requires(Perm.SUBSCRIPTION_MANAGE, lookup=(_SUBSCRIPTIONS, "subscription_id"))(handler))
+
+
+_action("suspend", "Suspend (a scheduled purchase is withdrawn instead)")
+_action("activate", "Activate a suspended subscription")
+_action("cancel", "Cancel within Microsoft's 7-day window")
+
+
+@subscriptions_router.put(
+    "/{subscription_id}/auto-renew",
+    response={202: CostedSubscriptionOut},
+    exclude_unset=True,
+    summary="Turn auto-renew on or off",
+)
+@requires(Perm.SUBSCRIPTION_MANAGE, lookup=(_SUBSCRIPTIONS, "subscription_id"))
+def set_auto_renew(request, subscription_id: uuid.UUID, payload: AutoRenewIn):
+    actor = actor_of(request)
+    sub = changes.set_auto_renew(actor, subscription=_sub(actor, subscription_id), enabled=payload.enabled)
+    return Status(202, _out(actor, sub))
+
+
+@subscriptions_router.put(
+    "/{subscription_id}/name",
+    response={202: CostedSubscriptionOut},
+    exclude_unset=True,
+    summary="Change the friendly name or the PO number",
+)
+@requires(Perm.SUBSCRIPTION_MANAGE, lookup=(_SUBSCRIPTIONS, "subscription_id"))
+def rename_subscription(request, subscription_id: uuid.UUID, payload: RenameIn):
+    actor = actor_of(request)
+    sub = changes.rename(actor, subscription=_sub(actor, subscription_id), data=payload.dict(exclude_none=True))
+    return Status(202, _out(actor, sub))

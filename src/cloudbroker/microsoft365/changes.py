@@ -388,7 +388,7 @@ def _apply(pk, change: dict[str, Any], pc, requester: _Requester) -> None:
         if "quantity" in change:
             before, new = sub.quantity, int(pc.quantity or change["quantity"])
             if new > before:
-                records.add_lot(sub, new - before, now)
+                records.add_lot(sub, new - before, now, now + nce.CHANGE_WINDOW)
             elif new < before:
                 try:
                     lots = nce.reduce_lots(_lots(sub), before - new, now)
@@ -403,7 +403,7 @@ def _apply(pk, change: dict[str, Any], pc, requester: _Requester) -> None:
                             left = 0
                         else:
                             left -= last.quantity
-                records.replace_lots(sub, [(lot.quantity, lot.added_at) for lot in lots])
+                records.replace_lots(sub, [(lot.quantity, lot.added_at) for lot in lots], nce.CHANGE_WINDOW)
             sub.quantity = new
             sub.save()
             records.record(

@@ -684,7 +684,7 @@ def activate_from_partner_center(
             Subscription.objects.filter(pk=sub.pk).update(parent=parent)
     if sub.unit_price is not None:
         records.start_price(sub, sub.start_date, sub.unit_price)
-    records.add_lot(sub, sub.quantity, started)
+    records.add_lot(sub, sub.quantity, started, started + nce.CHANGE_WINDOW)
     TenantSubscription.objects.update_or_create(
         tenant=tenant,
         subscription_id=pc.id,

@@ -1,5 +1,6 @@
 import datetime as dt
 import uuid
+from typing import Any
 
 from ninja import Field, Schema
 
@@ -96,3 +97,52 @@ class AutoLinkOut(Schema):
 
 class JobRef(Schema):
     job_id: uuid.UUID
+
+
+# -- NCE subscriptions -------------------------------------------------------------------------------
+
+
+class AddonIn(Schema):
+    offer: str = Field(description="The add-on's item code (product:SKU:term:plan).")
+    quantity: Any = None
+
+
+class BuyIn(Schema):
+    """Values are checked by the service, which names the field of each problem."""
+
+    offer: str = Field("", description="Item code, e.g. CFQ7TTC0LH18:0001:P1Y:monthly.")
+    quantity: Any = None
+    friendly_name: str = ""
+    po_number: str = ""
+    provision_on: str | None = Field(None, description="YYYY-MM-DD after today: bought on that day at its price.")
+    align_end: str = Field("", description='"" (a full term), "calendar" or the id of a subscription to end with.')
+    addons: list[AddonIn] = []
+
+
+class AddonBuyIn(Schema):
+    offer: str
+    quantity: Any = None
+
+
+class QuantityIn(Schema):
+    quantity: Any = None
+
+
+class AutoRenewIn(Schema):
+    enabled: bool
+
+
+class RenameIn(Schema):
+    friendly_name: str | None = None
+    po_number: str | None = None
+
+
+class PreviewOut(Schema):
+    allowed: bool
+    message: str
+    new_total: dict[str, str] | None = Field(None, description="Sales price per charge after the change.")
+    prorated: dict[str, str] | None = Field(None, description="Charged now (positive) or refunded (negative).")
+    cycle_end: dt.date | None = None
+    deadlines: list[dict[str, Any]] = []
+    refund_kind: str | None = None
+    can_schedule: bool = False

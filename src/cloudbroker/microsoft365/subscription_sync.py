@@ -136,7 +136,7 @@ def _found(tenant: MicrosoftTenant, pc: PcSubscription, book: PriceBook, system:
     )
     if sub.unit_price is not None:
         records.start_price(sub, sub.start_date or timezone.localdate(), sub.unit_price)
-    records.replace_lots(sub, _lots_of(pc))
+    records.replace_lots(sub, _lots_of(pc), nce.CHANGE_WINDOW)
     TenantSubscription.objects.filter(tenant=tenant, subscription_id=pc.id).update(record=sub)
     records.record(
         sub,
@@ -181,7 +181,7 @@ def _changed(sub: Subscription, pc: PcSubscription, system: Actor) -> bool:
     sub.commitment_end = end
     sub.save()
     if sub.quantity != quantity_before or renewed:
-        records.replace_lots(sub, _lots_of(pc))
+        records.replace_lots(sub, _lots_of(pc), nce.CHANGE_WINDOW)
     now = timezone.now()
     if renewed:
         assert end is not None

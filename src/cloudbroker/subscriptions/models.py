@@ -111,6 +111,9 @@ class SeatLot(BaseModel):
     subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="lots")
     quantity = models.PositiveIntegerField()
     added_at = models.DateTimeField()
+    reducible_until = models.DateTimeField(
+        null=True, blank=True, help_text="The vendor takes these seats back until then (its rule; none: never)."
+    )
 
     class Meta:
         ordering = ["subscription", "added_at"]

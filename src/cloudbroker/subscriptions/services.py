@@ -96,16 +96,26 @@ def record(
     return event
 
 
-def add_lot(subscription: Subscription, quantity: int, added_at: dt.datetime) -> SeatLot:
-    return SeatLot.objects.create(subscription=subscription, quantity=quantity, added_at=added_at)
+def add_lot(
+    subscription: Subscription, quantity: int, added_at: dt.datetime, reducible_until: dt.datetime | None
+) -> SeatLot:
+    return SeatLot.objects.create(
+        subscription=subscription, quantity=quantity, added_at=added_at, reducible_until=reducible_until
+    )
 
 
-def replace_lots(subscription: Subscription, lots: Iterable[tuple[int, dt.datetime]]) -> None:
-    """The subscription's lots become ``lots`` (quantity, added at): after seats were taken back,
-    or when the vendor reports its own."""
+def replace_lots(
+    subscription: Subscription, lots: Iterable[tuple[int, dt.datetime]], window: dt.timedelta | None
+) -> None:
+    """The subscription's lots become ``lots`` (quantity, added at), each reducible for the vendor's
+    ``window``: after seats were taken back, or when the vendor reports its own."""
     SeatLot.objects.filter(subscription=subscription).delete()
     SeatLot.objects.bulk_create(
-        [SeatLot(subscription=subscription, quantity=q, added_at=at) for q, at in lots if q > 0]
+        [
+            SeatLot(subscription=subscription, quantity=q, added_at=at, reducible_until=at + window if window else None)
+            for q, at in lots
+            if q > 0
+        ]
     )
 
 
