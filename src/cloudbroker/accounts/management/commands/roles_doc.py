@@ -37,6 +37,8 @@ PERM_TEXT = {
     Perm.PRICE_VIEW: "See sales prices (the global and customer-specific price lists)",
     Perm.PRICE_LIST_CHANGE: "Set and schedule prices in the global price list",
     Perm.CUSTOMER_PRICE_CHANGE: "Set customer-specific prices and e-store choices for visible organizations",
+    Perm.SUBSCRIPTION_VIEW: "See subscriptions, their seat lots and history",
+    Perm.SUBSCRIPTION_MANAGE: "Buy subscriptions and add-ons; change quantity, suspend, activate, cancel, auto-renew",
 }
 
 
