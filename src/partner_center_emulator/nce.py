@@ -599,9 +599,7 @@ def scheduled_instructions(store: Store, sub: Subscription, raw: object) -> dict
     if not isinstance(raw, dict):
         raise ApiError(400, 3000, "Invalid property ScheduledNextTermInstructions: must be an object.", [])
     if sub.status != "active":
-        raise ApiError(
-            400, 900280, f"Scheduled changes are currently not allowed: the subscription is {sub.status}."
-        )
+        raise ApiError(400, 900280, f"Scheduled changes are currently not allowed: the subscription is {sub.status}.")
     if not sub.auto_renew:
         raise ApiError(
             400, 800093, "The subscription isn't eligible to be auto-renewed: scheduled changes need autoRenewEnabled."

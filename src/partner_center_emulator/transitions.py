@@ -48,7 +48,9 @@ def _source_errors(sub: Subscription) -> list[dict[str, Any]]:
 def eligibilities(store: Store, sub: Subscription, eligibility_type: str, now: datetime) -> list[dict[str, Any]]:
     if eligibility_type not in ELIGIBILITY_TYPES:
         raise ApiError(
-            400, 800002, f"Invalid request input: eligibilityType must be immediate or scheduled, not {eligibility_type!r}."
+            400,
+            800002,
+            f"Invalid request input: eligibilityType must be immediate or scheduled, not {eligibility_type!r}.",
         )
     source = catalog.find_offer(sub.catalog_item_id)
     if source is None:
@@ -130,7 +132,9 @@ def _field(body: dict[str, Any], name: str) -> str:
     return "" if value is None else str(value)
 
 
-def _transfer_licences(store: Store, customer_id: str, source: catalog.Offer, target: catalog.Offer, seats: int) -> None:
+def _transfer_licences(
+    store: Store, customer_id: str, source: catalog.Offer, target: catalog.Offer, seats: int
+) -> None:
     for user in store.users_by_customer.get(customer_id, {}).values():
         if seats <= 0:
             return
@@ -187,7 +191,9 @@ def create(store: Store, sub: Subscription, body: Any, now: datetime) -> Transit
         if target is None:
             raise ApiError(404, 20003, f"Subscription with ID {to_id} not found.")
         if not target.catalog_item_id.startswith(target_offer.product_sku + ":"):
-            raise ApiError(400, 3000, "Invalid property ToSubscriptionId: it is not a subscription of the target offer.")
+            raise ApiError(
+                400, 3000, "Invalid property ToSubscriptionId: it is not a subscription of the target offer."
+            )
         problems = _target_error(sub, target, now)
         if problems:
             raise ApiError(400, 3000, f"Invalid property ToSubscriptionId: {problems[0]['description']}", problems)
@@ -195,7 +201,9 @@ def create(store: Store, sub: Subscription, body: Any, now: datetime) -> Transit
     else:
         if term != sub.term or cycle != sub.billing_cycle:
             if catalog.TERM_MONTHS.get(term, 0) < catalog.TERM_MONTHS[sub.term]:
-                raise ApiError(400, 800122, f"The target term {term} can't be shorter than the current term {sub.term}.")
+                raise ApiError(
+                    400, 800122, f"The target term {term} can't be shorter than the current term {sub.term}."
+                )
         nce.check_term_and_cycle(target_offer, term, cycle)
         if term != sub.term and quantity == sub.quantity:
             raise ApiError(400, 800121, "A full upgrade keeps the subscription's term; change the term separately.")

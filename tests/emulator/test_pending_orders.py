@@ -35,7 +35,8 @@ def test_an_order_is_pending_then_completed_after_the_delay(api, pc):
 
     subs = api.get(f"/v1/customers/{cid}/subscriptions?order_id={order['id']}").json()["items"]
     assert [s["status"] for s in subs] == ["pending"]
-    assert subs[0]["attentionNeeded"] is True and subs[0]["attentionReason"]
+    assert subs[0]["attentionNeeded"] is True
+    assert subs[0]["attentionReason"]
     sub_url = f"/v1/customers/{cid}/subscriptions/{subs[0]['id']}"
     assert api.get(sub_url + "/provisioningstatus").json()["status"] == "pending"
     provisioning = api.get(f"/v1{status_uri}").json()["items"][0]

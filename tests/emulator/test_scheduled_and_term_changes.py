@@ -34,7 +34,8 @@ def test_scheduled_instructions_are_stored_shown_and_applied_at_renewal(api, pc,
     assert response.status_code == 200, response.text
     scheduled = response.json()["scheduledNextTermInstructions"]
     assert scheduled["quantity"] == 4
-    assert scheduled["product"]["skuId"] == "0001" and scheduled["product"]["productId"] == "CFQ7TTC0LDPB"
+    assert scheduled["product"]["skuId"] == "0001"
+    assert scheduled["product"]["productId"] == "CFQ7TTC0LDPB"
     assert response.json()["renewalTermDuration"] == "P1Y"
     current = api.get(url(cid, sub)).json()
     assert current["scheduledNextTermInstructions"] == scheduled
@@ -87,12 +88,32 @@ def test_null_clears_and_a_minimal_patch_drops_them(api, cid):
     ("instructions", "status", "code"),
     [
         ({"quantity": 0}, 400, 2002),
-        ({"product": {"productId": "CFQ7TTC0LCHC", "skuId": "0002", "termDuration": "P1Y",
-                      "billingCycle": "annual"}}, 200, None),  # fmt: skip
+        (
+            {
+                "product": {
+                    "productId": "CFQ7TTC0LCHC",
+                    "skuId": "0002",
+                    "termDuration": "P1Y",
+                    "billingCycle": "annual",
+                }
+            },
+            200,
+            None,
+        ),
         ({"product": {"productId": "CFQ7TTC0LFLZ", "skuId": "0002"}}, 400, 800004),  # not an upgrade path
         ({"product": {"productId": "CFQ7TTC0LH18", "skuId": "0001", "termDuration": "P2Y"}}, 400, 800121),
-        ({"product": {"productId": "CFQ7TTC0LH18", "skuId": "0001", "termDuration": "P1M",
-                      "billingCycle": "annual"}}, 400, 900270),  # fmt: skip
+        (
+            {
+                "product": {
+                    "productId": "CFQ7TTC0LH18",
+                    "skuId": "0001",
+                    "termDuration": "P1M",
+                    "billingCycle": "annual",
+                }
+            },
+            400,
+            900270,
+        ),
         ({"customTermEndDate": "2026-07-31T00:00:00Z"}, 200, None),  # a month end in the next term
         ({"customTermEndDate": "2026-07-20T00:00:00Z"}, 400, 900246),
         ({"customTermEndDate": "2029-07-31T00:00:00Z"}, 400, 900245),
@@ -148,8 +169,10 @@ def test_an_upward_term_change_is_immediate(api, pc, cid, term, cycle, new_term,
     # The cancellation window stays the purchase's.
     assert body["cancellationAllowedUntilDate"] == sub["cancellationAllowedUntilDate"]
     converts = [c for c in pc.state()["charges"] if c["charge_type"] == "convert"]
-    assert len(converts) == 2 and converts[0]["reference_id"] == converts[1]["reference_id"]
-    assert converts[0]["subtotal"].startswith("-") and converts[1]["billing_cycle"] == new_cycle
+    assert len(converts) == 2
+    assert converts[0]["reference_id"] == converts[1]["reference_id"]
+    assert converts[0]["subtotal"].startswith("-")
+    assert converts[1]["billing_cycle"] == new_cycle
 
 
 @pytest.mark.parametrize(
@@ -182,8 +205,15 @@ def test_a_p3y_billing_plan_change_is_scheduled_for_the_next_cycle(api, pc, cid)
     ]
 
 
-@pytest.mark.parametrize(("term", "cycle", "new_cycle"), [("P1Y", "monthly", "annual"), ("P1Y", "annual", "monthly"),
-                                                           ("P3Y", "triennial", "monthly"), ("P1M", "monthly", "annual")])  # fmt: skip
+REFUSED_PLAN_CHANGES = [
+    ("P1Y", "monthly", "annual"),
+    ("P1Y", "annual", "monthly"),
+    ("P3Y", "triennial", "monthly"),
+    ("P1M", "monthly", "annual"),
+]
+
+
+@pytest.mark.parametrize(("term", "cycle", "new_cycle"), REFUSED_PLAN_CHANGES)
 def test_other_billing_plan_changes_are_refused(api, cid, term, cycle, new_cycle):
     sub = api.buy(cid, BASIC, quantity=2, term=term, cycle=cycle)
     response = api.patch(url(cid, sub), {**sub, "billingCycle": new_cycle})

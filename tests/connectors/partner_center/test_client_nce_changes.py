@@ -53,9 +53,10 @@ def test_a_pending_order_is_followed_until_it_is_provisioned(client, pc, custome
     )
     assert cart.line_errors == []  # the add-on's base is in the same cart
     (order,) = client.checkout_cart(customer_id, cart.id, request_id=uuid.uuid4()).orders
-    assert order.is_pending and not order.is_completed
+    assert order.is_pending
+    assert not order.is_completed
     assert [li.subscription_id for li in order.line_items] == [None, None]
-    assert [(li.friendly_name, li.offer_id) for li in order.line_items][0] == ("Sales", BASIC)
+    assert next((li.friendly_name, li.offer_id) for li in order.line_items) == ("Sales", BASIC)
     assert order.line_items[0].links["provisioningStatus"].uri.endswith("/provisioningstatus")
     pending = client.list_subscriptions(customer_id, order_id=order.id)
     assert {s.status for s in pending} == {SubscriptionStatus.PENDING}
@@ -86,9 +87,12 @@ def test_scheduled_next_term_instructions_set_and_cleared(client, pc, customer_i
     instructions = ScheduledNextTermInstructions(
         quantity=6,
         product=ScheduledProduct(
-            product_id="CFQ7TTC0LDPB", sku_id="0001", availability_id="CFQ7TTC0K5DM", term_duration="P1Y",
+            product_id="CFQ7TTC0LDPB",
+            sku_id="0001",
+            availability_id="CFQ7TTC0K5DM",
+            term_duration="P1Y",
             billing_cycle="annual",
-        ),  # fmt: skip
+        ),
     )
     scheduled = client.set_scheduled_next_term_instructions(customer_id, sub.id, instructions)
     assert scheduled.scheduled_next_term_instructions is not None
@@ -124,20 +128,27 @@ def test_term_and_billing_plan_changes(client, pc, customer_id):
 def test_transitions_through_the_client(client, pc, customer_id):
     (sub,) = buy(client, pc, customer_id, line(quantity=8))
     eligible = client.list_transition_eligibilities(customer_id, sub.id)
-    assert [e.catalog_item_id for e in eligible][0] == STANDARD
+    assert next(e.catalog_item_id for e in eligible) == STANDARD
     assert eligible[0].is_eligible("transition_only")
-    assert [e.catalog_item_id for e in client.list_transition_eligibilities(customer_id, sub.id, "scheduled")][0] == (
+    assert next(e.catalog_item_id for e in client.list_transition_eligibilities(customer_id, sub.id, "scheduled")) == (
         STANDARD
     )
     started = client.create_transition(
         customer_id,
         sub.id,
-        Transition(from_catalog_item_id=BASIC, to_catalog_item_id=STANDARD, quantity=3,
-                   term_duration="P1Y", billing_cycle="monthly", transition_type="transition_only"),  # fmt: skip
+        Transition(
+            from_catalog_item_id=BASIC,
+            to_catalog_item_id=STANDARD,
+            quantity=3,
+            term_duration="P1Y",
+            billing_cycle="monthly",
+            transition_type="transition_only",
+        ),
         request_id=uuid.uuid4(),
     )
     assert started.events[0].status == "Started"
-    assert started.to_subscription_id and started.to_subscription_id != sub.id
+    assert started.to_subscription_id
+    assert started.to_subscription_id != sub.id
     (listed,) = client.list_transitions(customer_id, sub.id)
     assert (listed.id, listed.status, listed.quantity) == (started.id, "completed", 3)
     assert client.get_subscription(customer_id, sub.id).quantity == 5

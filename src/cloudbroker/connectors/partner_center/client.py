@@ -402,7 +402,7 @@ class PartnerCenterClient:
     def list_transition_eligibilities(
         self, customer_id: str, subscription_id: str, eligibility_type: str = "immediate"
     ) -> list[TransitionEligibility]:
-        """The offers a subscription may transition to, ``immediate``\ly or ``scheduled`` at renewal."""
+        """The offers a subscription may transition to: now (``immediate``) or at renewal (``scheduled``)."""
         path = f"/v1/customers/{_seg(customer_id)}/subscriptions/{_seg(subscription_id)}/transitionEligibilities"
         return list(self._pages(TransitionEligibility, path, {"eligibilityType": eligibility_type}))
 
