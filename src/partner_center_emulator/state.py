@@ -526,7 +526,6 @@ class Store:
                 "carts": [to_jsonable(c) for c in self.carts.values()],
                 "charges": [to_jsonable(c) for c in self.charges],
                 "transitions": [to_jsonable(t) for t in self.transitions],
-                "provisioningDelay": self.provisioning_delay,
                 "priceChanges": [to_jsonable(c) for c in self.price_changes],
                 "withdrawals": [to_jsonable(w) for w in self.withdrawals.values()],
                 "idempotency": [
@@ -555,7 +554,6 @@ class Store:
                 self.carts[cart.id] = cart
             self.charges = [from_jsonable(Charge, c) for c in raw.get("charges", [])]
             self.transitions = [from_jsonable(Transition, t) for t in raw.get("transitions", [])]
-            self.provisioning_delay = float(raw.get("provisioningDelay", self.provisioning_delay))
             self.price_changes = [from_jsonable(PriceChange, c) for c in raw.get("priceChanges", [])]
             for w in raw.get("withdrawals", []):
                 withdrawal = from_jsonable(Withdrawal, w)

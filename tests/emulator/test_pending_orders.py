@@ -115,3 +115,37 @@ def test_an_add_on_whose_base_line_fails_is_still_refused(api):
     lines = [_line(BASIC, quantity=301), _line(TEAMS_PHONE, quantity=1)]
     cart = api.post(f"/v1/customers/{cid}/carts", {"lineItems": lines}).json()
     assert [li["error"]["errorCode"] for li in cart["lineItems"]] == [10015, 400041]
+
+
+def test_pending_orders_scheduled_changes_and_transitions_survive_a_restart(tmp_path):
+    import httpx
+
+    from partner_center_emulator.testing import running_emulator
+
+    from .conftest import Api
+
+    state_file = str(tmp_path / "pc.json")
+    with running_emulator(state_file=state_file) as pc:
+        pc.set_clock(START)
+        api = Api(pc, pc.token())
+        cid = api.create_customer()["id"]
+        api.pc.set_provisioning_delay(0)
+        sub = api.buy(cid, BASIC, quantity=4)
+        sub_url = f"/v1/customers/{cid}/subscriptions/{sub['id']}"
+        upgrade = {"toCatalogItemId": "CFQ7TTC0LDPB:0001:CFQ7TTC0K5DM", "quantity": 1}
+        assert api.post(sub_url + "/transitions", upgrade).status_code == 201
+        current = api.get(sub_url).json()
+        assert api.patch(sub_url, {**current, "scheduledNextTermInstructions": {"quantity": 2}}).status_code == 200
+        pc.set_provisioning_delay(30)
+        (order,) = _checkout(api, cid, [_line()])["orders"]
+        api.client.close()
+    with running_emulator(state_file=state_file) as again:
+        headers = {"Authorization": f"Bearer {again.token()}"}
+        base = f"{again.base_url}/v1/customers/{cid}"
+        assert httpx.get(f"{base}/orders/{order['id']}", headers=headers).json()["status"] == "pending"
+        kept = httpx.get(f"{base}/subscriptions/{sub['id']}", headers=headers).json()
+        assert kept["quantity"] == 3
+        assert kept["scheduledNextTermInstructions"] == {"quantity": 2}
+        assert len(httpx.get(f"{base}/subscriptions/{sub['id']}/transitions", headers=headers).json()["items"]) == 1
+        again.advance(seconds=30)
+        assert httpx.get(f"{base}/orders/{order['id']}", headers=headers).json()["status"] == "completed"
