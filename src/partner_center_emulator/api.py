@@ -878,6 +878,13 @@ def _apply_patch(ctx: Ctx, sub: Subscription, body: dict) -> None:
     now = ctx.now
     store = ctx.store
     stored = copy.deepcopy(sub.scheduled)
+    offer_id = body.get("offerid")
+    if offer_id and str(offer_id).upper() != sub.catalog_item_id.upper():
+        raise invalid_property(
+            "OfferId",
+            "can't be changed by PATCH: upgrade through transitions, or at renewal through "
+            "scheduledNextTermInstructions.",
+        )
     status = body.get("status")
     status = str(status).lower() if status is not None else sub.status
     if status == "deleted":

@@ -148,3 +148,10 @@ def test_no_downgrade(api, cid):
     premium = api.buy(cid, PREMIUM, quantity=2)
     response = transition(api, cid, premium, to=BASIC)
     assert (response.status_code, response.json()["code"]) == (400, 800004)
+
+
+def test_the_offer_cannot_be_changed_by_patch(api, cid):
+    sub = api.buy(cid, BASIC, quantity=2)
+    response = api.patch(base(cid, sub), {**sub, "offerId": STANDARD})
+    assert (response.status_code, response.json()["code"]) == (400, 3000)
+    assert api.get(base(cid, sub)).json()["offerId"] == BASIC
