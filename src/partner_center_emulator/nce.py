@@ -387,6 +387,8 @@ def change_quantity(store: Store, sub: Subscription, new: int, now: datetime) ->
         sub.lots.append(Lot(new - old, now))
         sub.quantity = new
         sub.scheduled = None
+        if sub.next_charge_instructions:
+            sub.next_charge_instructions["quantity"] = new
         _reprice_seats(store, sub, old, new, "addQuantity", now)
         return
     reduce_by = sub.quantity - new
@@ -411,6 +413,8 @@ def change_quantity(store: Store, sub: Subscription, new: int, now: datetime) ->
     sub.quantity = new
     sub.scheduled = None
     _reprice_seats(store, sub, old, new, "removeQuantity", now)
+    if sub.next_charge_instructions:
+        sub.next_charge_instructions["quantity"] = new
 
 
 def change_status(store: Store, sub: Subscription, status: str, now: datetime) -> None:

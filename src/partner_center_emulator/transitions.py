@@ -199,14 +199,14 @@ def create(store: Store, sub: Subscription, body: Any, now: datetime) -> Transit
             raise ApiError(400, 3000, f"Invalid property ToSubscriptionId: {problems[0]['description']}", problems)
         _move(store, sub, target, quantity, now, ref)
     else:
-        if term != sub.term or cycle != sub.billing_cycle:
-            if catalog.TERM_MONTHS.get(term, 0) < catalog.TERM_MONTHS[sub.term]:
-                raise ApiError(
-                    400, 800122, f"The target term {term} can't be shorter than the current term {sub.term}."
-                )
+        if catalog.TERM_MONTHS.get(term, 0) < catalog.TERM_MONTHS[sub.term]:
+            raise ApiError(400, 800122, f"The target term {term} can't be shorter than the current term {sub.term}.")
+        if term != sub.term:
+            # The upgraded seats stay coterminous with the source: lengthen the term separately.
+            raise ApiError(
+                400, 800121, f"Term duration '{term}' is not valid here: an upgrade keeps the term {sub.term}."
+            )
         nce.check_term_and_cycle(target_offer, term, cycle)
-        if term != sub.term and quantity == sub.quantity:
-            raise ApiError(400, 800121, "A full upgrade keeps the subscription's term; change the term separately.")
         if quantity == sub.quantity:
             target = _convert(store, sub, target_offer, cycle, now, ref)
         else:

@@ -194,6 +194,8 @@ def test_a_p3y_billing_plan_change_is_scheduled_for_the_next_cycle(api, pc, cid)
     assert body["billingCycle"] == "monthly"  # until the next charge cycle
     assert body["nextChargeInstructions"]["product"]["billingCycle"] == "annual"
     assert body["nextChargeInstructions"]["quantity"] == 2
+    more = api.patch(url(cid, sub), {**body, "quantity": 3}).json()
+    assert more["nextChargeInstructions"]["quantity"] == 3  # a seat change keeps the plan change
     pc.set_clock(datetime(2025, 7, 18, 1, tzinfo=UTC))
     moved = api.get(url(cid, sub)).json()
     assert moved["billingCycle"] == "annual"

@@ -86,6 +86,15 @@ def test_a_full_upgrade_keeps_the_subscription(api, pc, cid):
     assert converts[0]["reference_id"] == converts[1]["reference_id"]
     listed = api.get(base(cid, sub) + "/transitions").json()["items"]
     assert [(t["id"], t["status"]) for t in listed] == [(body["id"], "completed")]
+    # The reconciliation data carries them like every other charge.
+    unbilled = api.get(
+        "/v1/invoices/unbilled/lineitems?provider=onetime&invoicelineitemtype=billinglineitems"
+        "&currencycode=USD&period=current"
+    ).json()["items"]
+    recon = [
+        (i["chargeType"], i["effectiveUnitPrice"], i["subtotal"]) for i in unbilled if i["chargeType"] == "convert"
+    ]
+    assert recon == [("convert", "-7.72", "-1158"), ("convert", "4.92", "738")]
 
 
 def test_a_partial_upgrade_makes_a_coterminous_subscription(api, pc, cid):
@@ -129,6 +138,8 @@ def test_seats_move_into_an_existing_subscription(api, pc, cid):
         (None, {"toCatalogItemId": "CFQ7TTC0LFLZ:0002:CFQ7TTC0K4TS"}, 400, 800004),  # not on the path
         (None, {"quantity": 11}, 400, 2002),
         (None, {"transitionType": "sideways"}, 400, 3000),
+        (None, {"termDuration": "P3Y", "quantity": 4}, 400, 800121),  # upgraded seats keep the term
+        (None, {"termDuration": "P1M"}, 400, 800122),
         ({"status": "suspended"}, {}, 400, 900280),
     ],
 )

@@ -133,6 +133,8 @@ def test_transitions_through_the_client(client, pc, customer_id):
     assert next(e.catalog_item_id for e in client.list_transition_eligibilities(customer_id, sub.id, "scheduled")) == (
         STANDARD
     )
+    upgrades = client.list_upgrades(customer_id, sub.id)
+    assert next((u.target_offer.id, u.is_eligible) for u in upgrades if u.target_offer) == (STANDARD, True)
     started = client.create_transition(
         customer_id,
         sub.id,

@@ -72,6 +72,7 @@ from cloudbroker.connectors.partner_center.schemas import (
     SubscriptionUpdate,
     Transition,
     TransitionEligibility,
+    Upgrade,
 )
 from cloudbroker.connectors.partner_center.throttle import MemoryPauseStore, NoRateLimit, PauseStore, RateLimiter
 
@@ -426,6 +427,11 @@ class PartnerCenterClient:
     ) -> list[Transition]:
         path = f"/v1/customers/{_seg(customer_id)}/subscriptions/{_seg(subscription_id)}/transitions"
         return list(self._pages(Transition, path, {"operationId": operation_id} if operation_id else None))
+
+    def list_upgrades(self, customer_id: str, subscription_id: str) -> list[Upgrade]:
+        """The upgrade targets in the older ``Upgrade`` shape (``transitionEligibilities`` is the newer)."""
+        path = f"/v1/customers/{_seg(customer_id)}/subscriptions/{_seg(subscription_id)}/upgrades"
+        return list(self._pages(Upgrade, path))
 
     # -- subscription changes ------------------------------------------------------------------------
 

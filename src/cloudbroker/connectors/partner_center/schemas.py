@@ -81,6 +81,8 @@ __all__ = [
     "TransitionEligibility",
     "TransitionEvent",
     "TransitionType",
+    "Upgrade",
+    "UpgradeTargetOffer",
     "parse_sheet_time",
 ]
 
@@ -833,6 +835,24 @@ class Transition(Resource):
     status: str | None = None
     creation_date: UtcDateTime = None
     events: list[TransitionEvent] = Field(default_factory=list)
+
+
+class UpgradeTargetOffer(PartnerCenterModel):
+    id: str | None = None
+    name: str | None = None
+    description: str | None = None
+    minimum_quantity: int | None = None
+    maximum_quantity: int | None = None
+
+
+class Upgrade(Resource):
+    """``GET .../subscriptions/{id}/upgrades``: an offer the subscription may be upgraded to."""
+
+    target_offer: UpgradeTargetOffer | None = None
+    upgrade_type: str | None = None
+    is_eligible: bool = False
+    quantity: int | None = None
+    eligibility_errors: list[EligibilityError] = Field(default_factory=list)
 
 
 class CustomTermEndDate(PartnerCenterModel):
