@@ -666,14 +666,16 @@ def checkout(ctx: Ctx) -> Reply:
     # Base products first, so that an add-on bought with its base in this cart is linked to it.
     created: dict[int, Subscription] = {}
     cart_bases: dict[str, Subscription] = {}
-    order_ids: dict[str, str] = {}
     indexed = list(enumerate(cart.lines))
+    order_ids: dict[str, str] = {}  # one order per billing cycle, in the cart's order
+    for _, line in indexed:
+        order_ids.setdefault(line["billingCycle"], secrets.token_hex(6))
     offers = {index: catalog.find_offer(line["catalogItemId"]) for index, line in indexed}
     for index, line in sorted(indexed, key=lambda pair: bool(getattr(offers[pair[0]], "is_addon", False))):
         offer = offers[index]
         assert offer is not None
         cycle = line["billingCycle"]
-        order_id = order_ids.setdefault(cycle, secrets.token_hex(6))
+        order_id = order_ids[cycle]
         parent = ""
         if offer.is_addon:
             in_cart = [cart_bases[sku] for sku in offer.prerequisite_skus if sku in cart_bases]

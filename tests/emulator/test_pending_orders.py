@@ -71,6 +71,7 @@ def test_an_order_groups_lines_by_billing_cycle(api, pc):
     by_cycle = {o["billingCycle"]: [li["offerId"] for li in o["lineItems"]] for o in result["orders"]}
     assert by_cycle == {"monthly": [BASIC, "CFQ7TTC0LDPB:0001:CFQ7TTC0K5DM"], "annual": [premium]}
     assert all(o["status"] == "pending" for o in result["orders"])
+    assert [o["billingCycle"] for o in result["orders"]] == ["monthly", "annual"]  # in the cart's order
     pc.advance(seconds=60)
     orders = api.get(f"/v1/customers/{cid}/orders").json()["items"]
     assert {o["status"] for o in orders} == {"completed"}
