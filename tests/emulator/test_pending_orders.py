@@ -79,11 +79,20 @@ def test_an_order_groups_lines_by_billing_cycle(api, pc):
     assert sorted(s["status"] for s in subs) == ["active"] * 3
 
 
-def test_the_delay_is_a_setting_and_reset_restores_the_default(pc):
+def test_the_delay_is_a_setting_and_reset_restores_the_default(pc, monkeypatch):
     assert pc.set_provisioning_delay(5)["provisioningDelaySeconds"] == 5
     assert pc.http.post("/_emulator/config", json={"provisioningDelaySeconds": -1}).status_code == 400
     pc.reset()
     assert pc.http.get("/_emulator/config").json()["provisioningDelaySeconds"] == 30
+    from partner_center_emulator.config import EmulatorConfig
+    from partner_center_emulator.testing import running_emulator
+
+    with running_emulator(provisioning_delay=5) as other:
+        assert other.http.get("/_emulator/config").json()["provisioningDelaySeconds"] == 5
+        other.reset()
+        assert other.http.get("/_emulator/config").json()["provisioningDelaySeconds"] == 5  # its configured default
+    monkeypatch.setenv("PC_EMULATOR_PROVISIONING_DELAY", "2.5")
+    assert EmulatorConfig.from_env().provisioning_delay == 2.5
 
 
 def test_no_delay_provisions_during_checkout(api, pc):
