@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from . import catalog, nce, pricing, render
+from . import catalog, nce, pricing, render, transitions
 from .config import EmulatorConfig
 from .errors import ApiError, invalid_input, invalid_property, not_found
 from .state import Cart, Customer, Order, Store, Subscription, User, iso
@@ -470,15 +470,25 @@ def _cart_error(code: int, description: str, **info: Any) -> dict[str, Any]:
     return error
 
 
+LIVE = ("active", "pending")
+
+
 def _live_skus(ctx: Ctx, customer: Customer) -> set[str]:
     return {
         s.catalog_item_id.rsplit(":", 1)[0]
         for s in ctx.store.subs_by_customer.get(customer.id, {}).values()
-        if s.status == "active"
+        if s.status in LIVE
     }
 
 
-def _line(ctx: Ctx, customer: Customer, raw: Any, index: int, pooled: dict[str, int]) -> dict[str, Any]:
+def _is_addon_line(raw: Any) -> bool:
+    offer = catalog.find_offer(str(raw.get("catalogitemid") or "")) if isinstance(raw, dict) else None
+    return offer is not None and offer.is_addon
+
+
+def _line(
+    ctx: Ctx, customer: Customer, raw: Any, index: int, pooled: dict[str, int], bases: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise invalid_input(f"line item {index} must be an object.")
     catalog_item_id = str(raw.get("catalogitemid") or "")
@@ -520,7 +530,7 @@ def _line(ctx: Ctx, customer: Customer, raw: Any, index: int, pooled: dict[str, 
             900269, f"Billing cycle '{cycle}' is not valid for term {term} of {offer.catalog_item_id}."
         )
         return line
-    if offer.is_addon and not (set(offer.prerequisite_skus) & _live_skus(ctx, customer)):
+    if offer.is_addon and not (set(offer.prerequisite_skus) & (_live_skus(ctx, customer) | bases)):
         line["error"] = _cart_error(400041, "The addon is not purchasable without a compatible base product")
         return line
     held = pooled.get(offer.product_sku, 0)
@@ -554,19 +564,7 @@ def _gone(offer: catalog.Offer) -> str:
 
 
 def _allowed_end_dates(ctx: Ctx, customer: Customer, term: str) -> list[date]:
-    start = ctx.now.date()
-    last = nce.term_end(start, term)
-    ends: set[date] = set()
-    month = date(start.year, start.month, 1)
-    while month <= last:
-        end = nce.add_months(month, 1) - timedelta(days=1)
-        if start <= end <= last:
-            ends.add(end)
-        month = nce.add_months(month, 1)
-    for sub in ctx.store.subs_by_customer.get(customer.id, {}).values():
-        if sub.status == "active" and start <= sub.term_end <= last and not (term != "P1M" and sub.term == "P1M"):
-            ends.add(sub.term_end)
-    return sorted(ends)
+    return nce.allowed_end_dates(ctx.store, customer.id, ctx.now.date(), term)
 
 
 def _check_custom_end(ctx: Ctx, customer: Customer, term: str, raw: str) -> str | None:
@@ -589,10 +587,21 @@ def _build_lines(ctx: Ctx, customer: Customer) -> list[dict[str, Any]]:
         raise invalid_property("LineItems", "at least one line item is required.")
     pooled: dict[str, int] = {}
     for s in ctx.store.subs_by_customer.get(customer.id, {}).values():
-        if s.status in ("active", "suspended"):
+        if s.status in ("active", "suspended", "pending"):
             key = s.catalog_item_id.rsplit(":", 1)[0]
             pooled[key] = pooled.get(key, 0) + s.quantity
-    return [_line(ctx, customer, raw, i, pooled) for i, raw in enumerate(raw_lines)]
+    # Base products first: an add-on may be bought with its base in the same cart.
+    lines: list[dict[str, Any] | None] = [None] * len(raw_lines)
+    for i, raw in enumerate(raw_lines):
+        if not _is_addon_line(raw):
+            lines[i] = _line(ctx, customer, raw, i, pooled)
+    bases = frozenset(
+        line["catalogItemId"].rsplit(":", 1)[0] for line in lines if line is not None and "error" not in line
+    )
+    for i, raw in enumerate(raw_lines):
+        if lines[i] is None:
+            lines[i] = _line(ctx, customer, raw, i, pooled, bases)
+    return [line for line in lines if line is not None]
 
 
 def post_cart(ctx: Ctx) -> Reply:
@@ -653,69 +662,99 @@ def checkout(ctx: Ctx) -> Reply:
         )
     country = _country(customer)
     currency, symbol = catalog.currency_for(country)
+    provision_at = ctx.now + timedelta(seconds=max(0.0, ctx.store.provisioning_delay))
+    # Base products first, so that an add-on bought with its base in this cart is linked to it.
+    created: dict[int, Subscription] = {}
+    cart_bases: dict[str, Subscription] = {}
+    indexed = list(enumerate(cart.lines))
+    order_ids: dict[str, str] = {}  # one order per billing cycle, in the cart's order
+    for _, line in indexed:
+        order_ids.setdefault(line["billingCycle"], secrets.token_hex(6))
+    offers = {index: catalog.find_offer(line["catalogItemId"]) for index, line in indexed}
+    for index, line in sorted(indexed, key=lambda pair: bool(getattr(offers[pair[0]], "is_addon", False))):
+        offer = offers[index]
+        assert offer is not None
+        cycle = line["billingCycle"]
+        order_id = order_ids[cycle]
+        parent = ""
+        if offer.is_addon:
+            in_cart = [cart_bases[sku] for sku in offer.prerequisite_skus if sku in cart_bases]
+            if in_cart:
+                parent = in_cart[0].id
+            else:
+                parent = next(
+                    s.id
+                    for s in ctx.store.subs_by_customer.get(customer.id, {}).values()
+                    if s.status in LIVE and s.catalog_item_id.rsplit(":", 1)[0] in offer.prerequisite_skus
+                )
+        custom_end = None
+        if line.get("customTermEndDate"):
+            custom_end = nce.parse_day(str(line["customTermEndDate"]))
+        sub = nce.new_subscription(
+            ctx.store,
+            customer_id=customer.id,
+            offer=offer,
+            quantity=line["quantity"],
+            term=line["termDuration"],
+            billing_cycle=cycle,
+            currency=currency,
+            friendly_name=line.get("friendlyName") or "",
+            order_id=order_id,
+            parent_id=parent,
+            now=ctx.now,
+            custom_term_end=custom_end,
+            status="pending",
+        )
+        created[index] = sub
+        if not offer.is_addon:
+            cart_bases.setdefault(offer.product_sku, sub)
     orders: list[Order] = []
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for line in cart.lines:
-        groups.setdefault(line["billingCycle"], []).append(line)
-    for cycle, lines in groups.items():
+    for cycle, order_id in order_ids.items():
         order = Order(
-            id=secrets.token_hex(6),
+            id=order_id,
             customer_id=customer.id,
             billing_cycle=cycle,
             currency=currency,
             currency_symbol=symbol,
             created_at=ctx.now,
             lines=[],
+            status="pending",
+            provision_at=provision_at,
         )
-        for number, line in enumerate(lines):
-            offer = catalog.find_offer(line["catalogItemId"])
+        for index, line in indexed:
+            if line["billingCycle"] != cycle:
+                continue
+            sub = created[index]
+            offer = catalog.find_offer(sub.catalog_item_id)
             assert offer is not None
-            parent = ""
-            if offer.is_addon:
-                parent = next(
-                    s.id
-                    for s in ctx.store.subs_by_customer.get(customer.id, {}).values()
-                    if s.status == "active" and s.catalog_item_id.rsplit(":", 1)[0] in offer.prerequisite_skus
-                )
-            custom_end = None
-            if line.get("customTermEndDate"):
-                custom_end = datetime.fromisoformat(str(line["customTermEndDate"]).replace("Z", "+00:00")).date()
-            sub = nce.new_subscription(
-                ctx.store,
-                customer_id=customer.id,
-                offer=offer,
-                quantity=line["quantity"],
-                term=line["termDuration"],
-                billing_cycle=cycle,
-                currency=currency,
-                friendly_name=line.get("friendlyName") or "",
-                order_id=order.id,
-                parent_id=parent,
-                now=ctx.now,
-                custom_term_end=custom_end,
-            )
             order_line = {
-                "lineItemNumber": number,
+                "lineItemNumber": len(order.lines),
                 "offerId": offer.catalog_item_id,
                 "subscriptionId": sub.id,
                 "termDuration": sub.term,
                 "transactionType": "New",
                 "friendlyName": sub.friendly_name,
                 "quantity": sub.quantity,
+                "provisioningContext": dict(line.get("provisioningContext") or {}),
                 "pricing": line["pricing"],
                 "links": {
                     **render.offer_links(offer, country),
                     "subscription": render.link(f"/customers/{customer.id}/subscriptions/{sub.id}"),
                 },
             }
-            if parent:
-                order_line["parentSubscriptionId"] = parent
+            if sub.parent_id:
+                order_line["parentSubscriptionId"] = sub.parent_id
+            if line.get("customTermEndDate"):
+                order_line["customTermEndDate"] = f"{sub.term_end.isoformat()}T00:00:00Z"
             order.lines.append(order_line)
         ctx.store.orders[order.id] = order
+        ctx.store.pending_orders.add(order.id)
         orders.append(order)
     cart.status = "Ordered"
     cart.order_ids = [o.id for o in orders]
     cart.modified_at = ctx.now
+    # With no provisioning delay the subscriptions are provisioned during the call (§4.3).
+    nce.provision_due(ctx.store, ctx.now)
     return ok(
         {
             "orders": [render.order(o) for o in orders],
@@ -744,17 +783,38 @@ def get_order(ctx: Ctx) -> Reply:
 
 
 def provisioning_status(ctx: Ctx) -> Reply:
-    order = _get_order(ctx, get_customer(ctx))
+    customer = get_customer(ctx)
+    order = _get_order(ctx, customer)
+    done = order.status == "completed"
     items = [
         {
             "orderLineItemId": line["lineItemNumber"],
             "lineItemNumber": line["lineItemNumber"],
-            "status": "fulfilled",
-            "quantityProvisioningInformation": [{"quantity": line["quantity"], "status": "fulfilled"}],
+            "status": "Fulfilled" if done else "PrefulfillmentPending",
+            "quantityProvisioningInformation": [
+                {"quantity": line["quantity"], "status": "Fulfilled" if done else "Unfulfilled"}
+            ],
+            "attributes": {"objectType": "OrderLineItemProvisioningStatus"},
         }
         for line in order.lines
     ]
-    return ok({"totalCount": len(items), "items": items, "attributes": {"objectType": "Collection"}})
+    return ok(render.collection(items, f"/customers/{customer.id}/orders/{order.id}/provisioningstatus"))
+
+
+def subscription_provisioning_status(ctx: Ctx) -> Reply:
+    customer = get_customer(ctx)
+    sub = get_subscription(ctx, customer)
+    offer = catalog.find_offer(sub.catalog_item_id)
+    status = "pending" if sub.status == "pending" else "success"
+    return ok(
+        {
+            "skuId": offer.sku_id if offer else "",
+            "status": status,
+            "quantity": sub.quantity,
+            "endDate": sub.term_end.isoformat() + "T00:00:00Z",
+            "attributes": {"objectType": "SubscriptionProvisioningStatus"},
+        }
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -811,40 +871,128 @@ def patch_subscription(ctx: Ctx) -> Reply:
 
 
 def _apply_patch(ctx: Ctx, sub: Subscription, body: dict) -> None:
+    """Apply a PATCH body (the whole subscription, keys lower-cased) to ``sub``.
+
+    Immediate changes come first (status, name, term, quantity, auto-renew); any of them removes
+    the scheduled next-term instructions, as Partner Center does. Instructions sent back unchanged
+    (GET-modify-PATCH) are kept; new ones are validated and stored; ``null`` removes them.
+    """
     now = ctx.now
-    cycle = body.get("billingcycle")
-    if cycle is not None and str(cycle).lower() != sub.billing_cycle:
-        raise ApiError(
-            400,
-            2054,
-            "Billing cycle for an existing subscription can't be updated using update-subscription; use update-Order.",
+    store = ctx.store
+    stored = copy.deepcopy(sub.scheduled)
+    offer_id = body.get("offerid")
+    if offer_id and str(offer_id).upper() != sub.catalog_item_id.upper():
+        raise invalid_property(
+            "OfferId",
+            "can't be changed by PATCH: upgrade through transitions, or at renewal through "
+            "scheduledNextTermInstructions.",
         )
     status = body.get("status")
     status = str(status).lower() if status is not None else sub.status
     if status == "deleted":
-        nce.change_status(ctx.store, sub, "deleted", now)
+        nce.change_status(store, sub, "deleted", now)
         return
     if status == "active" and sub.status == "suspended":
-        nce.change_status(ctx.store, sub, "active", now)
+        nce.change_status(store, sub, "active", now)
     if "friendlyname" in body and body["friendlyname"] is not None:
         name = str(body["friendlyname"]).strip()
         if len(name) > 128:
             raise invalid_property("FriendlyName", "must be at most 128 characters long.")
         sub.friendly_name = name or sub.offer_name
+    term = str(body.get("termduration") or sub.term).upper()
+    cycle = str(body.get("billingcycle") or sub.billing_cycle).lower()
+    next_charge = body.get("nextchargeinstructions", _MISSING)
+    if term != sub.term:
+        nce.change_term(store, sub, term, cycle, now)
+    elif cycle != sub.billing_cycle:
+        nce.schedule_billing_change(sub, cycle)
+    elif isinstance(next_charge, dict) and not nce.same_instructions(sub.next_charge_instructions, next_charge):
+        wanted = str(((next_charge.get("product") or {}).get("billingcycle")) or sub.billing_cycle).lower()
+        nce.schedule_billing_change(sub, wanted)
+    elif next_charge is None:
+        sub.next_charge_instructions = None  # the pending billing-plan change is withdrawn
     if "quantity" in body:
         quantity = body["quantity"]
         if not isinstance(quantity, int) or isinstance(quantity, bool):
             raise invalid_property("Quantity", "must be a whole number.")
-        nce.change_quantity(ctx.store, sub, quantity, now)
+        nce.change_quantity(store, sub, quantity, now)
+    minimal = "autorenewenabled" not in body and ctx.config.minimal_patch_disables_autorenew
     if "autorenewenabled" in body:
         nce.change_auto_renew(sub, bool(body["autorenewenabled"]))
-    elif ctx.config.minimal_patch_disables_autorenew:
-        # Partner Center's gotcha: a PATCH body without autoRenewEnabled turns auto-renew off.
-        sub.auto_renew = False
+    elif minimal:
+        # Partner Center's gotcha: a PATCH body without autoRenewEnabled turns auto-renew off, and
+        # with it the scheduled instructions go.
+        nce.change_auto_renew(sub, False)
     if status == "suspended":
-        nce.change_status(ctx.store, sub, "suspended", now)
+        nce.change_status(store, sub, "suspended", now)
     elif status not in ("active", "suspended"):
-        nce.change_status(ctx.store, sub, status, now)
+        nce.change_status(store, sub, status, now)
+    wanted = body.get("schedulednextterminstructions", _MISSING)
+    if wanted is _MISSING:
+        return
+    if wanted is None:
+        sub.scheduled = None
+    elif nce.same_instructions(stored, wanted):
+        pass  # sent back as read: kept, unless a change above removed them
+    else:
+        sub.scheduled = nce.scheduled_instructions(store, sub, wanted)
+
+
+_MISSING: Any = object()
+
+
+def transition_eligibilities(ctx: Ctx) -> Reply:
+    customer = get_customer(ctx)
+    sub = get_subscription(ctx, customer)
+    kind = (ctx.q("eligibilitytype") or "immediate").lower()
+    items = transitions.eligibilities(ctx.store, sub, kind, ctx.now)
+    uri = f"/customers/{customer.id}/subscriptions/{sub.id}/transitionEligibilities?eligibilityType={kind}"
+    return ok(render.collection(items, uri))
+
+
+def post_transition(ctx: Ctx) -> Reply:
+    customer = get_customer(ctx)
+    sub = get_subscription(ctx, customer)
+    saved = copy.deepcopy(ctx.store.subs_by_customer[customer.id])
+    users = {u.id: list(u.licenses) for u in ctx.store.users_by_customer.get(customer.id, {}).values()}
+    charges = len(ctx.store.charges)
+    try:
+        transition = transitions.create(ctx.store, sub, ctx.body, ctx.now)
+    except ApiError:
+        for sid in list(ctx.store.subs_by_customer[customer.id]):
+            if sid not in saved:
+                ctx.store.subscriptions.pop(sid, None)
+        ctx.store.subs_by_customer[customer.id] = saved
+        ctx.store.subscriptions.update(saved)
+        for uid, licenses in users.items():
+            ctx.store.users[uid].licenses = licenses
+        del ctx.store.charges[charges:]
+        raise
+    body = transitions.render(transition)
+    body["status"] = "started"
+    body["events"] = body["events"][:1]  # the answer to the POST: the conversion has started
+    return ok(body, 201)
+
+
+def list_transitions(ctx: Ctx) -> Reply:
+    customer = get_customer(ctx)
+    sub = get_subscription(ctx, customer)
+    operation = ctx.q("operationid").lower()
+    items = [
+        transitions.render(t)
+        for t in ctx.store.transitions
+        if t.customer_id == customer.id
+        and sub.id in (t.from_subscription_id, t.to_subscription_id)
+        and (not operation or t.id == operation)
+    ]
+    return ok(render.collection(items, f"/customers/{customer.id}/subscriptions/{sub.id}/transitions"))
+
+
+def list_upgrades(ctx: Ctx) -> Reply:
+    customer = get_customer(ctx)
+    sub = get_subscription(ctx, customer)
+    items = transitions.upgrades(ctx.store, sub, _country(customer), ctx.now)
+    return ok(render.collection(items, f"/customers/{customer.id}/subscriptions/{sub.id}/upgrades"))
 
 
 def custom_term_end_dates(ctx: Ctx) -> Reply:
@@ -1239,6 +1387,11 @@ route("GET", C + "/subscriptions/customTermEndDates", custom_term_end_dates)
 route("GET", C + "/subscriptions/{sid}", get_subscription_h)
 route("PATCH", C + "/subscriptions/{sid}", patch_subscription)
 route("GET", C + "/subscriptions/{sid}/addons", list_addons)
+route("GET", C + "/subscriptions/{sid}/provisioningstatus", subscription_provisioning_status)
+route("GET", C + "/subscriptions/{sid}/transitionEligibilities", transition_eligibilities)
+route("GET", C + "/subscriptions/{sid}/transitions", list_transitions)
+route("POST", C + "/subscriptions/{sid}/transitions", post_transition)
+route("GET", C + "/subscriptions/{sid}/upgrades", list_upgrades)
 route("POST", C + "/users", post_user)
 route("GET", C + "/users", list_users)
 route("GET", C + "/users/{uid}", get_user_h)

@@ -75,7 +75,10 @@ class Emulator:
     def __init__(self, config: EmulatorConfig, store: Store | None = None) -> None:
         self.config = config
         self.store = store or Store(
-            state_file=config.state_file, rate_limit=config.rate_limit, page_size=config.page_size
+            state_file=config.state_file,
+            rate_limit=config.rate_limit,
+            page_size=config.page_size,
+            provisioning_delay=config.provisioning_delay,
         )
         self.issuer = TokenIssuer(config)
 
@@ -145,6 +148,7 @@ class Emulator:
                 status, extra_headers, content = replay[2], dict(replay[3]), replay[4]
             else:
                 ctx = api.Ctx(store, self.config, store.clock.now(), params, query, body, headers, partner, extra)
+                nce.provision_due(store, ctx.now)  # orders whose provisioning time has come complete now
                 try:
                     status, payload, extra_headers = handler(ctx)
                 except ApiError as error:

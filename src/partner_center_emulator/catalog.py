@@ -376,3 +376,13 @@ def supports(offer: Offer, term: str, billing_cycle: str) -> bool:
 
 def addons_of(product_sku: str) -> list[Offer]:
     return [o for o in OFFERS if product_sku in o.prerequisite_skus]
+
+
+# NCE upgrade paths: product SKU -> the product SKUs it may be upgraded to (immediately, through
+# ``POST .../transitions``, or at renewal, through ``scheduledNextTermInstructions``). Every path goes
+# up; Partner Center has no downgrades. The SKUs' ``dynamicAttributes.upgradeTargetOffers`` say the same.
+UPGRADE_PATHS: dict[str, tuple[str, ...]] = {o.product_sku: o.upgrade_targets for o in OFFERS if o.upgrade_targets}
+
+
+def upgrade_targets(product_sku: str) -> tuple[str, ...]:
+    return UPGRADE_PATHS.get(product_sku, ())

@@ -26,6 +26,8 @@ class EmulatorConfig:
     state_file: str | None = None
     token_lifetime: int = 3600
     minimal_patch_disables_autorenew: bool = True
+    # Seconds (on the emulator's clock) from checkout until an order's subscriptions are provisioned.
+    provisioning_delay: float = 30.0
     tls: bool = False
     tls_dir: str | None = None
     extra: dict = field(default_factory=dict)
@@ -40,6 +42,8 @@ class EmulatorConfig:
                 continue
             if f.type in ("int",):
                 values[f.name] = int(raw)
+            elif f.type in ("float",):
+                values[f.name] = float(raw)
             elif f.type in ("bool",):
                 values[f.name] = raw.lower() in ("1", "true", "yes", "on")
             else:

@@ -520,12 +520,22 @@ async def config(request: Request) -> Response:
                 store.page_size = max(1, int(body["pagesize"]))
             if "minimalpatchdisablesautorenew" in body:
                 emulator.config.minimal_patch_disables_autorenew = bool(body["minimalpatchdisablesautorenew"])
+            if "provisioningdelayseconds" in body:
+                try:
+                    delay = float(body["provisioningdelayseconds"])
+                except (TypeError, ValueError):
+                    return _error(400, "provisioningDelaySeconds must be a number of seconds")
+                if delay < 0:
+                    return _error(400, "provisioningDelaySeconds must not be negative")
+                store.provisioning_delay = delay
+                nce.provision_due(store, store.clock.now())
     with store.lock:
         return JSONResponse(
             {
                 "rateLimit": store.limiter.per_minute,
                 "pageSize": store.page_size,
                 "minimalPatchDisablesAutoRenew": emulator.config.minimal_patch_disables_autorenew,
+                "provisioningDelaySeconds": store.provisioning_delay,
                 "tenantId": emulator.config.tenant_id,
                 "clientId": emulator.config.client_id,
                 "stateFile": str(store.state_file) if store.state_file else None,

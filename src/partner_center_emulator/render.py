@@ -215,6 +215,19 @@ def cart(c: Cart) -> dict[str, Any]:
     }
 
 
+def order_line(o: Order, line: dict[str, Any]) -> dict[str, Any]:
+    """An order line: its subscription id (and link) only once the order is provisioned (§4.3)."""
+    out = dict(line)
+    links = dict(out.get("links") or {})
+    links["provisioningStatus"] = link(f"/customers/{o.customer_id}/orders/{o.id}/provisioningstatus")
+    out.setdefault("provisioningContext", {})
+    if o.status != "completed":
+        out.pop("subscriptionId", None)
+        links.pop("subscription", None)
+    out["links"] = links
+    return out
+
+
 def order(o: Order) -> dict[str, Any]:
     base = f"/customers/{o.customer_id}/orders/{o.id}"
     return {
@@ -224,7 +237,7 @@ def order(o: Order) -> dict[str, Any]:
         "billingCycle": o.billing_cycle,
         "currencyCode": o.currency,
         "currencySymbol": o.currency_symbol,
-        "lineItems": o.lines,
+        "lineItems": [order_line(o, line) for line in o.lines],
         "creationDate": iso(o.created_at),
         "status": o.status,
         "transactionType": "UserPurchase",
@@ -274,7 +287,7 @@ def subscription(s: Subscription, now: datetime, country: str = "US", *, has_add
         "billingType": "license",
         "billingCycle": s.billing_cycle,
         "termDuration": s.term,
-        "renewalTermDuration": s.term if s.auto_renew else "",
+        "renewalTermDuration": _renewal_term(s),
         "refundOptions": [
             {"type": "Full", "expiresAt": iso(s.term_start + nce.FULL_REFUND)},
             {"type": "Partial", "expiresAt": iso(s.term_start + nce.WINDOW)},
@@ -282,7 +295,7 @@ def subscription(s: Subscription, now: datetime, country: str = "US", *, has_add
         "isMicrosoftProduct": True,
         "publisherName": PUBLISHER,
         "partnerId": "",
-        "attentionNeeded": False,
+        **attention(s),
         "actionTaken": False,
         "contractType": "subscription",
         "actions": ["edit", "cancel"] if live else [],
@@ -294,7 +307,26 @@ def subscription(s: Subscription, now: datetime, country: str = "US", *, has_add
     }
     if s.parent_id:
         body["parentSubscriptionId"] = s.parent_id
+    if s.scheduled:
+        body["scheduledNextTermInstructions"] = s.scheduled
+    if s.next_charge_instructions:
+        body["nextChargeInstructions"] = s.next_charge_instructions
     return body
+
+
+def _renewal_term(s: Subscription) -> str:
+    if not s.auto_renew:
+        return ""
+    product = (s.scheduled or {}).get("product") or {}
+    return product.get("termDuration") or s.term
+
+
+def attention(s: Subscription) -> dict[str, Any]:
+    """``attentionNeeded`` / ``attentionReason``: set while the subscription waits for provisioning
+    (the reason's wording is the emulator's own, see docs/emulator.md)."""
+    if s.status == "pending":
+        return {"attentionNeeded": True, "attentionReason": "ProvisioningPending"}
+    return {"attentionNeeded": False, "attentionReason": None}
 
 
 # -- users, licences ----------------------------------------------------------------------------

@@ -20,7 +20,12 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def make_store(config: EmulatorConfig) -> Store:
-    store = Store(state_file=config.state_file, rate_limit=config.rate_limit, page_size=config.page_size)
+    store = Store(
+        state_file=config.state_file,
+        rate_limit=config.rate_limit,
+        page_size=config.page_size,
+        provisioning_delay=config.provisioning_delay,
+    )
     store.load()
     return store
 

@@ -106,6 +106,14 @@ class Subscription:
     ended_at: datetime | None = None
     update_count: int = 0
     etag: int = 1
+    # The start of the charge cycles (the term start unless a billing-plan change or a partial
+    # upgrade re-anchored them) and of the cancellation window (the term start unless a term change
+    # or an upgrade kept an earlier one).
+    cycle_anchor: date | None = None
+    window_from: datetime | None = None
+    # Partner Center's camelCase shapes, as they are rendered: applied at renewal / next charge.
+    scheduled: dict[str, Any] | None = None
+    next_charge_instructions: dict[str, Any] | None = None
 
 
 @dataclass
@@ -118,6 +126,9 @@ class Order:
     created_at: datetime
     lines: list[dict[str, Any]]
     status: str = "completed"
+    # When provisioning completes (emulator clock); None: completed at once.
+    provision_at: datetime | None = None
+    completed_at: datetime | None = None
 
 
 @dataclass
@@ -155,6 +166,24 @@ class Charge:
     billing_cycle: str
     subscription_start: date
     subscription_end: date
+
+
+@dataclass
+class Transition:
+    """One NCE transition (upgrade) of a subscription, as ``GET .../transitions`` lists it."""
+
+    id: str
+    customer_id: str
+    from_subscription_id: str
+    from_catalog_item_id: str
+    to_subscription_id: str
+    to_catalog_item_id: str
+    quantity: int
+    term: str
+    billing_cycle: str
+    transition_type: str
+    created_at: datetime
+    status: str = "completed"
 
 
 @dataclass
@@ -353,8 +382,17 @@ class Fault:
 
 
 class Store:
-    def __init__(self, *, state_file: str | None = None, rate_limit: int = 500, page_size: int = 100) -> None:
+    def __init__(
+        self,
+        *,
+        state_file: str | None = None,
+        rate_limit: int = 500,
+        page_size: int = 100,
+        provisioning_delay: float = 30.0,
+    ) -> None:
         self.lock = threading.RLock()
+        self.default_provisioning_delay = provisioning_delay
+        self.provisioning_delay = provisioning_delay
         self.clock = Clock()
         self.limiter = RateLimiter(rate_limit)
         self.page_size = page_size
@@ -386,6 +424,8 @@ class Store:
         self.orders: dict[str, Order] = {}
         self.carts: dict[str, Cart] = {}
         self.charges: list[Charge] = []
+        self.transitions: list[Transition] = []
+        self.pending_orders: set[str] = set()
         self.price_changes: list[PriceChange] = []
         self.withdrawals: dict[str, Withdrawal] = {}
 
@@ -393,6 +433,7 @@ class Store:
         with self.lock:
             self.clear()
             self.clock.reset()
+            self.provisioning_delay = self.default_provisioning_delay
             self.faults.clear()
             self.counters.clear()
             self.throttled = 0
@@ -484,6 +525,7 @@ class Store:
                 "orders": [to_jsonable(o) for o in self.orders.values()],
                 "carts": [to_jsonable(c) for c in self.carts.values()],
                 "charges": [to_jsonable(c) for c in self.charges],
+                "transitions": [to_jsonable(t) for t in self.transitions],
                 "priceChanges": [to_jsonable(c) for c in self.price_changes],
                 "withdrawals": [to_jsonable(w) for w in self.withdrawals.values()],
                 "idempotency": [
@@ -505,10 +547,13 @@ class Store:
             for o in raw.get("orders", []):
                 order = from_jsonable(Order, o)
                 self.orders[order.id] = order
+                if order.status == "pending":
+                    self.pending_orders.add(order.id)
             for c in raw.get("carts", []):
                 cart = from_jsonable(Cart, c)
                 self.carts[cart.id] = cart
             self.charges = [from_jsonable(Charge, c) for c in raw.get("charges", [])]
+            self.transitions = [from_jsonable(Transition, t) for t in raw.get("transitions", [])]
             self.price_changes = [from_jsonable(PriceChange, c) for c in raw.get("priceChanges", [])]
             for w in raw.get("withdrawals", []):
                 withdrawal = from_jsonable(Withdrawal, w)

@@ -38,6 +38,9 @@
         pc.state() -> dict          # every object the emulator holds
         pc.set_rate_limit(n)        # calls per minute per partner; 0 = unlimited
         pc.set_page_size(n)
+        pc.set_provisioning_delay(seconds)  # checkout -> orders completed after this long on the
+                                    # emulator's clock (default 30; 0 = provisioned during checkout;
+                                    # reset() restores the default)
         pc.stop(); pc.start()       # Partner Center "down for a while": same port, same state
 
 ``running_emulator(**config)`` takes the fields of ``EmulatorConfig`` (tenant_id, client_id,
@@ -288,6 +291,10 @@ class RunningEmulator:
 
     def set_page_size(self, size: int) -> dict:
         return self._call("POST", "/config", {"pageSize": size})
+
+    def set_provisioning_delay(self, seconds: float) -> dict:
+        """How long after checkout (on the emulator's clock) an order's subscriptions are provisioned."""
+        return self._call("POST", "/config", {"provisioningDelaySeconds": seconds})
 
 
 class LoopbackHttpClient:

@@ -100,6 +100,9 @@ def pc(emulator: RunningEmulator) -> RunningEmulator:
     emulator.reset()
     emulator.set_rate_limit(500)
     emulator.set_page_size(100)
+    # Most tests buy and go on at once: orders are provisioned during checkout. The tests of
+    # pending orders set a delay of their own.
+    emulator.set_provisioning_delay(0)
     return emulator
 
 

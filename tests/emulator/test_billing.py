@@ -42,8 +42,10 @@ def test_cancellation_after_24_hours_refunds_the_remaining_days():
     cancel = store.charges[-1]
     assert cancel.charge_type == "cancelImmediate"
     assert (cancel.charge_start, cancel.charge_end) == (date(2025, 7, 17), date(2025, 8, 14))
-    assert cancel.effective_unit_price == (Decimal("-10.08") / 31 * 29).quantize(Decimal("0.000001"))
-    assert cancel.subtotal == Decimal("-94.29")
+    # Microsoft's worked example: 10.08 / 31 x 29 = 9.4297 -> the unit price truncated to 9.42 first,
+    # times 10 seats = 94.20 (not 94.297 truncated to 94.29).
+    assert cancel.effective_unit_price == Decimal("-9.42")
+    assert cancel.subtotal == Decimal("-94.20")
 
 
 def test_cancellation_within_24_hours_refunds_everything():

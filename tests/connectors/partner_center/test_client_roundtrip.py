@@ -25,6 +25,12 @@ from .conftest import BASIC, BASIC_ENTRA_SKU, customer_body, emulator_requests
 pytestmark = pytest.mark.emulator
 
 
+@pytest.fixture(autouse=True)
+def _provisioned_during_checkout(pc):
+    """These tests buy and go on at once: no provisioning delay (the pending-order tests set one)."""
+    pc.set_provisioning_delay(0)
+
+
 def buy(client, customer_id: str, quantity: int = 3, catalog_item_id: str = BASIC):
     cart = client.create_cart(
         customer_id,

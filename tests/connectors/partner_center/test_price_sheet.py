@@ -16,6 +16,13 @@ from .conftest import BASIC, emulator_requests
 
 pytestmark = pytest.mark.emulator
 
+
+@pytest.fixture(autouse=True)
+def _provisioned_during_checkout(pc):
+    """These tests buy and go on at once: no provisioning delay (the pending-order tests set one)."""
+    pc.set_provisioning_delay(0)
+
+
 BASIC_SKU = "CFQ7TTC0LH18:0001"
 PREMIUM = "CFQ7TTC0LCHC:0002:CFQ7TTC0KFFN"
 JUNE = datetime(2025, 6, 15, 9, tzinfo=UTC)

@@ -52,20 +52,27 @@ from cloudbroker.connectors.partner_center.schemas import (
     Customer,
     CustomerCreateRequest,
     CustomerUser,
+    CustomTermEndDate,
     DomainAvailability,
     Invoice,
     LicenseAssignment,
     LicenseUpdate,
     Order,
+    OrderLineItemProvisioningStatus,
     PagedCollection,
     PriceSheetRow,
     Product,
     ReconciliationLineItem,
     ResourceAttributes,
+    ScheduledNextTermInstructions,
     Sku,
     SubscribedSku,
     Subscription,
+    SubscriptionProvisioningStatus,
     SubscriptionUpdate,
+    Transition,
+    TransitionEligibility,
+    Upgrade,
 )
 from cloudbroker.connectors.partner_center.throttle import MemoryPauseStore, NoRateLimit, PauseStore, RateLimiter
 
@@ -341,7 +348,9 @@ class PartnerCenterClient:
     def checkout_cart(
         self, customer_id: str, cart_id: str, *, request_id: uuid.UUID | None = None
     ) -> CartCheckoutResult:
-        """Buy a cart. Orders may list subscription ids only later (provisioning is asynchronous)."""
+        """Buy a cart. The orders usually come back ``pending`` without subscription ids: provisioning
+        is asynchronous. Read the order again (``get_order``) until it is ``completed``, or list its
+        subscriptions (``list_subscriptions(order_id=...)``, ``pending`` until provisioned)."""
         path = f"/v1/customers/{_seg(customer_id)}/carts/{_seg(cart_id)}/checkout"
         return self._call(CartCheckoutResult, "POST", path, request_id=request_id)
 
@@ -350,6 +359,11 @@ class PartnerCenterClient:
 
     def list_orders(self, customer_id: str) -> list[Order]:
         return list(self._pages(Order, f"/v1/customers/{_seg(customer_id)}/orders"))
+
+    def get_order_provisioning_status(self, customer_id: str, order_id: str) -> list[OrderLineItemProvisioningStatus]:
+        """Each order line's provisioning: ``PrefulfillmentPending``/``Unfulfilled``, then ``Fulfilled``."""
+        path = f"/v1/customers/{_seg(customer_id)}/orders/{_seg(order_id)}/provisioningstatus"
+        return list(self._pages(OrderLineItemProvisioningStatus, path))
 
     # -- subscriptions -------------------------------------------------------------------------------
 
@@ -360,6 +374,119 @@ class PartnerCenterClient:
     def get_subscription(self, customer_id: str, subscription_id: str) -> Subscription:
         path = f"/v1/customers/{_seg(customer_id)}/subscriptions/{_seg(subscription_id)}"
         return self._call(Subscription, "GET", path)
+
+    def get_subscription_provisioning_status(
+        self, customer_id: str, subscription_id: str
+    ) -> SubscriptionProvisioningStatus:
+        path = f"/v1/customers/{_seg(customer_id)}/subscriptions/{_seg(subscription_id)}/provisioningstatus"
+        return self._call(SubscriptionProvisioningStatus, "GET", path)
+
+    def list_custom_term_end_dates(
+        self,
+        customer_id: str,
+        term_duration: str,
+        *,
+        term_start_date: str | None = None,
+        target_coterm_subscription_id: str | None = None,
+    ) -> list[CustomTermEndDate]:
+        """The ``customTermEndDate`` values a new subscription of ``term_duration`` may take."""
+        params: dict[str, Any] = {"term_duration": term_duration}
+        if term_start_date:
+            params["term_start_date"] = term_start_date
+        if target_coterm_subscription_id:
+            params["target_coterm_subscription_id"] = target_coterm_subscription_id
+        path = f"/v1/customers/{_seg(customer_id)}/subscriptions/customTermEndDates"
+        return list(self._pages(CustomTermEndDate, path, params))
+
+    # -- transitions (upgrades) ----------------------------------------------------------------------
+
+    def list_transition_eligibilities(
+        self, customer_id: str, subscription_id: str, eligibility_type: str = "immediate"
+    ) -> list[TransitionEligibility]:
+        """The offers a subscription may transition to: now (``immediate``) or at renewal (``scheduled``)."""
+        path = f"/v1/customers/{_seg(customer_id)}/subscriptions/{_seg(subscription_id)}/transitionEligibilities"
+        return list(self._pages(TransitionEligibility, path, {"eligibilityType": eligibility_type}))
+
+    def create_transition(
+        self,
+        customer_id: str,
+        subscription_id: str,
+        transition: Transition | Mapping[str, Any],
+        *,
+        request_id: uuid.UUID | None = None,
+    ) -> Transition:
+        """Upgrade a subscription (all seats: the same subscription; some: a new one). The answer
+        says the conversion has started; ``list_transitions`` shows when it is done."""
+        body = _body(transition, Transition)
+        body.setdefault("fromSubscriptionId", subscription_id)
+        path = f"/v1/customers/{_seg(customer_id)}/subscriptions/{_seg(subscription_id)}/transitions"
+        return self._call(Transition, "POST", path, json=body, request_id=request_id)
+
+    def list_transitions(
+        self, customer_id: str, subscription_id: str, *, operation_id: str | None = None
+    ) -> list[Transition]:
+        path = f"/v1/customers/{_seg(customer_id)}/subscriptions/{_seg(subscription_id)}/transitions"
+        return list(self._pages(Transition, path, {"operationId": operation_id} if operation_id else None))
+
+    def list_upgrades(self, customer_id: str, subscription_id: str) -> list[Upgrade]:
+        """The upgrade targets in the older ``Upgrade`` shape (``transitionEligibilities`` is the newer)."""
+        path = f"/v1/customers/{_seg(customer_id)}/subscriptions/{_seg(subscription_id)}/upgrades"
+        return list(self._pages(Upgrade, path))
+
+    # -- subscription changes ------------------------------------------------------------------------
+
+    def set_scheduled_next_term_instructions(
+        self,
+        customer_id: str,
+        subscription_id: str,
+        instructions: ScheduledNextTermInstructions | Mapping[str, Any],
+        *,
+        current: Subscription | None = None,
+        request_id: uuid.UUID | None = None,
+    ) -> Subscription:
+        """Schedule changes for the next renewal (needs an active, auto-renewing subscription)."""
+        if not isinstance(instructions, ScheduledNextTermInstructions):
+            instructions = ScheduledNextTermInstructions.model_validate(dict(instructions))
+        update = SubscriptionUpdate(scheduled_next_term_instructions=instructions)
+        return self.update_subscription(customer_id, subscription_id, update, current=current, request_id=request_id)
+
+    def clear_scheduled_next_term_instructions(
+        self,
+        customer_id: str,
+        subscription_id: str,
+        *,
+        current: Subscription | None = None,
+        request_id: uuid.UUID | None = None,
+    ) -> Subscription:
+        update = SubscriptionUpdate(clear_scheduled_next_term_instructions=True)
+        return self.update_subscription(customer_id, subscription_id, update, current=current, request_id=request_id)
+
+    def change_term(
+        self,
+        customer_id: str,
+        subscription_id: str,
+        term_duration: str,
+        *,
+        billing_cycle: str | None = None,
+        current: Subscription | None = None,
+        request_id: uuid.UUID | None = None,
+    ) -> Subscription:
+        """Lengthen the term now (P1M -> P1Y/P3Y, P1Y -> P3Y), with a new billing plan if given."""
+        update = SubscriptionUpdate(term_duration=term_duration, billing_cycle=billing_cycle)
+        return self.update_subscription(customer_id, subscription_id, update, current=current, request_id=request_id)
+
+    def change_billing_cycle(
+        self,
+        customer_id: str,
+        subscription_id: str,
+        billing_cycle: str,
+        *,
+        current: Subscription | None = None,
+        request_id: uuid.UUID | None = None,
+    ) -> Subscription:
+        """Change the billing plan from the next charge cycle (the answer's ``next_charge_instructions``)."""
+        update = SubscriptionUpdate(billing_cycle=billing_cycle)
+        return self.update_subscription(customer_id, subscription_id, update, current=current, request_id=request_id)
 
     def update_subscription(
         self,
@@ -375,7 +502,8 @@ class PartnerCenterClient:
         request_id: uuid.UUID | None = None,
     ) -> Subscription:
         """Change quantity (the new total), friendly name, status (``suspended``, ``active``,
-        ``deleted`` = cancel) or auto-renew.
+        ``deleted`` = cancel) or auto-renew; through ``update`` also the term, the billing plan and
+        the scheduled next-term instructions (see ``SubscriptionUpdate``).
 
         Partner Center wants the whole subscription in the PATCH (a partial body turns auto-renew
         off), so the subscription is read first — or ``current`` is used when given — and sent

@@ -34,31 +34,55 @@ __all__ = [
     "CartLineItemError",
     "CompanyProfile",
     "CountryValidationRules",
+    "CustomTermEndDate",
     "Customer",
     "CustomerCreateRequest",
     "CustomerUser",
     "DomainAvailability",
+    "Eligibility",
+    "EligibilityError",
+    "EligibilityType",
     "ErrorBody",
     "Invoice",
     "LicenseAssignment",
     "LicenseUpdate",
     "Link",
+    "NextChargeInstructions",
     "Order",
     "OrderError",
     "OrderLineItem",
+    "OrderLineItemProvisioningStatus",
+    "OrderStatus",
     "PagedCollection",
     "PartnerCenterModel",
     "PasswordProfile",
     "PriceSheetRow",
     "Pricing",
     "Product",
+    "ProvisioningStatus",
+    "QuantityProvisioningInformation",
     "ReconciliationLineItem",
+    "RefundableQuantity",
+    "RefundableQuantityDetail",
+    "ScheduledNextTermInstructions",
+    "ScheduledProduct",
     "Sku",
     "SubscribedSku",
     "Subscription",
+    "SubscriptionEligibility",
+    "SubscriptionProvisioningState",
+    "SubscriptionProvisioningStatus",
+    "SubscriptionRefundOption",
     "SubscriptionStatus",
     "SubscriptionUpdate",
+    "TermDuration",
     "TokenResponse",
+    "Transition",
+    "TransitionEligibility",
+    "TransitionEvent",
+    "TransitionType",
+    "Upgrade",
+    "UpgradeTargetOffer",
     "parse_sheet_time",
 ]
 
@@ -121,6 +145,54 @@ class BillingCycle(StrEnum):
     TRIENNIAL = "triennial"
     NONE = "none"
     ONE_TIME = "one_time"
+
+
+class TermDuration(StrEnum):
+    ONE_MONTH = "P1M"
+    ONE_YEAR = "P1Y"
+    THREE_YEARS = "P3Y"
+
+
+class OrderStatus(StrEnum):
+    PENDING = "pending"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    SUSPENDED = "suspended"
+    PARTIAL_SUCCESS = "partial success"
+    ERROR = "error"
+    UNKNOWN = "unknown"
+
+
+class ProvisioningStatus(StrEnum):
+    """An order line's provisioning status (``GET .../orders/{id}/provisioningstatus``)."""
+
+    FULFILLED = "Fulfilled"
+    UNFULFILLED = "Unfulfilled"
+    PREFULFILLMENT_PENDING = "PrefulfillmentPending"
+
+
+class SubscriptionProvisioningState(StrEnum):
+    """A subscription's provisioning status (``GET .../subscriptions/{id}/provisioningstatus``)."""
+
+    SUCCESS = "success"
+    PENDING = "pending"
+    FAILED = "failed"
+    NONE = "none"
+
+
+class TransitionType(StrEnum):
+    TRANSITION_ONLY = "transition_only"
+    TRANSITION_WITH_LICENSE_TRANSFER = "transition_with_license_transfer"
+
+
+class EligibilityType(StrEnum):
+    IMMEDIATE = "immediate"
+    SCHEDULED = "scheduled"
+
+
+def _same(value: str | None, known: str) -> bool:
+    """Enum-like strings compared as Partner Center writes them: in any case."""
+    return (value or "").lower() == known.lower()
 
 
 # -- shared pieces -----------------------------------------------------------------------------------
@@ -595,6 +667,9 @@ class OrderLineItem(Resource):
 
 
 class Order(Resource):
+    """An order. ``status`` is ``pending`` until Partner Center has provisioned it; line items carry
+    their ``subscription_id`` once it is (``completed``)."""
+
     id: str
     alternate_id: str | None = None
     reference_customer_id: str | None = None
@@ -606,6 +681,32 @@ class Order(Resource):
     status: str | None = None
     transaction_type: str | None = None
     total_price: Amount = None
+
+    @property
+    def is_completed(self) -> bool:
+        return _same(self.status, OrderStatus.COMPLETED)
+
+    @property
+    def is_pending(self) -> bool:
+        return _same(self.status, OrderStatus.PENDING)
+
+
+class QuantityProvisioningInformation(PartnerCenterModel):
+    quantity: int | None = None
+    status: str | None = None
+
+
+class OrderLineItemProvisioningStatus(Resource):
+    """One line of ``GET .../orders/{id}/provisioningstatus`` (``status``: see ``ProvisioningStatus``)."""
+
+    order_line_item_id: int | None = None
+    line_item_number: int | None = None
+    status: str | None = None
+    quantity_provisioning_information: list[QuantityProvisioningInformation] = Field(default_factory=list)
+
+    @property
+    def is_fulfilled(self) -> bool:
+        return _same(self.status, ProvisioningStatus.FULFILLED)
 
 
 class OrderError(PartnerCenterModel):
@@ -647,14 +748,119 @@ class ScheduledProduct(PartnerCenterModel):
 
 
 class ScheduledNextTermInstructions(PartnerCenterModel):
+    """Changes Partner Center applies at the next renewal (quantity, product/SKU/availability with
+    term and billing cycle, custom term end date). Any mid-term change removes them."""
+
     product: ScheduledProduct | None = None
     quantity: int | None = None
     custom_term_end_date: UtcDateTime = None
 
 
 class NextChargeInstructions(PartnerCenterModel):
+    """A billing-plan change waiting for the next charge cycle."""
+
     product: ScheduledProduct | None = None
     quantity: int | None = None
+
+
+class SubscriptionProvisioningStatus(Resource):
+    """``GET .../subscriptions/{id}/provisioningstatus`` (``status``: see ``SubscriptionProvisioningState``)."""
+
+    sku_id: str | None = None
+    status: str | None = None
+    quantity: int | None = None
+    end_date: UtcDateTime = None
+
+    @property
+    def is_provisioned(self) -> bool:
+        return _same(self.status, SubscriptionProvisioningState.SUCCESS)
+
+
+class EligibilityError(PartnerCenterModel):
+    code: int | str | None = None
+    description: str | None = None
+
+
+class Eligibility(PartnerCenterModel):
+    is_eligible: bool = False
+    transition_type: str | None = None
+    errors: list[EligibilityError] = Field(default_factory=list)
+
+
+class SubscriptionEligibility(PartnerCenterModel):
+    """An existing subscription of the target offer, and whether it can take the seats."""
+
+    is_eligible: bool = False
+    subscription_id: str | None = None
+    subscription_friendly_name: str | None = None
+    subscription_term_duration: str | None = None
+    subscription_billing_cycle: str | None = None
+    errors: list[EligibilityError] = Field(default_factory=list)
+
+
+class TransitionEligibility(Resource):
+    """One offer a subscription can transition (upgrade) to."""
+
+    operation_id: str | None = None
+    catalog_item_id: str | None = None
+    title: str | None = None
+    description: str | None = None
+    quantity: int | None = None
+    subscription_eligibilities: list[SubscriptionEligibility] = Field(default_factory=list)
+    eligibilities: list[Eligibility] = Field(default_factory=list)
+
+    def is_eligible(self, transition_type: str = TransitionType.TRANSITION_ONLY) -> bool:
+        return any(e.is_eligible and _same(e.transition_type, transition_type) for e in self.eligibilities)
+
+
+class TransitionEvent(PartnerCenterModel):
+    name: str | None = None
+    status: str | None = None
+    timestamp: UtcDateTime = None
+
+
+class Transition(Resource):
+    """``POST``/``GET .../subscriptions/{id}/transitions``: an upgrade. A full upgrade keeps the
+    subscription (``to_subscription_id`` is the source); a partial one makes a new subscription."""
+
+    id: str | None = None
+    from_catalog_item_id: str | None = None
+    from_subscription_id: str | None = None
+    to_catalog_item_id: str
+    to_subscription_id: str | None = None
+    quantity: int | None = None
+    term_duration: str | None = None
+    billing_cycle: str | None = None
+    transition_type: str | None = None
+    status: str | None = None
+    creation_date: UtcDateTime = None
+    events: list[TransitionEvent] = Field(default_factory=list)
+
+
+class UpgradeTargetOffer(PartnerCenterModel):
+    id: str | None = None
+    name: str | None = None
+    description: str | None = None
+    minimum_quantity: int | None = None
+    maximum_quantity: int | None = None
+
+
+class Upgrade(Resource):
+    """``GET .../subscriptions/{id}/upgrades``: an offer the subscription may be upgraded to."""
+
+    target_offer: UpgradeTargetOffer | None = None
+    upgrade_type: str | None = None
+    is_eligible: bool = False
+    quantity: int | None = None
+    eligibility_errors: list[EligibilityError] = Field(default_factory=list)
+
+
+class CustomTermEndDate(PartnerCenterModel):
+    """An allowed ``customTermEndDate``: a calendar-month end or another subscription's end."""
+
+    allowed_custom_term_end_date_type: str | None = None
+    allowed_custom_term_end_date: UtcDateTime = None
+    coterm_subscription_ids: list[str] = Field(default_factory=list)
 
 
 class Subscription(Resource):
@@ -699,24 +905,53 @@ class Subscription(Resource):
     next_charge_instructions: NextChargeInstructions | None = None
     order_id: str | None = None
     attention_needed: bool | None = None
+    attention_reason: str | None = None
     action_taken: bool | None = None
     product_order_id: str | None = None
 
     def with_changes(self, update: SubscriptionUpdate) -> Subscription:
         """This subscription with ``update`` applied: the full body of the PATCH that makes it."""
-        changes = update.model_dump(exclude_none=True)
+        changes = {
+            name: getattr(update, name)
+            for name in SubscriptionUpdate.model_fields
+            if name != "clear_scheduled_next_term_instructions" and getattr(update, name) is not None
+        }
+        if update.clear_scheduled_next_term_instructions:
+            if update.scheduled_next_term_instructions is not None:
+                raise ValueError("Set scheduled next-term instructions or clear them, not both.")
+            changes["scheduled_next_term_instructions"] = None  # sent as null: Partner Center removes them
         if not changes:
             return self
         return self.model_copy(update=changes)
 
+    @property
+    def is_pending(self) -> bool:
+        return _same(self.status, SubscriptionStatus.PENDING)
+
+    @property
+    def refundable_seats(self) -> int:
+        """Seats that can still be taken back (added within the last 7 days)."""
+        return self.refundable_quantity.total_quantity if self.refundable_quantity else 0
+
 
 class SubscriptionUpdate(PartnerCenterModel):
-    """What to change on a subscription; ``quantity`` is the new total, not a difference."""
+    """What to change on a subscription; ``quantity`` is the new total, not a difference.
 
-    quantity: int | None = Field(None, ge=0)
+    ``term_duration`` (upward only: P1M -> P1Y/P3Y, P1Y -> P3Y) changes the term at once, with
+    ``billing_cycle`` if given; ``billing_cycle`` alone changes the billing plan from the next
+    charge cycle (Partner Center shows it as ``next_charge_instructions``; only P3Y monthly <->
+    annual). ``scheduled_next_term_instructions`` apply at renewal;
+    ``clear_scheduled_next_term_instructions`` removes them.
+    """
+
+    quantity: int | None = Field(default=None, ge=0)
     friendly_name: str | None = None
     status: str | None = None
     auto_renew_enabled: bool | None = None
+    term_duration: str | None = None
+    billing_cycle: str | None = None
+    scheduled_next_term_instructions: ScheduledNextTermInstructions | None = None
+    clear_scheduled_next_term_instructions: bool = False
 
 
 # -- users and licences ------------------------------------------------------------------------------
