@@ -38,6 +38,8 @@ from cloudbroker.microsoft365.models import (
     TenantUser,
 )
 from cloudbroker.organizations.models import Organization, OrganizationDomain, OrganizationGroup
+from cloudbroker.subscriptions.choices import EventKind, SubscriptionStatus
+from cloudbroker.subscriptions.models import SeatLot, Subscription, SubscriptionEvent, SubscriptionPrice
 
 PASSWORD = "Correct-Horse-42!"
 # A one-row organizations file the import reads as valid (the columns of the import template).
@@ -383,3 +385,56 @@ class OrganizationProductSettingFactory(factory.django.DjangoModelFactory):
     organization = factory.SubFactory(OrganizationFactory)
     product = factory.SubFactory(ProductFactory, broker=factory.SelfAttribute("..organization.broker"))
     hidden = True
+
+
+class SubscriptionFactory(factory.django.DjangoModelFactory):
+    """Five active seats of an item code (one year, monthly) for an organization, at 8.00 a seat."""
+
+    class Meta:
+        model = Subscription
+
+    organization = factory.SubFactory(OrganizationFactory)
+    broker = factory.SelfAttribute("organization.broker")
+    offer = factory.SubFactory(OfferFactory, product__broker=factory.SelfAttribute("...broker"))
+    quantity = 5
+    status = SubscriptionStatus.ACTIVE
+    term = factory.SelfAttribute("offer.term")
+    billing_plan = factory.SelfAttribute("offer.billing_plan")
+    currency = factory.SelfAttribute("broker.currency")
+    unit_price = Decimal("8.00")
+    start_date = dt.date(2026, 1, 15)
+    commitment_end = dt.date(2027, 1, 14)
+    vendor_subscription_id = factory.Faker("uuid4")
+
+
+class SeatLotFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SeatLot
+
+    subscription = factory.SubFactory(SubscriptionFactory)
+    quantity = 5
+    added_at = dt.datetime(2026, 1, 15, 9, 0, tzinfo=dt.UTC)
+    reducible_until = dt.datetime(2026, 1, 22, 9, 0, tzinfo=dt.UTC)
+
+
+class SubscriptionPriceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SubscriptionPrice
+
+    subscription = factory.SubFactory(SubscriptionFactory)
+    valid_from = dt.date(2026, 1, 15)
+    unit_price = Decimal("8.00")
+    currency = factory.SelfAttribute("subscription.currency")
+
+
+class SubscriptionEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SubscriptionEvent
+
+    subscription = factory.SubFactory(SubscriptionFactory)
+    broker = factory.SelfAttribute("subscription.broker")
+    organization = factory.SelfAttribute("subscription.organization")
+    kind = EventKind.PROVISIONED
+    occurred_at = dt.datetime(2026, 1, 15, 9, 0, tzinfo=dt.UTC)
+    quantity_after = 5
+    currency = factory.SelfAttribute("subscription.currency")

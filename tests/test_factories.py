@@ -22,6 +22,8 @@ BROKER_OF = {
     "ApiToken": lambda o: o.user.broker_id,
     "OrganizationProductSetting": lambda o: o.organization.broker_id,
     "Broker": lambda o: o.pk,
+    "SeatLot": lambda o: o.subscription.broker_id,
+    "SubscriptionPrice": lambda o: o.subscription.broker_id,
 }
 
 

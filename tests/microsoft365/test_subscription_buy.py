@@ -295,3 +295,27 @@ class TestScheduledPurchases:
         assert sub.status == SubscriptionStatus.FAILED
         assert "no longer for sale" in sub.status_message
         assert not OutboxMessage.objects.filter(kind=ordering.PLACE_ORDER).exists()
+
+
+def test_a_base_and_its_add_on_are_bought_in_one_cart_and_wait_for_provisioning(admin, broker, shop, pc):
+    org, tenant = shop
+    made = ordering.buy(
+        admin,
+        organization=org,
+        data={"offer": BASIC_P1Y_MONTHLY, "quantity": 5, "addons": [{"offer": PHONE_P1Y_MONTHLY, "quantity": 2}]},
+    )
+    base, addon = made
+    assert addon.parent_id == base.pk
+    drain_jobs()  # the cart is checked out; Partner Center provisions it after a while
+    base.refresh_from_db()
+    assert base.status == SubscriptionStatus.PENDING and base.vendor_order_id
+    assert "waiting for provisioning" in base.status_message
+
+    settle(pc)
+
+    base.refresh_from_db()
+    addon.refresh_from_db()
+    assert (base.status, addon.status) == (SubscriptionStatus.ACTIVE, SubscriptionStatus.ACTIVE)
+    remote = {s["id"]: s for s in emulator_subscriptions(pc, tenant.customer_id)}
+    assert remote[addon.vendor_subscription_id]["parent_id"] == base.vendor_subscription_id
+    assert OutboxMessage.objects.filter(kind=ordering.PLACE_ORDER).count() == 1
