@@ -308,7 +308,8 @@ def test_a_base_and_its_add_on_are_bought_in_one_cart_and_wait_for_provisioning(
     assert addon.parent_id == base.pk
     drain_jobs()  # the cart is checked out; Partner Center provisions it after a while
     base.refresh_from_db()
-    assert base.status == SubscriptionStatus.PENDING and base.vendor_order_id
+    assert base.status == SubscriptionStatus.PENDING
+    assert base.vendor_order_id
     assert "waiting for provisioning" in base.status_message
 
     settle(pc)
