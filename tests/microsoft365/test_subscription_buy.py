@@ -320,3 +320,37 @@ def test_a_base_and_its_add_on_are_bought_in_one_cart_and_wait_for_provisioning(
     remote = {s["id"]: s for s in emulator_subscriptions(pc, tenant.customer_id)}
     assert remote[addon.vendor_subscription_id]["parent_id"] == base.vendor_subscription_id
     assert OutboxMessage.objects.filter(kind=ordering.PLACE_ORDER).count() == 1
+
+
+class WorkerKilled(BaseException):
+    """A worker process dying mid-task: nothing in the task catches it."""
+
+
+def test_a_worker_killed_after_checkout_leaves_one_subscription(admin, broker, shop, pc, monkeypatch):
+    """The worker dies after Partner Center took the order and before the answer was saved. The
+    message stays leased; when the lease runs out the sweeper sends it again with the same request
+    ids, Partner Center answers as the first time, and one subscription exists."""
+    org, tenant = shop
+    [sub] = ordering.buy(admin, organization=org, data={"offer": BASIC_P1Y_MONTHLY, "quantity": 3})
+    real_enqueue = ordering.outbox.enqueue
+
+    def die(**kwargs):
+        raise WorkerKilled
+
+    monkeypatch.setattr(ordering.outbox, "enqueue", die)
+    message = OutboxMessage.objects.get(kind=ordering.PLACE_ORDER)
+    with pytest.raises(WorkerKilled):
+        ordering.outbox.deliver(message.pk)
+    monkeypatch.setattr(ordering.outbox, "enqueue", real_enqueue)
+    message.refresh_from_db()
+    assert message.status == "sending"
+    assert len(emulator_subscriptions(pc, tenant.customer_id)) == 1
+
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=5), tick=True):
+        flush_jobs()
+        settle(pc)
+
+    sub.refresh_from_db()
+    assert sub.status == SubscriptionStatus.ACTIVE, sub.status_message
+    assert len(emulator_subscriptions(pc, tenant.customer_id)) == 1
+    assert Subscription.objects.count() == 1

@@ -247,3 +247,68 @@ def test_a_quantity_that_is_no_number_is_refused_with_the_field_named(admin, bou
         with pytest.raises(ValidationFailed) as caught:
             changes.quantity_preview(admin, subscription=sub, quantity=bad)
         assert caught.value.errors[0].field == "quantity"
+
+
+class TestNextTerm:
+    def test_changes_for_the_next_term_apply_at_renewal_at_that_days_price(self, admin, broker, bought, pc, clocks):
+        from cloudbroker.catalog import services as catalog
+        from cloudbroker.catalog.models import Offer
+        from cloudbroker.microsoft365 import nce
+        from cloudbroker.microsoft365.sync import sync_broker
+
+        sub, _ = bought
+        annual = Offer.objects.get(broker=broker, item_code="CFQ7TTC0LH18:0001:P1Y:annual")
+        changes.schedule_next_term(admin, subscription=sub, data={"quantity": 7, "offer": annual.item_code})
+        settle_at(clocks, pc, T0)
+        sub.refresh_from_db()
+        assert (sub.next_term_quantity, sub.next_term_offer_id, sub.change_pending) == (7, annual.pk, "")
+        assert remote(pc, sub)["scheduled"]["quantity"] == 7
+        scheduled = sub.events.get(kind=EventKind.NEXT_TERM_SCHEDULED)
+        assert scheduled.detail["renews_on"] == nce.renewal_day(sub.commitment_end).isoformat()
+
+        renewal_day = nce.renewal_day(sub.commitment_end)
+        catalog.set_price(
+            actor=admin,
+            target=annual,
+            organization=sub.organization,
+            kind="amount",
+            value="44.00",
+            effective_from=renewal_day,
+            confirm_below_cost=True,
+        )
+        first_end = sub.commitment_end
+        clocks.at(dt.datetime.combine(renewal_day, dt.time(12), tzinfo=dt.UTC))
+        sync_broker(broker.pk)
+
+        sub.refresh_from_db()
+        assert sub.commitment_end > first_end
+        assert (sub.quantity, sub.offer_id, sub.billing_plan) == (7, annual.pk, "annual")
+        assert sub.unit_price == Decimal("44.00")
+        assert (sub.next_term_quantity, sub.next_term_offer_id) == (None, None)
+        renewed = sub.events.get(kind=EventKind.RENEWED)
+        assert (renewed.quantity_before, renewed.quantity_after, renewed.price_after) == (10, 7, Decimal("44.00"))
+        assert renewed.detail["item_code"] == ["CFQ7TTC0LH18:0001:P1Y:monthly", annual.item_code]
+        assert list(sub.prices.values_list("valid_from", flat=True)) == [T0.date(), renewal_day]
+        assert [lot.quantity for lot in sub.lots.all()] == [7]  # the renewal's seats, a fresh window
+
+    def test_a_mid_term_change_removes_the_scheduled_one(self, admin, bought, pc, clocks):
+        sub, _ = bought
+        changes.schedule_next_term(admin, subscription=sub, data={"quantity": 4})
+        settle_at(clocks, pc, T0)
+        changes.change_quantity(admin, subscription=sub, quantity=11)
+        settle_at(clocks, pc, T0)
+        sub.refresh_from_db()
+        assert (sub.quantity, sub.next_term_quantity) == (11, None)
+        assert remote(pc, sub)["scheduled"] is None
+
+    def test_next_term_changes_need_auto_renew_and_valid_values(self, admin, bought, pc, clocks):
+        sub, _ = bought
+        for data, field in (({}, "quantity"), ({"quantity": 0}, "quantity"), ({"offer": "NOPE"}, "offer")):
+            with pytest.raises(ValidationFailed) as caught:
+                changes.schedule_next_term(admin, subscription=sub, data=data)
+            assert caught.value.errors[0].field == field
+        changes.set_auto_renew(admin, subscription=sub, enabled=False)
+        settle_at(clocks, pc, T0)
+        sub.refresh_from_db()
+        with pytest.raises(Conflict, match="auto-renew"):
+            changes.schedule_next_term(admin, subscription=sub, data={"quantity": 4})

@@ -36,6 +36,23 @@ KINDS = [Kind("subscription", subscriptions, mine_or_broker_wide)]
 CHANGED = (202, 409)
 
 ROUTES = [
+    Route(
+        "api subscription next term",
+        "PUT",
+        "subscription",
+        Perm.SUBSCRIPTION_MANAGE,
+        lambda w, o: f"/api/v1/subscriptions/{o.pk}/next-term",
+        lambda w, o: {"quantity": 4},
+        CHANGED,
+    ),
+    Route(
+        "api subscription next term clear",
+        "DELETE",
+        "subscription",
+        Perm.SUBSCRIPTION_MANAGE,
+        lambda w, o: f"/api/v1/subscriptions/{o.pk}/next-term",
+        ok=CHANGED,
+    ),
     Route("api subscriptions", "GET", "none", Perm.SUBSCRIPTION_VIEW, lambda w, o: "/api/v1/subscriptions/"),
     Route(
         "api subscription", "GET", "subscription", Perm.SUBSCRIPTION_VIEW, lambda w, o: f"/api/v1/subscriptions/{o.pk}"

@@ -24,6 +24,7 @@ from cloudbroker.microsoft365.schemas import (
     DomainCheckOut,
     JobRef,
     LinkIn,
+    NextTermIn,
     PreviewOut,
     QuantityIn,
     RenameIn,
@@ -307,4 +308,30 @@ def set_auto_renew(request, subscription_id: uuid.UUID, payload: AutoRenewIn):
 def rename_subscription(request, subscription_id: uuid.UUID, payload: RenameIn):
     actor = actor_of(request)
     sub = changes.rename(actor, subscription=_sub(actor, subscription_id), data=payload.dict(exclude_none=True))
+    return Status(202, _out(actor, sub))
+
+
+@subscriptions_router.put(
+    "/{subscription_id}/next-term",
+    response={202: CostedSubscriptionOut},
+    exclude_unset=True,
+    summary="Schedule changes for the next term (applied by Partner Center at renewal)",
+)
+@requires(Perm.SUBSCRIPTION_MANAGE, lookup=(_SUBSCRIPTIONS, "subscription_id"))
+def schedule_next_term(request, subscription_id: uuid.UUID, payload: NextTermIn):
+    actor = actor_of(request)
+    sub = changes.schedule_next_term(actor, subscription=_sub(actor, subscription_id), data=payload.dict())
+    return Status(202, _out(actor, sub))
+
+
+@subscriptions_router.delete(
+    "/{subscription_id}/next-term",
+    response={202: CostedSubscriptionOut},
+    exclude_unset=True,
+    summary="Renew without changes",
+)
+@requires(Perm.SUBSCRIPTION_MANAGE, lookup=(_SUBSCRIPTIONS, "subscription_id"))
+def clear_next_term(request, subscription_id: uuid.UUID):
+    actor = actor_of(request)
+    sub = changes.clear_next_term(actor, subscription=_sub(actor, subscription_id))
     return Status(202, _out(actor, sub))

@@ -317,6 +317,85 @@ def rename(actor: Actor, *, subscription: Subscription, data: dict[str, Any]) ->
     return sub
 
 
+def schedule_next_term(actor: Actor, *, subscription: Subscription, data: dict[str, Any]) -> Subscription:
+    """Changes for the next term, applied by Partner Center at renewal (``scheduledNextTermInstructions``):
+    ``quantity`` and/or ``offer`` (an item code: the same or another product, on any term and billing
+    plan it is sold on). The subscription must be active and renew automatically."""
+    from cloudbroker.catalog.services import broker_of, offered_offers
+
+    actor.require(Perm.SUBSCRIPTION_MANAGE)
+    sub = records.get_subscription(actor, subscription.pk)
+    _require_changeable(sub)
+    if sub.status != SubscriptionStatus.ACTIVE or not sub.auto_renew:
+        raise Conflict(
+            "Changes for the next term need an active subscription that renews automatically: turn auto-renew on first."
+        )
+    errors: list[FieldError] = []
+    quantity = None
+    if data.get("quantity") not in (None, ""):
+        try:
+            if isinstance(data["quantity"], bool):
+                raise ValueError
+            quantity = int(str(data["quantity"]).strip())
+        except (TypeError, ValueError):
+            errors.append(FieldError("quantity", "Enter the number of seats as a whole number.", "invalid"))
+        else:
+            product = sub.offer.product
+            if quantity < product.minimum_quantity:
+                errors.append(
+                    FieldError("quantity", f"At least {product.minimum_quantity} seat is needed.", "min_value")
+                )
+            elif quantity > product.maximum_quantity:
+                errors.append(FieldError("quantity", f"At most {product.maximum_quantity} seats.", "max_value"))
+    offer = None
+    code = str(data.get("offer") or "").strip()
+    renewal = nce.renewal_day(sub.commitment_end) if sub.commitment_end else timezone.localdate()
+    if code:
+        broker = broker_of(actor)
+        offer = offered_offers(broker, organization=sub.organization, day=renewal).filter(item_code=code).first()
+        if offer is None:
+            errors.append(
+                FieldError("offer", f"{code} is not sold to this organization on {renewal:%Y-%m-%d}.", "invalid")
+            )
+        elif offer.product.is_addon != sub.offer.product.is_addon:
+            errors.append(
+                FieldError("offer", "A base product renews to a base product, an add-on to an add-on.", "invalid")
+            )
+    if not errors and quantity is None and offer is None:
+        errors.append(FieldError("quantity", "Give the next term's quantity, item code or both.", "required"))
+    if errors:
+        raise ValidationFailed(errors)
+    change = {"next_term": {"quantity": quantity, "offer": str(offer.pk) if offer else None}}
+    what = ", ".join(p for p in ((f"{quantity} seats" if quantity else ""), (offer.item_code if offer else "")) if p)
+    return _send(actor, sub, change, f"next term: {what}")
+
+
+def clear_next_term(actor: Actor, *, subscription: Subscription) -> Subscription:
+    actor.require(Perm.SUBSCRIPTION_MANAGE)
+    sub = records.get_subscription(actor, subscription.pk)
+    _require_changeable(sub)
+    if not sub.renews_with_changes:
+        raise Conflict(f"{sub} renews without changes: nothing to clear.")
+    return _send(actor, sub, {"next_term": None}, "next term: unchanged")
+
+
+def _instructions(sub: Subscription, next_term: dict[str, Any]):
+    from cloudbroker.catalog.models import Offer
+    from cloudbroker.connectors.partner_center.schemas import ScheduledNextTermInstructions, ScheduledProduct
+
+    offer = Offer.objects.select_related("product").get(pk=next_term["offer"]) if next_term.get("offer") else sub.offer
+    return ScheduledNextTermInstructions(
+        product=ScheduledProduct(
+            product_id=offer.product.vendor_product_id,
+            sku_id=offer.product.vendor_sku_id,
+            availability_id=offer.availability_id,
+            billing_cycle=offer.billing_plan,
+            term_duration=offer.term,
+        ),
+        quantity=next_term.get("quantity") or sub.quantity,
+    )
+
+
 # -- the outbox ----------------------------------------------------------------------------------
 
 
@@ -359,9 +438,21 @@ def _change_subscription(message: OutboxMessage) -> dict[str, Any]:
     }
     try:
         with client_for(message.broker_id, retry=WORKER_RETRY) as client:
-            pc = client.update_subscription(
-                payload["customer_id"], sub.vendor_subscription_id, request_id=message.request_id, **keywords
-            )
+            if change.get("next_term"):
+                pc = client.set_scheduled_next_term_instructions(
+                    payload["customer_id"],
+                    sub.vendor_subscription_id,
+                    _instructions(sub, change["next_term"]),
+                    request_id=message.request_id,
+                )
+            elif "next_term" in change:
+                pc = client.clear_scheduled_next_term_instructions(
+                    payload["customer_id"], sub.vendor_subscription_id, request_id=message.request_id
+                )
+            else:
+                pc = client.update_subscription(
+                    payload["customer_id"], sub.vendor_subscription_id, request_id=message.request_id, **keywords
+                )
     except Exception as exc:
         if getattr(exc, "retryable", False) or getattr(exc, "outcome_unknown", False):
             raise outbox.RetryLater(
@@ -385,6 +476,15 @@ def _apply(pk, change: dict[str, Any], pc, requester: _Requester) -> None:
         actor: Any = requester
         sub.change_pending = ""
         sub.status_message = ""
+        removes_next_term = (
+            "quantity" in change
+            or change.get("status") in ("suspended", "deleted")
+            or (change.get("auto_renew") is False)
+        )
+        if removes_next_term and sub.renews_with_changes:
+            # Microsoft deletes scheduled next-term changes on any mid-term change (research notes §5.6).
+            sub.next_term_offer_id = None
+            sub.next_term_quantity = None
         if "quantity" in change:
             before, new = sub.quantity, int(pc.quantity or change["quantity"])
             if new > before:
@@ -443,6 +543,26 @@ def _apply(pk, change: dict[str, Any], pc, requester: _Requester) -> None:
             sub.save()
             records.record(
                 sub, EventKind.AUTO_RENEW_CHANGED, actor=actor, occurred_at=now, detail={"auto_renew": sub.auto_renew}
+            )
+        elif "next_term" in change:
+            next_term = change["next_term"] or {}
+            before = {
+                "offer": sub.next_term_offer_id and str(sub.next_term_offer_id),
+                "quantity": sub.next_term_quantity,
+            }
+            sub.next_term_offer_id = next_term.get("offer")
+            sub.next_term_quantity = next_term.get("quantity")
+            sub.save()
+            records.record(
+                sub,
+                EventKind.NEXT_TERM_SCHEDULED,
+                actor=actor,
+                occurred_at=now,
+                detail={
+                    "before": before,
+                    "after": {"offer": next_term.get("offer"), "quantity": next_term.get("quantity")},
+                    "renews_on": nce.renewal_day(sub.commitment_end).isoformat() if sub.commitment_end else None,
+                },
             )
         elif "friendly_name" in change:
             before_name = sub.friendly_name

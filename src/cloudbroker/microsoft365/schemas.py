@@ -146,3 +146,8 @@ class PreviewOut(Schema):
     deadlines: list[dict[str, Any]] = []
     refund_kind: str | None = None
     can_schedule: bool = False
+
+
+class NextTermIn(Schema):
+    quantity: Any = None
+    offer: str = Field("", description="Item code the next term renews to (another term, plan or product).")

@@ -151,7 +151,7 @@ def _found(tenant: MicrosoftTenant, pc: PcSubscription, book: PriceBook, system:
 
 
 def _changed(sub: Subscription, pc: PcSubscription, system: Actor) -> bool:
-    sub = Subscription.objects.select_for_update().get(pk=sub.pk)
+    sub = Subscription.objects.select_for_update().select_related("offer", "organization").get(pk=sub.pk)
     if sub.change_pending or sub.status in (SubscriptionStatus.PENDING, SubscriptionStatus.SCHEDULED):
         return False  # our own change or purchase is on its way; it records the outcome
     TenantSubscription.objects.filter(
@@ -159,36 +159,55 @@ def _changed(sub: Subscription, pc: PcSubscription, system: Actor) -> bool:
     ).update(record=sub)
     status = STATUS_FROM_PARTNER_CENTER.get(str(pc.status or "").lower(), sub.status)
     end = pc.commitment_end_date.date() if pc.commitment_end_date else sub.commitment_end
+    offer = _offer_for(sub.broker_id, pc) or sub.offer
+    next_term_gone = sub.renews_with_changes and pc.scheduled_next_term_instructions is None
     before = {
         "quantity": sub.quantity,
         "status": sub.status,
         "auto_renew": sub.auto_renew,
         "commitment_end": sub.commitment_end.isoformat() if sub.commitment_end else None,
+        "item_code": sub.offer.item_code,
     }
     after = {
         "quantity": pc.quantity if pc.quantity is not None else sub.quantity,
         "status": status,
         "auto_renew": bool(pc.auto_renew_enabled) if pc.auto_renew_enabled is not None else sub.auto_renew,
         "commitment_end": end.isoformat() if end else None,
+        "item_code": offer.item_code,
     }
-    if before == after:
+    if before == after and not next_term_gone:
         return False
     renewed = sub.commitment_end is not None and end is not None and end > sub.commitment_end
-    quantity_before = sub.quantity
+    old_end = sub.commitment_end
+    quantity_before, price_before = sub.quantity, sub.unit_price
     sub.quantity = after["quantity"]
     sub.status = status
     sub.auto_renew = after["auto_renew"]
     sub.commitment_end = end
+    sub.offer = offer
+    sub.term, sub.billing_plan = offer.term, offer.billing_plan
+    if next_term_gone or renewed:
+        sub.next_term_offer = None
+        sub.next_term_quantity = None
+    now = timezone.now()
+    if renewed:
+        assert old_end is not None
+        assert end is not None
+        renewal_day = nce.renewal_day(old_end)
+        # A new term locks a new price: the price list's on the renewal day.
+        from cloudbroker.brokers.models import Broker
+
+        broker = Broker.objects.get(pk=sub.broker_id)
+        price = PriceBook(broker, organization=sub.organization, day=renewal_day, for_offers=[offer]).price(offer)
+        if price.sales is not None:
+            records.start_price(sub, renewal_day, price.sales.amount)
+            sub.unit_cost = price.cost.amount if price.cost else None
     sub.save()
     if sub.quantity != quantity_before or renewed:
         records.replace_lots(sub, _lots_of(pc), nce.CHANGE_WINDOW)
-    now = timezone.now()
     if renewed:
-        assert end is not None
-        assert before["commitment_end"] is not None
-        renewal = dt.datetime.combine(
-            nce.renewal_day(dt.date.fromisoformat(before["commitment_end"])), dt.time.min, tzinfo=dt.UTC
-        )
+        assert old_end is not None
+        renewal = dt.datetime.combine(nce.renewal_day(old_end), dt.time.min, tzinfo=dt.UTC)
         records.record(
             sub,
             EventKind.RENEWED,
@@ -196,12 +215,19 @@ def _changed(sub: Subscription, pc: PcSubscription, system: Actor) -> bool:
             occurred_at=min(renewal, now),
             quantity_before=quantity_before,
             quantity_after=sub.quantity,
+            price_before=price_before,
             price_after=sub.unit_price,
-            detail={"commitment_end": end.isoformat()},
+            detail={
+                "commitment_end": sub.commitment_end.isoformat() if sub.commitment_end else None,
+                "item_code": [before["item_code"], after["item_code"]],
+            },
         )
-    changes = {
-        k: [before[k], after[k]] for k in before if before[k] != after[k] and not (renewed and k == "commitment_end")
+    renewal_keys = {"commitment_end", "quantity", "item_code"} if renewed else set()
+    changes: dict[str, Any] = {
+        k: [before[k], after[k]] for k in before if before[k] != after[k] and k not in renewal_keys
     }
+    if next_term_gone and not renewed:
+        changes["next_term"] = ["scheduled", "removed"]
     if changes:
         records.record(
             sub,

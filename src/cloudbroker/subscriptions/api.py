@@ -55,6 +55,8 @@ def subscription_out(sub: Subscription, actor: Actor) -> dict[str, Any]:
         "provision_on": sub.provision_on,
         "parent_id": sub.parent_id,
         "vendor_subscription_id": sub.vendor_subscription_id,
+        "next_term_quantity": sub.next_term_quantity,
+        "next_term_item_code": sub.next_term_offer.item_code if sub.next_term_offer_id else None,
         "lots": [
             {"quantity": lot.quantity, "added_at": lot.added_at, "reducible_until": lot.reducible_until}
             for lot in sub.lots.all()
@@ -76,7 +78,7 @@ def subscription_out(sub: Subscription, actor: Actor) -> dict[str, Any]:
 def _list(actor: Actor):
     return (
         Subscription.objects.visible_to(actor)
-        .select_related("offer", "offer__product")
+        .select_related("offer", "offer__product", "next_term_offer")
         .prefetch_related("lots")
         .order_by("organization_id", "created_at", "id")
     )

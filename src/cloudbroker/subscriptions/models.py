@@ -73,6 +73,17 @@ class Subscription(BaseModel):
     unit_cost = models.DecimalField(
         "cost per seat per charge", null=True, blank=True, max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES
     )
+    next_term_offer = models.ForeignKey(
+        "catalog.Offer",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The item code (product, term, billing plan) the next term renews to; none: unchanged.",
+    )
+    next_term_quantity = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The quantity the next term renews with; none: unchanged."
+    )
     vendor_subscription_id = models.CharField(max_length=64, blank=True)
     vendor_order_id = models.CharField(max_length=64, blank=True)
     ordered_by = models.ForeignKey(
@@ -103,6 +114,10 @@ class Subscription(BaseModel):
     @property
     def is_live(self) -> bool:
         return self.status in SubscriptionStatus.live()
+
+    @property
+    def renews_with_changes(self) -> bool:
+        return self.next_term_offer_id is not None or self.next_term_quantity is not None
 
 
 class SeatLot(BaseModel):

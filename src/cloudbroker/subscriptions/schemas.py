@@ -52,6 +52,8 @@ class SubscriptionOut(Schema):
     provision_on: dt.date | None
     parent_id: uuid.UUID | None
     vendor_subscription_id: str
+    next_term_quantity: int | None = Field(None, description="Quantity the next term renews with (none: unchanged).")
+    next_term_item_code: str | None = Field(None, description="Item code the next term renews to (none: unchanged).")
     unit_price: MoneyOut | None = Field(None, description="Sales price per seat per charge (roles that see prices).")
     lots: list[LotOut] = []
 

@@ -41,7 +41,9 @@ def get_subscription(actor: Actor, pk: Any) -> Subscription:
     actor.require(Perm.SUBSCRIPTION_VIEW)
     try:
         return get_visible_or_404(
-            Subscription.objects.select_related("offer", "offer__product", "organization", "parent"), actor, pk
+            Subscription.objects.select_related("offer", "offer__product", "organization", "parent", "next_term_offer"),
+            actor,
+            pk,
         )
     except Http404:
         raise NotFound("Subscription not found.") from None
