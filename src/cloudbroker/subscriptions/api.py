@@ -56,7 +56,7 @@ def subscription_out(sub: Subscription, actor: Actor) -> dict[str, Any]:
         "parent_id": sub.parent_id,
         "vendor_subscription_id": sub.vendor_subscription_id,
         "next_term_quantity": sub.next_term_quantity,
-        "next_term_item_code": sub.next_term_offer.item_code if sub.next_term_offer_id else None,
+        "next_term_item_code": sub.next_term_offer.item_code if sub.next_term_offer else None,
         "lots": [
             {"quantity": lot.quantity, "added_at": lot.added_at, "reducible_until": lot.reducible_until}
             for lot in sub.lots.all()
