@@ -312,3 +312,53 @@ class TestNextTerm:
         sub.refresh_from_db()
         with pytest.raises(Conflict, match="auto-renew"):
             changes.schedule_next_term(admin, subscription=sub, data={"quantity": 4})
+
+
+STANDARD_P1Y_MONTHLY = "CFQ7TTC0LDPB:0001:P1Y:monthly"  # Business Standard: an upgrade of Business Basic
+
+
+class TestUpgrades:
+    def test_the_upgrades_partner_center_offers_are_listed_with_our_item_codes(self, admin, bought):
+        sub, _ = bought
+        options = {o.offer.item_code: o for o in changes.upgrade_options(admin, subscription=sub) if o.offer}
+        assert STANDARD_P1Y_MONTHLY in options
+        assert options[STANDARD_P1Y_MONTHLY].eligible
+
+    def test_a_full_upgrade_changes_the_product_of_the_same_subscription(self, admin, bought, pc, clocks):
+        sub, _ = bought
+        moment = T0 + dt.timedelta(days=10)
+        clocks.at(moment)
+        vendor_id = sub.vendor_subscription_id
+        changes.upgrade(admin, subscription=sub, data={"offer": STANDARD_P1Y_MONTHLY})
+        settle_at(clocks, pc, moment)
+        sub.refresh_from_db()
+        assert (sub.offer.item_code, sub.vendor_subscription_id, sub.quantity) == (STANDARD_P1Y_MONTHLY, vendor_id, 10)
+        assert remote(pc, sub)["catalog_item_id"].startswith("CFQ7TTC0LDPB:0001")
+        event = sub.events.get(kind=EventKind.UPGRADED)
+        assert event.detail["item_code"] == ["CFQ7TTC0LH18:0001:P1Y:monthly", STANDARD_P1Y_MONTHLY]
+        assert sub.prices.order_by("valid_from").last().valid_from == moment.date()
+
+    def test_a_partial_upgrade_makes_a_coterminous_subscription(self, admin, bought, pc, clocks):
+        from cloudbroker.subscriptions.models import Subscription
+
+        sub, _ = bought
+        moment = T0 + dt.timedelta(days=10)
+        clocks.at(moment)
+        changes.upgrade(admin, subscription=sub, data={"offer": STANDARD_P1Y_MONTHLY, "quantity": 3})
+        settle_at(clocks, pc, moment)
+        sub.refresh_from_db()
+        child = Subscription.objects.exclude(pk=sub.pk).get(organization=sub.organization)
+        assert (sub.quantity, child.quantity) == (7, 3)
+        assert child.offer.item_code == STANDARD_P1Y_MONTHLY
+        assert child.commitment_end == sub.commitment_end
+        assert remote(pc, child)["quantity"] == 3
+        assert remote(pc, sub)["quantity"] == 7
+        assert child.events.get().kind == EventKind.UPGRADED
+
+    def test_no_downgrade_and_no_upgrade_to_something_partner_center_does_not_offer(self, admin, bought):
+        sub, _ = bought
+        with pytest.raises(ValidationFailed) as caught:
+            changes.upgrade(admin, subscription=sub, data={"offer": "CFQ7TTC0LH18:0001:P1Y:annual"})
+        assert caught.value.errors[0].field == "offer"
+        with pytest.raises(ValidationFailed):
+            changes.upgrade(admin, subscription=sub, data={"offer": STANDARD_P1Y_MONTHLY, "quantity": 11})

@@ -37,6 +37,23 @@ CHANGED = (202, 409)
 
 ROUTES = [
     Route(
+        "api subscription upgrades",
+        "GET",
+        "subscription",
+        Perm.SUBSCRIPTION_VIEW,
+        lambda w, o: f"/api/v1/subscriptions/{o.pk}/upgrades",
+        ok=(200, 409),
+    ),
+    Route(
+        "api subscription upgrade",
+        "POST",
+        "subscription",
+        Perm.SUBSCRIPTION_MANAGE,
+        lambda w, o: f"/api/v1/subscriptions/{o.pk}/upgrade",
+        lambda w, o: {"offer": "X:1:P1Y:monthly"},
+        (409, 422),
+    ),
+    Route(
         "api subscription next term",
         "PUT",
         "subscription",

@@ -30,6 +30,8 @@ from cloudbroker.microsoft365.schemas import (
     RenameIn,
     TenantOut,
     TenantRequest,
+    UpgradeIn,
+    UpgradeOptionOut,
 )
 from cloudbroker.organizations.models import Organization
 from cloudbroker.subscriptions.models import Subscription
@@ -334,4 +336,37 @@ def schedule_next_term(request, subscription_id: uuid.UUID, payload: NextTermIn)
 def clear_next_term(request, subscription_id: uuid.UUID):
     actor = actor_of(request)
     sub = changes.clear_next_term(actor, subscription=_sub(actor, subscription_id))
+    return Status(202, _out(actor, sub))
+
+
+@subscriptions_router.get(
+    "/{subscription_id}/upgrades", response=list[UpgradeOptionOut], summary="What it can be upgraded to now"
+)
+@requires(Perm.SUBSCRIPTION_VIEW, lookup=(_SUBSCRIPTIONS, "subscription_id"))
+def list_upgrades(request, subscription_id: uuid.UUID):
+    """Partner Center's eligible transitions, with our item code of each (409 while a change is on its way)."""
+    actor = actor_of(request)
+    options = changes.upgrade_options(actor, subscription=_sub(actor, subscription_id))
+    return [
+        {
+            "item_code": o.offer.item_code if o.offer else None,
+            "catalog_item_id": o.catalog_item_id,
+            "title": o.title,
+            "eligible": o.eligible,
+            "reasons": o.reasons,
+        }
+        for o in options
+    ]
+
+
+@subscriptions_router.post(
+    "/{subscription_id}/upgrade",
+    response={202: CostedSubscriptionOut},
+    exclude_unset=True,
+    summary="Upgrade all seats, or some into a new subscription (cannot be undone)",
+)
+@requires(Perm.SUBSCRIPTION_MANAGE, lookup=(_SUBSCRIPTIONS, "subscription_id"))
+def upgrade_subscription(request, subscription_id: uuid.UUID, payload: UpgradeIn):
+    actor = actor_of(request)
+    sub = changes.upgrade(actor, subscription=_sub(actor, subscription_id), data=payload.dict())
     return Status(202, _out(actor, sub))

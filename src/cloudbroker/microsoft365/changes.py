@@ -396,6 +396,246 @@ def _instructions(sub: Subscription, next_term: dict[str, Any]):
     )
 
 
+# -- upgrades (transitions) -----------------------------------------------------------------------
+
+
+@dataclass
+class UpgradeOption:
+    """A product the subscription can be upgraded to now, as Partner Center says."""
+
+    offer: Any  # our item code of it (same term and billing plan), or None when not in our catalog
+    catalog_item_id: str
+    title: str
+    eligible: bool
+    reasons: list[str] = field(default_factory=list)
+
+
+def upgrade_options(actor: Actor, *, subscription: Subscription) -> list[UpgradeOption]:
+    """Partner Center's eligible upgrades of the subscription (``transitionEligibilities``), each
+    matched to the item code of our catalog on the same term and billing plan."""
+    from cloudbroker.catalog.models import Offer
+    from cloudbroker.connectors.partner_center.retry import RetryPolicy
+    from cloudbroker.core.errors import ExternalServiceError
+
+    actor.require(Perm.SUBSCRIPTION_VIEW)
+    sub = records.get_subscription(actor, subscription.pk)
+    _require_changeable(sub)
+    tenant = MicrosoftTenant.objects.filter(organization_id=sub.organization_id).exclude(customer_id="").first()
+    if tenant is None:
+        return []
+    try:
+        with client_for(actor.broker_id, timeout=10.0, retry=RetryPolicy(attempts=2, total_time=5.0)) as client:
+            found = client.list_transition_eligibilities(tenant.customer_id, sub.vendor_subscription_id, "immediate")
+    except ExternalServiceError as exc:
+        raise ExternalServiceError(f"Partner Center could not list the upgrades now: {exc.message}") from exc
+    options = []
+    for item in found:
+        parts = (item.catalog_item_id or "").split(":")
+        offer = None
+        if len(parts) >= 2:
+            offer = (
+                Offer.objects.select_related("product")
+                .filter(
+                    broker_id=sub.broker_id,
+                    product__vendor_product_id=parts[0],
+                    product__vendor_sku_id=parts[1],
+                    term=sub.term,
+                    billing_plan=sub.billing_plan,
+                )
+                .first()
+            )
+        reasons = [str(e.description) for x in item.eligibilities for e in (getattr(x, "errors", None) or [])]
+        options.append(
+            UpgradeOption(
+                offer,
+                item.catalog_item_id or "",
+                item.title or "",
+                item.is_eligible() and offer is not None,
+                reasons or ([] if offer is not None else ["Not in the catalog here: run a catalog sync."]),
+            )
+        )
+    return options
+
+
+def upgrade(actor: Actor, *, subscription: Subscription, data: dict[str, Any]) -> Subscription:
+    """Upgrade all seats (the same subscription, its product changes) or some (a new subscription of
+    the target product ending with this one) to ``offer``. Upgrades cannot be undone."""
+    actor.require(Perm.SUBSCRIPTION_MANAGE)
+    sub = records.get_subscription(actor, subscription.pk)
+    _require_changeable(sub)
+    if sub.status != SubscriptionStatus.ACTIVE:
+        raise Conflict(f"{sub} is {sub.get_status_display().lower()}: only active subscriptions are upgraded.")
+    code = str(data.get("offer") or "").strip()
+    quantity: Any = data.get("quantity")
+    errors: list[FieldError] = []
+    if quantity in (None, ""):
+        quantity = sub.quantity
+    else:
+        try:
+            if isinstance(quantity, bool):
+                raise ValueError
+            quantity = int(str(quantity).strip())
+        except (TypeError, ValueError):
+            errors.append(FieldError("quantity", "Enter the number of seats to upgrade as a whole number.", "invalid"))
+        else:
+            if not 1 <= quantity <= sub.quantity:
+                errors.append(FieldError("quantity", f"Upgrade between 1 and {sub.quantity} seats.", "invalid"))
+    if not code:
+        errors.append(FieldError("offer", "Choose the product to upgrade to.", "required"))
+    if errors:
+        raise ValidationFailed(errors)
+    options = {o.offer.item_code: o for o in upgrade_options(actor, subscription=sub) if o.offer is not None}
+    option = options.get(code)
+    if option is None or not option.eligible:
+        why = "; ".join(option.reasons) if option else "Partner Center does not offer it as an upgrade"
+        raise ValidationFailed([FieldError("offer", f"{code} is not an upgrade of {sub} now: {why}.", "invalid")])
+    change = {"upgrade": {"offer": str(option.offer.pk), "quantity": quantity, "full": quantity == sub.quantity}}
+    return _send(actor, sub, change, f"upgrade {quantity} seats to {option.offer.product.title}")
+
+
+def _transition(client, message: OutboxMessage, sub: Subscription, upgrade: dict[str, Any]) -> dict[str, Any]:
+    from cloudbroker.catalog.models import Offer
+    from cloudbroker.connectors.partner_center.schemas import Transition
+
+    payload = message.payload
+    target = Offer.objects.select_related("product").get(pk=upgrade["offer"])
+    transition = client.create_transition(
+        payload["customer_id"],
+        sub.vendor_subscription_id,
+        Transition(
+            from_catalog_item_id=sub.offer.catalog_item_id,
+            from_subscription_id=sub.vendor_subscription_id,
+            to_catalog_item_id=target.catalog_item_id,
+            quantity=upgrade["quantity"],
+            term_duration=sub.term,
+            billing_cycle=sub.billing_plan,
+            transition_type="transition_only",
+        ),
+        request_id=message.request_id,
+    )
+    target_pc = (
+        client.get_subscription(payload["customer_id"], transition.to_subscription_id)
+        if transition.to_subscription_id
+        else None
+    )
+    requester = _Requester(message.broker_id, payload["actor"][0], payload["actor"][1])
+    _upgraded(sub.pk, upgrade, transition, target_pc, requester)
+    return {"transition": transition.id, "to": transition.to_subscription_id}
+
+
+def _upgraded(sub_pk, change: dict[str, Any], transition, target_pc, requester: _Requester) -> None:
+    """Record a transition Partner Center made: the product changes (all seats) or the seats move
+    to a new subscription that ends with this one."""
+    from cloudbroker.brokers.models import Broker
+    from cloudbroker.catalog.models import Offer
+    from cloudbroker.catalog.pricing import PriceBook
+
+    now = timezone.now()
+    actor: Any = requester
+    with transaction.atomic():
+        sub = Subscription.objects.select_for_update().select_related("offer", "organization").get(pk=sub_pk)
+        offer = Offer.objects.select_related("product").get(pk=change["offer"])
+        broker = Broker.objects.get(pk=sub.broker_id)
+        price = PriceBook(broker, organization=sub.organization, for_offers=[offer]).price(offer)
+        unit_price = price.sales.amount if price.sales else sub.unit_price
+        moved = int(change["quantity"])
+        sub.change_pending = ""
+        sub.status_message = ""
+        sub.next_term_offer = None
+        sub.next_term_quantity = None
+        if change["full"] or transition.to_subscription_id == sub.vendor_subscription_id:
+            before_code, before_price = sub.offer.item_code, sub.unit_price
+            sub.offer = offer
+            sub.unit_cost = price.cost.amount if price.cost else None
+            if unit_price is not None:
+                records.start_price(sub, now.date(), unit_price)
+            sub.save()
+            records.record(
+                sub,
+                EventKind.UPGRADED,
+                actor=actor,
+                occurred_at=now,
+                quantity_before=sub.quantity,
+                quantity_after=sub.quantity,
+                price_before=before_price,
+                price_after=sub.unit_price,
+                detail={"item_code": [before_code, offer.item_code], "kind": "full"},
+            )
+            return
+        before = sub.quantity
+        left = before - moved
+        lots = sorted(_lots(sub), key=lambda lot: lot.added_at)
+        take = moved
+        while take and lots:  # the newest seats move first; upgraded seats are not refundable
+            last = lots.pop()
+            if last.quantity > take:
+                lots.append(nce.SeatLot(last.quantity - take, last.added_at))
+                take = 0
+            else:
+                take -= last.quantity
+        sub.quantity = left
+        sub.save()
+        records.replace_lots(sub, [(lot.quantity, lot.added_at) for lot in lots], nce.CHANGE_WINDOW)
+        child = Subscription.objects.create(
+            broker_id=sub.broker_id,
+            organization=sub.organization,
+            offer=offer,
+            quantity=moved,
+            status=SubscriptionStatus.ACTIVE,
+            term=offer.term,
+            billing_plan=offer.billing_plan,
+            currency=sub.currency,
+            unit_price=unit_price,
+            unit_cost=price.cost.amount if price.cost else None,
+            start_date=now.date(),
+            commitment_end=sub.commitment_end,
+            auto_renew=sub.auto_renew,
+            po_number=sub.po_number,
+            vendor_subscription_id=transition.to_subscription_id,
+            ordered_by_id=requester.user_id,
+        )
+        if unit_price is not None:
+            records.start_price(child, now.date(), unit_price)
+        # The new subscription keeps the source's cancellation window (no fresh seven days).
+        first = min((lot.added_at for lot in _lots(sub)), default=now)
+        records.add_lot(child, moved, now, first + nce.CHANGE_WINDOW if first + nce.CHANGE_WINDOW > now else None)
+        tenant = MicrosoftTenant.objects.filter(organization_id=sub.organization_id).exclude(customer_id="").first()
+        if tenant is not None and target_pc is not None:
+            TenantSubscription.objects.update_or_create(
+                tenant=tenant,
+                subscription_id=target_pc.id,
+                defaults={
+                    "record": child,
+                    "offer_id": target_pc.offer_id or "",
+                    "offer_name": target_pc.offer_name or "",
+                    "quantity": target_pc.quantity or 0,
+                    "status": str(target_pc.status or ""),
+                    "term_duration": target_pc.term_duration or "",
+                    "billing_cycle": str(target_pc.billing_cycle or ""),
+                    "auto_renew": target_pc.auto_renew_enabled,
+                    "commitment_end_date": child.commitment_end,
+                },
+            )
+        records.record(
+            sub,
+            EventKind.UPGRADED,
+            actor=actor,
+            occurred_at=now,
+            quantity_before=before,
+            quantity_after=left,
+            detail={"kind": "partial", "moved_to": str(child.pk), "item_code": offer.item_code},
+        )
+        records.record(
+            child,
+            EventKind.UPGRADED,
+            actor=actor,
+            occurred_at=now,
+            quantity_after=moved,
+            price_after=child.unit_price,
+            detail={"kind": "partial", "moved_from": str(sub.pk), "item_code": [sub.offer.item_code, offer.item_code]},
+        )
+
+
 # -- the outbox ----------------------------------------------------------------------------------
 
 
@@ -438,6 +678,8 @@ def _change_subscription(message: OutboxMessage) -> dict[str, Any]:
     }
     try:
         with client_for(message.broker_id, retry=WORKER_RETRY) as client:
+            if "upgrade" in change:
+                return _transition(client, message, sub, change["upgrade"])
             if change.get("next_term"):
                 pc = client.set_scheduled_next_term_instructions(
                     payload["customer_id"],

@@ -151,3 +151,16 @@ class PreviewOut(Schema):
 class NextTermIn(Schema):
     quantity: Any = None
     offer: str = Field("", description="Item code the next term renews to (another term, plan or product).")
+
+
+class UpgradeOptionOut(Schema):
+    item_code: str | None = Field(None, description="Our item code of the target (same term and billing plan).")
+    catalog_item_id: str
+    title: str
+    eligible: bool
+    reasons: list[str] = []
+
+
+class UpgradeIn(Schema):
+    offer: str = Field("", description="The target's item code.")
+    quantity: Any = Field(None, description="Seats to upgrade; all of them when left out (a full upgrade).")
