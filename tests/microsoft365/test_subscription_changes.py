@@ -362,3 +362,84 @@ class TestUpgrades:
         assert caught.value.errors[0].field == "offer"
         with pytest.raises(ValidationFailed):
             changes.upgrade(admin, subscription=sub, data={"offer": STANDARD_P1Y_MONTHLY, "quantity": 11})
+
+
+class TestTermEnds:
+    def test_a_renewal_without_changes_keeps_quantity_and_product_at_the_renewal_days_price(
+        self, admin, broker, bought, pc, clocks
+    ):
+        from cloudbroker.catalog.pricing import PriceBook
+        from cloudbroker.microsoft365 import nce
+        from cloudbroker.microsoft365.sync import sync_broker
+
+        sub, _ = bought
+        renewal_day = nce.renewal_day(sub.commitment_end)
+        clocks.at(dt.datetime.combine(renewal_day, dt.time(8), tzinfo=dt.UTC))
+        sync_broker(broker.pk)
+        sub.refresh_from_db()
+        assert sub.commitment_end == nce.commitment_end(renewal_day, "P1Y")
+        assert (sub.quantity, sub.offer.item_code) == (10, "CFQ7TTC0LH18:0001:P1Y:monthly")
+        expected = PriceBook(broker, organization=sub.organization, day=renewal_day).price(sub.offer)
+        assert sub.unit_price == expected.sales.amount
+        assert sub.events.filter(kind=EventKind.RENEWED).count() == 1
+        assert not sub.events.filter(kind=EventKind.CHANGED_AT_VENDOR).exists()
+
+    @pytest.mark.parametrize("how", ["suspended", "auto-renew off"])
+    def test_a_subscription_that_does_not_renew_ends_with_its_term(self, admin, broker, bought, pc, clocks, how):
+        from cloudbroker.microsoft365 import nce
+        from cloudbroker.microsoft365.sync import sync_broker
+
+        sub, _ = bought
+        if how == "suspended":
+            changes.suspend(admin, subscription=sub)
+        else:
+            changes.set_auto_renew(admin, subscription=sub, enabled=False)
+        settle_at(clocks, pc, T0)
+        sub.refresh_from_db()
+        end = sub.commitment_end
+        clocks.at(dt.datetime.combine(nce.renewal_day(end), dt.time(8), tzinfo=dt.UTC))
+        sync_broker(broker.pk)
+        sub.refresh_from_db()
+        assert sub.status == SubscriptionStatus.EXPIRED
+        assert sub.commitment_end == end
+        assert not sub.events.filter(kind=EventKind.RENEWED).exists()
+        change = sub.events.get(kind=EventKind.CHANGED_AT_VENDOR)
+        assert change.detail["changes"]["status"][1] == SubscriptionStatus.EXPIRED
+        with pytest.raises(Conflict):
+            changes.activate(admin, subscription=sub)
+
+
+def test_co_termination_with_another_subscription_and_month_end_clamping(admin, broker, pc_connection, pc, org_factory, clocks):
+    """A month bought on 31 January ends on 27 February (one month less a day, clamped to the shorter
+    month); a year bought later aligned with a first subscription ends the same day as it."""
+    start = dt.datetime(2027, 1, 31, 10, 0, tzinfo=dt.UTC)
+    clocks.at(start)
+    synced_catalog(broker)
+    org, tenant = customer_with_tenant(pc, broker, org_factory)
+    [monthly] = ordering.buy(admin, organization=org, data={"offer": "CFQ7TTC0LH18:0001:P1M:monthly", "quantity": 1})
+    [yearly] = ordering.buy(admin, organization=org, data={"offer": "CFQ7TTC0LH18:0001:P1Y:monthly", "quantity": 2})
+    settle_at(clocks, pc, start + dt.timedelta(days=5))
+    monthly.refresh_from_db()
+    yearly.refresh_from_db()
+    assert monthly.commitment_end == dt.date(2027, 2, 27)
+    assert remote(pc, monthly)["term_end"] == "2027-02-27"
+    assert yearly.commitment_end == dt.date(2028, 1, 30)
+
+    [aligned] = ordering.buy(
+        admin,
+        organization=org,
+        data={"offer": "CFQ7TTC0LDPB:0001:P1Y:monthly", "quantity": 1, "align_end": str(yearly.pk)},
+    )
+    assert aligned.requested_end == yearly.commitment_end
+    with pytest.raises(ValidationFailed) as caught:
+        ordering.buy(
+            admin,
+            organization=org,
+            data={"offer": "CFQ7TTC0LDPB:0001:P1Y:monthly", "quantity": 1, "align_end": str(monthly.pk)},
+        )
+    assert caught.value.errors[0].field == "align_end"  # a year cannot end with a monthly subscription
+    settle_at(clocks, pc, start + dt.timedelta(days=5))
+    aligned.refresh_from_db()
+    assert aligned.status == SubscriptionStatus.ACTIVE, aligned.status_message
+    assert aligned.commitment_end == yearly.commitment_end
+    assert remote(pc, aligned)["term_end"] == yearly.commitment_end.isoformat()
