@@ -409,13 +409,15 @@ class TestTermEnds:
             changes.activate(admin, subscription=sub)
 
 
-def test_co_termination_with_another_subscription_and_month_end_clamping(admin, broker, pc_connection, pc, org_factory, clocks):
+def test_co_termination_with_another_subscription_and_month_end_clamping(
+    admin, broker, pc_connection, pc, org_factory, clocks
+):
     """A month bought on 31 January ends on 27 February (one month less a day, clamped to the shorter
     month); a year bought later aligned with a first subscription ends the same day as it."""
     start = dt.datetime(2027, 1, 31, 10, 0, tzinfo=dt.UTC)
     clocks.at(start)
     synced_catalog(broker)
-    org, tenant = customer_with_tenant(pc, broker, org_factory)
+    org, _tenant = customer_with_tenant(pc, broker, org_factory)
     [monthly] = ordering.buy(admin, organization=org, data={"offer": "CFQ7TTC0LH18:0001:P1M:monthly", "quantity": 1})
     [yearly] = ordering.buy(admin, organization=org, data={"offer": "CFQ7TTC0LH18:0001:P1Y:monthly", "quantity": 2})
     settle_at(clocks, pc, start + dt.timedelta(days=5))

@@ -37,6 +37,14 @@ CHANGED = (202, 409)
 
 ROUTES = [
     Route(
+        "api subscription quote",
+        "GET",
+        "organization",
+        Perm.SUBSCRIPTION_VIEW,
+        lambda w, o: f"/api/v1/organizations/{o.pk}/subscriptions/quote?offer=X:1:P1Y:monthly",
+        ok=(422,),
+    ),
+    Route(
         "api subscription upgrades",
         "GET",
         "subscription",

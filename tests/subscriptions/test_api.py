@@ -5,6 +5,7 @@ quantity change, be told why one is refused, and set a historic sales price."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 
 import pytest
@@ -133,3 +134,19 @@ def test_quantity_preview_and_refusal_and_historic_price(api_client_for, make_st
     assert bad.status_code == 422
     assert {e["field"] for e in bad.json()["errors"]} == {"valid_from", "unit_price"}
     assert sub.status == SubscriptionStatus.ACTIVE
+
+
+def test_a_quote_shows_margin_only_to_roles_that_see_cost(api_client_for, make_staff, shop):
+    org, group = shop
+    path = f"/api/v1/organizations/{org.pk}/subscriptions/quote?offer={BASIC_P1Y_MONTHLY}&quantity=4"
+    admin = api_client_for(make_staff(StaffRole.GLOBAL_ADMIN)).get(path)
+    assert admin.status_code == 200, admin.content
+    quote = admin.json()
+    assert Decimal(quote["total"]["amount"]) == Decimal(quote["unit_price"]["amount"]) * 4
+    assert Decimal(quote["margin_percent"]) > 0
+    assert quote["end"] > quote["start"]
+    agent = api_client_for(make_staff(StaffRole.SALES_AGENT, groups=[group])).get(path).json()
+    assert "unit_price" in agent
+    assert "margin_percent" not in agent
+    assert "unit_cost" not in agent
+    assert "cost" not in json.dumps(agent).lower()

@@ -1,4 +1,6 @@
+import datetime as dt
 import uuid
+from decimal import Decimal
 
 from django.db.models import Count
 from django.shortcuts import get_object_or_404
@@ -370,3 +372,52 @@ def upgrade_subscription(request, subscription_id: uuid.UUID, payload: UpgradeIn
     actor = actor_of(request)
     sub = changes.upgrade(actor, subscription=_sub(actor, subscription_id), data=payload.dict())
     return Status(202, _out(actor, sub))
+
+
+@organization_subscriptions_router.get(
+    "/{organization_id}/subscriptions/quote",
+    response=dict,
+    summary="The price of a purchase before buying it (margin for roles that see cost)",
+)
+@requires(Perm.SUBSCRIPTION_VIEW, lookup=(Organization.objects, "organization_id"))
+def quote_subscription(request, organization_id: uuid.UUID, offer: str, quantity: int = 1, day: dt.date | None = None):
+    """``unit_price`` and ``total`` per charge from the price list of ``day`` (today by default);
+    ``unit_cost``, ``total_cost`` and ``margin_percent`` only for roles that may see cost."""
+    from cloudbroker.catalog.models import Offer
+    from cloudbroker.core.errors import FieldError, ValidationFailed
+    from cloudbroker.microsoft365 import ordering
+
+    actor = actor_of(request)
+    get_visible_or_404(Organization.objects, actor, organization_id)  # out of scope: 404 before anything else
+    found = Offer.objects.visible_to(actor).select_related("product").filter(item_code=offer).first()
+    if found is None:
+        raise ValidationFailed([FieldError("offer", f"{offer} is not an item code of the catalog.", "invalid")])
+    if quantity < 1:
+        raise ValidationFailed([FieldError("quantity", "Quote at least 1 seat.", "min_value")])
+    quote = ordering.quote(actor, organization=organization_id, offer=found, quantity=quantity, day=day)
+
+    def money(value):
+        return {"amount": str(value.amount), "currency": value.currency} if value is not None else None
+
+    out: dict = {
+        "item_code": found.item_code,
+        "product": found.product.title,
+        "quantity": quantity,
+        "start": quote.start,
+        "end": quote.end,
+    }
+    if actor.has(Perm.PRICE_VIEW):
+        with_cost = actor.has(Perm.COST_VIEW)
+        out |= {
+            "unit_price": money(quote.unit_price),
+            "total": money(quote.total),
+            "price_rule": quote.price.source_for(with_cost=with_cost),
+        }
+        if with_cost:
+            margin = quote.margin_percent
+            out |= {
+                "unit_cost": money(quote.price.cost),
+                "total_cost": money(quote.total_cost),
+                "margin_percent": None if margin is None else str(margin.quantize(Decimal("0.01"))),
+            }
+    return out

@@ -164,3 +164,14 @@ class UpgradeOptionOut(Schema):
 class UpgradeIn(Schema):
     offer: str = Field("", description="The target's item code.")
     quantity: Any = Field(None, description="Seats to upgrade; all of them when left out (a full upgrade).")
+
+
+class QuoteOut(Schema):
+    item_code: str
+    product: str
+    quantity: int
+    start: dt.date
+    end: dt.date = Field(description="The last day of the first term.")
+    unit_price: dict[str, str] | None = Field(None, description="Per seat per charge (roles that see prices).")
+    total: dict[str, str] | None = Field(None, description="For the quantity, per charge.")
+    price_rule: str | None = Field(None, description="Which price-list rule set the price.")
