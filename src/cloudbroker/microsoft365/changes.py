@@ -124,9 +124,13 @@ def quantity_preview(
     except nce.NceRefused as exc:
         message = exc.message
         if exc.code == 800090 and sub.commitment_end:
-            windows = ", ".join(f"{q} until {until:%Y-%m-%d %H:%M} UTC" for q, until in deadlines) or "none"
+            each = "; ".join(
+                f"{lot.quantity} seat{'s' if lot.quantity != 1 else ''} added {lot.added_at:%Y-%m-%d}: "
+                f"{'removable until' if lot.reducible_on(now) else 'window ended'} {lot.reducible_until:%Y-%m-%d %H:%M} UTC"
+                for lot in lots
+            )
             message += (
-                f" Seats removable now: {windows}. The quantity can be lowered for the next term instead "
+                f" Lots: {each}. The quantity can be lowered for the next term instead "
                 f"(from {nce.renewal_day(sub.commitment_end):%Y-%m-%d})."
             )
         return ChangePreview(False, message, total, None, None, deadlines, can_schedule=exc.code == 800090)
