@@ -126,7 +126,8 @@ def quantity_preview(
         if exc.code == 800090 and sub.commitment_end:
             each = "; ".join(
                 f"{lot.quantity} seat{'s' if lot.quantity != 1 else ''} added {lot.added_at:%Y-%m-%d}: "
-                f"{'removable until' if lot.reducible_on(now) else 'window ended'} {lot.reducible_until:%Y-%m-%d %H:%M} UTC"
+                f"{'removable until' if lot.reducible_on(now) else 'window ended'} "
+                f"{lot.reducible_until:%Y-%m-%d %H:%M} UTC"
                 for lot in lots
             )
             message += (
