@@ -354,6 +354,9 @@ class TestUpgrades:
         assert remote(pc, child)["quantity"] == 3
         assert remote(pc, sub)["quantity"] == 7
         assert child.events.get().kind == EventKind.UPGRADED
+        # it inherits the source's window (bought at T0, ten days ago): no seats can come off
+        assert [(lot.added_at, lot.reducible_until) for lot in child.lots.all()] == [(T0, T0 + dt.timedelta(days=7))]
+        assert not changes.quantity_preview(admin, subscription=child, quantity=2).allowed
 
     def test_no_downgrade_and_no_upgrade_to_something_partner_center_does_not_offer(self, admin, bought):
         sub, _ = bought

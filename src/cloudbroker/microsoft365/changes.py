@@ -25,6 +25,7 @@ from cloudbroker.core.permissions import Perm
 from cloudbroker.microsoft365 import nce
 from cloudbroker.microsoft365.models import MicrosoftTenant, TenantSubscription
 from cloudbroker.microsoft365.partner_center import WORKER_RETRY, client_for
+from cloudbroker.microsoft365.subscription_sync import mirror
 from cloudbroker.subscriptions import services as records
 from cloudbroker.subscriptions.choices import EventKind, SubscriptionStatus
 from cloudbroker.subscriptions.models import Subscription
@@ -601,26 +602,13 @@ def _upgraded(sub_pk, change: dict[str, Any], transition, target_pc, requester: 
         )
         if unit_price is not None:
             records.start_price(child, now.date(), unit_price)
-        # The new subscription keeps the source's cancellation window (no fresh seven days).
+        # The new subscription keeps the source's cancellation window (no fresh seven days): its
+        # seats count from when the source's were bought.
         first = min((lot.added_at for lot in _lots(sub)), default=now)
-        records.add_lot(child, moved, now, first + nce.CHANGE_WINDOW if first + nce.CHANGE_WINDOW > now else None)
+        records.add_lot(child, moved, first, first + nce.CHANGE_WINDOW)
         tenant = MicrosoftTenant.objects.filter(organization_id=sub.organization_id).exclude(customer_id="").first()
         if tenant is not None and target_pc is not None:
-            TenantSubscription.objects.update_or_create(
-                tenant=tenant,
-                subscription_id=target_pc.id,
-                defaults={
-                    "record": child,
-                    "offer_id": target_pc.offer_id or "",
-                    "offer_name": target_pc.offer_name or "",
-                    "quantity": target_pc.quantity or 0,
-                    "status": str(target_pc.status or ""),
-                    "term_duration": target_pc.term_duration or "",
-                    "billing_cycle": str(target_pc.billing_cycle or ""),
-                    "auto_renew": target_pc.auto_renew_enabled,
-                    "commitment_end_date": child.commitment_end,
-                },
-            )
+            mirror(tenant, target_pc, child)
         records.record(
             sub,
             EventKind.UPGRADED,

@@ -35,8 +35,9 @@ from cloudbroker.core.permissions import Perm
 from cloudbroker.core.scoping import get_visible_or_404
 from cloudbroker.microsoft365 import nce
 from cloudbroker.microsoft365.choices import TenantStatus
-from cloudbroker.microsoft365.models import MicrosoftTenant, TenantSubscription
+from cloudbroker.microsoft365.models import MicrosoftTenant
 from cloudbroker.microsoft365.partner_center import WORKER_RETRY, client_for
+from cloudbroker.microsoft365.subscription_sync import mirror
 from cloudbroker.organizations.models import Organization
 from cloudbroker.subscriptions import services as records
 from cloudbroker.subscriptions.choices import EventKind, SubscriptionStatus
@@ -685,23 +686,7 @@ def activate_from_partner_center(
     if sub.unit_price is not None:
         records.start_price(sub, sub.start_date, sub.unit_price)
     records.add_lot(sub, sub.quantity, started, started + nce.CHANGE_WINDOW)
-    TenantSubscription.objects.update_or_create(
-        tenant=tenant,
-        subscription_id=pc.id,
-        defaults={
-            "record": sub,
-            "offer_id": pc.offer_id or "",
-            "offer_name": pc.offer_name or "",
-            "friendly_name": pc.friendly_name or "",
-            "quantity": pc.quantity or 0,
-            "status": str(pc.status or ""),
-            "billing_cycle": str(pc.billing_cycle or ""),
-            "term_duration": pc.term_duration or "",
-            "auto_renew": pc.auto_renew_enabled,
-            "commitment_end_date": sub.commitment_end,
-            "removed": False,
-        },
-    )
+    mirror(tenant, pc, sub)
     records.record(
         sub,
         EventKind.PROVISIONED,

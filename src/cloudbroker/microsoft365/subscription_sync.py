@@ -22,7 +22,7 @@ from cloudbroker.subscriptions import services as records
 from cloudbroker.subscriptions.choices import EventKind, SubscriptionStatus
 from cloudbroker.subscriptions.models import Subscription
 
-__all__ = ["STATUS_FROM_PARTNER_CENTER", "reconcile_subscriptions"]
+__all__ = ["STATUS_FROM_PARTNER_CENTER", "mirror", "reconcile_subscriptions", "subscription_mirror_fields"]
 
 STATUS_FROM_PARTNER_CENTER = {
     "active": SubscriptionStatus.ACTIVE,
@@ -32,6 +32,29 @@ STATUS_FROM_PARTNER_CENTER = {
     "disabled": SubscriptionStatus.EXPIRED,
     "deleted": SubscriptionStatus.CANCELLED,
 }
+
+
+def subscription_mirror_fields(sub: PcSubscription) -> dict[str, Any]:
+    """The columns kept of a Partner Center subscription, read from the DTO by attribute."""
+    return {
+        "offer_id": sub.offer_id or "",
+        "offer_name": sub.offer_name or "",
+        "friendly_name": sub.friendly_name or "",
+        "quantity": sub.quantity or 0,
+        "status": sub.status or "",
+        "billing_cycle": sub.billing_cycle or "",
+        "term_duration": sub.term_duration or "",
+        "auto_renew": sub.auto_renew_enabled,
+        "commitment_end_date": sub.commitment_end_date.date() if sub.commitment_end_date else None,
+        "removed": False,
+    }
+
+
+def mirror(tenant: MicrosoftTenant, pc: PcSubscription, record: Subscription) -> None:
+    """Partner Center's report of a subscription (the sync's row), pointing to the organization's."""
+    TenantSubscription.objects.update_or_create(
+        tenant=tenant, subscription_id=pc.id, defaults={"record": record, **subscription_mirror_fields(pc)}
+    )
 
 
 def _offer_for(broker_id, pc: PcSubscription) -> Offer | None:

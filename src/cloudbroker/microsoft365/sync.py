@@ -13,7 +13,7 @@ import structlog
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from cloudbroker.connectors.partner_center.schemas import Customer, CustomerUser, Subscription
+from cloudbroker.connectors.partner_center.schemas import Customer, CustomerUser
 from cloudbroker.core.actors import Actor
 from cloudbroker.core.audit import record_event
 from cloudbroker.core.errors import ExternalServiceError
@@ -22,7 +22,7 @@ from cloudbroker.microsoft365.choices import JobKind, TenantStatus
 from cloudbroker.microsoft365.models import MicrosoftTenant, PartnerCenterConnection, TenantSubscription, TenantUser
 from cloudbroker.microsoft365.partner_center import client_for
 from cloudbroker.microsoft365.profiles import custom_domains_of, read_profiles
-from cloudbroker.microsoft365.subscription_sync import reconcile_subscriptions
+from cloudbroker.microsoft365.subscription_sync import reconcile_subscriptions, subscription_mirror_fields
 
 __all__ = ["SyncResult", "sync_broker"]
 
@@ -68,22 +68,6 @@ SUBSCRIPTION_FIELDS = (
     "removed",
 )
 USER_FIELDS = ("user_principal_name", "display_name", "usage_location", "state", "removed")
-
-
-def _subscription_fields(sub: Subscription) -> dict[str, Any]:
-    """The columns kept of a Partner Center subscription, read from the DTO by attribute."""
-    return {
-        "offer_id": sub.offer_id or "",
-        "offer_name": sub.offer_name or "",
-        "friendly_name": sub.friendly_name or "",
-        "quantity": sub.quantity or 0,
-        "status": sub.status or "",
-        "billing_cycle": sub.billing_cycle or "",
-        "term_duration": sub.term_duration or "",
-        "auto_renew": sub.auto_renew_enabled,
-        "commitment_end_date": sub.commitment_end_date.date() if sub.commitment_end_date else None,
-        "removed": False,
-    }
 
 
 def _user_fields(user: CustomerUser) -> dict[str, Any]:
@@ -304,7 +288,7 @@ def sync_broker(
                     tenant,
                     "subscription_id",
                     subscriptions,
-                    _subscription_fields,
+                    subscription_mirror_fields,
                     SUBSCRIPTION_FIELDS,
                     result,
                     "subscriptions",
