@@ -5,6 +5,7 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import F
 from ninja import Router, Status
 from ninja.pagination import paginate
 
@@ -14,7 +15,7 @@ from cloudbroker.core.pagination import Pagination
 from cloudbroker.core.permissions import Perm
 from cloudbroker.subscriptions import services
 from cloudbroker.subscriptions.choices import SubscriptionStatus
-from cloudbroker.subscriptions.models import Subscription, SubscriptionEvent
+from cloudbroker.subscriptions.models import SeatLot, Subscription, SubscriptionEvent
 from cloudbroker.subscriptions.schemas import CostedSubscriptionOut, EventOut, SalesPriceIn, SalesPriceOut
 
 router = Router(tags=["Subscriptions"])
@@ -31,57 +32,71 @@ def _money(amount: Decimal | None, currency: str) -> dict[str, str] | None:
     }
 
 
+#: The columns a subscription is read with (besides its currency, price and cost, and the item
+#: code and product title of its offer).
+_COLUMNS = (
+    "id",
+    "organization_id",
+    "friendly_name",
+    "po_number",
+    "quantity",
+    "status",
+    "status_message",
+    "change_pending",
+    "term",
+    "billing_plan",
+    "start_date",
+    "commitment_end",
+    "auto_renew",
+    "provision_on",
+    "parent_id",
+    "vendor_subscription_id",
+    "next_term_quantity",
+)
+
+
+def _as_read(row: dict[str, Any], lots: list[dict[str, Any]], *, prices: bool, costs: bool) -> dict[str, Any]:
+    """``row`` (the columns above with ``item_code``, ``product``, ``currency``, ``unit_price`` and
+    ``unit_cost``) as it is read: no price without ``prices``, no cost or margin without ``costs``
+    (the keys are left out)."""
+    from cloudbroker.core.money import Money, Rounding
+
+    currency, unit_price, unit_cost = row.pop("currency"), row.pop("unit_price"), row.pop("unit_cost")
+    row["lots"] = lots
+    if prices:
+        price = Money(unit_price, currency).rounded(Rounding.COMMERCIAL) if unit_price is not None else None
+        row["unit_price"] = {"amount": str(price.amount), "currency": price.currency} if price else None
+    if costs:
+        cost = Money(unit_cost, currency) if unit_cost is not None else None
+        row["unit_cost"] = {"amount": str(cost.amount), "currency": cost.currency} if cost else None
+        margin = None
+        if unit_price and unit_cost is not None:
+            margin = str(((unit_price - unit_cost) / unit_price * HUNDRED).quantize(Decimal("0.01")))
+        row["margin_percent"] = margin
+    return row
+
+
 def subscription_out(sub: Subscription, actor: Actor) -> dict[str, Any]:
     """A subscription as ``actor`` may read it: no price without PRICE_VIEW, no cost or margin
     without COST_VIEW (the keys are left out)."""
-    from cloudbroker.core.money import Money, Rounding
-
-    data: dict[str, Any] = {
-        "id": sub.pk,
-        "organization_id": sub.organization_id,
-        "item_code": sub.offer.item_code,
-        "product": sub.offer.product.title,
-        "friendly_name": sub.friendly_name,
-        "po_number": sub.po_number,
-        "quantity": sub.quantity,
-        "status": sub.status,
-        "status_message": sub.status_message,
-        "change_pending": sub.change_pending,
-        "term": sub.term,
-        "billing_plan": sub.billing_plan,
-        "start_date": sub.start_date,
-        "commitment_end": sub.commitment_end,
-        "auto_renew": sub.auto_renew,
-        "provision_on": sub.provision_on,
-        "parent_id": sub.parent_id,
-        "vendor_subscription_id": sub.vendor_subscription_id,
-        "next_term_quantity": sub.next_term_quantity,
-        "next_term_item_code": sub.next_term_offer.item_code if sub.next_term_offer else None,
-        "lots": [
-            {"quantity": lot.quantity, "added_at": lot.added_at, "reducible_until": lot.reducible_until}
-            for lot in sub.lots.all()
-        ],
-    }
-    if actor.has(Perm.PRICE_VIEW):
-        price = Money(sub.unit_price, sub.currency).rounded(Rounding.COMMERCIAL) if sub.unit_price is not None else None
-        data["unit_price"] = {"amount": str(price.amount), "currency": price.currency} if price else None
-    if actor.has(Perm.COST_VIEW):
-        cost = Money(sub.unit_cost, sub.currency) if sub.unit_cost is not None else None
-        data["unit_cost"] = {"amount": str(cost.amount), "currency": cost.currency} if cost else None
-        margin = None
-        if sub.unit_price and sub.unit_cost is not None:
-            margin = str(((sub.unit_price - sub.unit_cost) / sub.unit_price * HUNDRED).quantize(Decimal("0.01")))
-        data["margin_percent"] = margin
-    return data
+    row = {name: getattr(sub, name) for name in _COLUMNS}
+    row.update(
+        item_code=sub.offer.item_code,
+        product=sub.offer.product.title,
+        next_term_item_code=sub.next_term_offer.item_code if sub.next_term_offer else None,
+        currency=sub.currency,
+        unit_price=sub.unit_price,
+        unit_cost=sub.unit_cost,
+    )
+    lots = [
+        {"quantity": lot.quantity, "added_at": lot.added_at, "reducible_until": lot.reducible_until}
+        for lot in sub.lots.all()
+    ]
+    return _as_read(row, lots, prices=actor.has(Perm.PRICE_VIEW), costs=actor.has(Perm.COST_VIEW))
 
 
 def _list(actor: Actor):
-    return (
-        Subscription.objects.visible_to(actor)
-        .select_related("offer", "offer__product", "next_term_offer")
-        .prefetch_related("lots")
-        .order_by("organization_id", "created_at", "id")
-    )
+    return Subscription.objects.visible_to(actor).order_by("organization_id", "created_at", "id")
 
 
 @router.get("/", response=list[CostedSubscriptionOut], exclude_unset=True, summary="Subscriptions")
@@ -99,7 +114,8 @@ def list_subscriptions(request, organization: uuid.UUID | None = None, status: S
 
 
 class _Page:
-    """The queryset, turned into what the actor may read as the paginator slices it."""
+    """The queryset, turned into what the actor may read as the paginator slices it: the page's
+    columns as plain rows (no model objects), and the seat lots of those rows by one more query."""
 
     def __init__(self, qs, actor: Actor) -> None:
         self.qs, self.actor = qs, actor
@@ -111,10 +127,28 @@ class _Page:
         return self.count()
 
     def __getitem__(self, index):
-        rows = self.qs[index]
-        if isinstance(index, slice):
-            return [subscription_out(s, self.actor) for s in rows]
-        return subscription_out(rows, self.actor)
+        if not isinstance(index, slice):
+            return self[index : index + 1][0]
+        rows = list(
+            self.qs.values(
+                *_COLUMNS,
+                "currency",
+                "unit_price",
+                "unit_cost",
+                item_code=F("offer__item_code"),
+                product=F("offer__product__title"),
+                next_term_item_code=F("next_term_offer__item_code"),
+            )[index]
+        )
+        lots: dict[uuid.UUID, list[dict[str, Any]]] = {row["id"]: [] for row in rows}
+        if rows:
+            seats = SeatLot.objects.filter(subscription_id__in=list(lots)).order_by("added_at", "id")
+            for sub_id, quantity, added_at, until in seats.values_list(
+                "subscription_id", "quantity", "added_at", "reducible_until"
+            ):
+                lots[sub_id].append({"quantity": quantity, "added_at": added_at, "reducible_until": until})
+        prices, costs = self.actor.has(Perm.PRICE_VIEW), self.actor.has(Perm.COST_VIEW)
+        return [_as_read(row, lots[row["id"]], prices=prices, costs=costs) for row in rows]
 
 
 @router.get("/{subscription_id}", response=CostedSubscriptionOut, exclude_unset=True, summary="A subscription")
