@@ -19,6 +19,7 @@ __all__ = [
     "SalesPriceIn",
     "SalesPriceOut",
     "SubscriptionOut",
+    "SubscriptionPageOut",
 ]
 
 
@@ -61,6 +62,13 @@ class SubscriptionOut(Schema):
 class CostedSubscriptionOut(SubscriptionOut):
     unit_cost: MoneyOut | None = None
     margin_percent: str | None = None
+
+
+class SubscriptionPageOut(Schema):
+    items: list[CostedSubscriptionOut] = Field(
+        description="Cost and margin keys only for roles that see cost; the price only for roles that see prices."
+    )
+    count: int
 
 
 class EventOut(Schema):
