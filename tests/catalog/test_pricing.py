@@ -95,7 +95,7 @@ def test_the_most_specific_slot_wins_and_the_customer_before_the_global_list(off
     assert (narrow.price(offer).sales, narrow.price(offer).source) == (customer.sales, customer.source)
     full = PriceBook(broker, organization=org, day=DAY)
     full._load(None)
-    assert len(narrow._slots) < len(full._slots)
+    assert narrow._slot_count < full._slot_count
     # Asked for another offer later, the narrow book reads what prices that one too.
     assert narrow.price(other).sales == Money("1.00", "EUR")
 
