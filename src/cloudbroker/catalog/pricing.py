@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case, CharField, Q, QuerySet, UUIDField, Value, When
+from django.db.models.functions import Coalesce
 
 from cloudbroker.catalog.choices import BillingPlan, PriceKind, TermDuration
 from cloudbroker.catalog.models import Offer, PriceEntry, Product, VendorPrice, slot_scope_key
@@ -104,11 +105,11 @@ def describe(entry: Entry | None, target_name: str, slot: str, *, with_cost: boo
 
 
 class Entry(NamedTuple):
-    """The price-list entry that priced an offer (the fields of ``PriceEntry`` pricing reads; a
-    tuple, cheap to make by the thousand)."""
+    """The price-list entry that priced an offer: the fields of ``PriceEntry`` pricing reads, as
+    ``PriceBook`` reads them (a row of its query is an Entry as it is, cheap by the thousand)."""
 
     pk: Any
-    organization_id: Any
+    scope_key: str
     kind: str
     value: Decimal | None
     effective_from: dt.date
@@ -120,12 +121,12 @@ class Entry(NamedTuple):
         return self.pk
 
     @property
-    def target_key(self) -> str:
-        return "all" if self.target_id is None else f"{self.slot}:{self.target_id}"
+    def organization_id(self) -> uuid.UUID | None:
+        return None if self.scope_key == slot_scope_key(None) else uuid.UUID(self.scope_key)
 
     @property
-    def scope_key(self) -> str:
-        return slot_scope_key(self.organization_id)
+    def target_key(self) -> str:
+        return "all" if self.target_id is None else f"{self.slot}:{self.target_id}"
 
     def get_kind_display(self) -> str:
         return str(PriceKind(self.kind).label)
@@ -224,7 +225,7 @@ class PriceBook:
         self._slot_count = 0  # slots read (entries in effect, "no own price" included)
         self._covered: set[Any] | None = set()  # the offers the entries read can price; None: all
         self._covered_offers: list = []
-        self._vendor: dict[int, tuple[Decimal, Decimal | None, str]] | None = None
+        self._vendor: dict[int, tuple[Any, Decimal, Decimal | None, str]] | None = None
         if for_offers is not None:
             self._cover(list(for_offers))
 
@@ -249,35 +250,29 @@ class PriceBook:
                 | Q(category_id__in={o.product.category_id for o in offers})
                 | Q(offer__isnull=True, product__isnull=True, group__isnull=True, category__isnull=True)
             )
+        # What each entry is set on, named by the database: its slot and that thing's id.
+        slot = Case(
+            *(When(**{f"{name}__isnull": False}, then=Value(name)) for name in TARGET_ORDER[:-1]),
+            default=Value(TARGET_ORDER[-1]),
+            output_field=CharField(),
+        )
+        target = Coalesce(*(f"{name}_id" for name in TARGET_ORDER[:-1]), output_field=UUIDField())
         entries = (
-            wanted.order_by("effective_from")  # a slot has one entry per date (a unique constraint)
-            .values_list(
-                "id", "scope_key", "kind", "value", "effective_from",
-                "offer_id", "product_id", "group_id", "category_id",
-            )
-        )  # fmt: skip
-        organization_ids = dict.fromkeys(self._scope_keys, self._organization_id)
-        organization_ids[slot_scope_key(None)] = None
+            wanted.annotate(entry_slot=slot, entry_target=target)
+            .order_by("effective_from")  # a slot has one entry per date (a unique constraint)
+            .values_list("id", "scope_key", "kind", "value", "effective_from", "entry_slot", "entry_target")
+        )
         tables: dict[tuple[str, str], dict[int, Entry]] = {
             (scope, slot): {} for scope in self._scope_keys for slot in TARGET_ORDER
         }
         cleared: list[tuple[dict[int, Entry], int]] = []
         new = tuple.__new__
         # The latest entry of each slot on the day wins (the query is in date order).
-        for pk, scope, kind, value, start, offer_id, product_id, group_id, category_id in entries:
-            if offer_id:
-                slot, target_id = "offer", offer_id
-            elif product_id:
-                slot, target_id = "product", product_id
-            elif group_id:
-                slot, target_id = "group", group_id
-            elif category_id:
-                slot, target_id = "category", category_id
-            else:
-                slot, target_id = "all", None
-            table, target = tables[scope, slot], 0 if target_id is None else target_id.int
-            table[target] = new(Entry, (pk, organization_ids[scope], kind, value, start, slot, target_id))
-            if kind == _INHERIT:
+        for row in entries:
+            target_id = row[6]
+            table, target = tables[row[1], row[5]], 0 if target_id is None else target_id.int
+            table[target] = new(Entry, row)
+            if row[2] == _INHERIT:
                 cleared.append((table, target))
         self._slot_count = sum(len(table) for table in tables.values())
         # "No own price" leaves its slot empty from its date.
@@ -285,7 +280,7 @@ class PriceBook:
             if target in table and table[target].kind == _INHERIT:
                 del table[target]
         self._chain = [
-            (table, position, "customer" if organization_ids[scope] else "global", slot)
+            (table, position, "global" if scope == slot_scope_key(None) else "customer", slot)
             for scope in self._scope_keys
             for position, slot in enumerate(TARGET_ORDER)
             if (table := tables[scope, slot])
@@ -295,8 +290,9 @@ class PriceBook:
         else:
             self._covered, self._covered_offers = {o.pk for o in offers}, list(offers)
 
-    def _vendor_prices(self, offer_ids: Iterable[Any] | None) -> dict[int, tuple[Decimal, Decimal | None, str]]:
-        """(cost, erp, currency) of each offer on the day: its latest vendor price started by then."""
+    def _vendor_prices(self, offer_ids: Iterable[Any] | None) -> dict[int, tuple[Any, Decimal, Decimal | None, str]]:
+        """(offer id, cost, erp, currency) of each offer on the day, keyed by the id's int: its latest
+        vendor price started by then."""
         qs = (
             VendorPrice.objects.filter(
                 broker_id=self.broker.pk, market=self.broker.market, effective_from__lte=self.day
@@ -306,10 +302,7 @@ class PriceBook:
         )
         if offer_ids is not None:
             qs = qs.filter(offer_id__in=list(offer_ids))
-        return {
-            offer_id.int: (cost, erp, currency)
-            for offer_id, cost, erp, currency in qs.values_list("offer_id", "cost", "erp", "currency")
-        }
+        return {row[0].int: row for row in qs.values_list("offer_id", "cost", "erp", "currency")}
 
     def prepare(self, offer_ids: Iterable[Any] | None = None) -> PriceBook:
         """Read the vendor prices of these offers (all of the broker's when None) in one query."""
@@ -344,8 +337,8 @@ class PriceBook:
         for every product, in TARGET_ORDER."""
         currency = self.currency
         cost = erp = None
-        if vendor is not None and vendor[2] == currency:
-            cost, erp = vendor[0], vendor[1]
+        if vendor is not None and vendor[3] == currency:
+            cost, erp = vendor[1], vendor[2]
             if charges != 1:
                 cost = cost / charges
                 erp = None if erp is None else erp / charges
