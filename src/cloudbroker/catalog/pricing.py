@@ -114,11 +114,15 @@ class Entry(NamedTuple):
     value: Decimal | None
     effective_from: dt.date
     slot: str  # what it is set on: one of TARGET_ORDER
-    target_id: Any  # the id of that offer, product, group or category (None for every product)
+    target: int  # the int of that offer's, product's, group's or category's id (0 for every product)
 
     @property
     def id(self) -> Any:
         return self.pk
+
+    @property
+    def target_id(self) -> uuid.UUID | None:
+        return uuid.UUID(int=self.target) if self.target else None
 
     @property
     def organization_id(self) -> uuid.UUID | None:
@@ -225,7 +229,7 @@ class PriceBook:
         self._slot_count = 0  # slots read (entries in effect, "no own price" included)
         self._covered: set[Any] | None = set()  # the offers the entries read can price; None: all
         self._covered_offers: list = []
-        self._vendor: dict[int, tuple[Any, Decimal, Decimal | None, str]] | None = None
+        self._vendor: VendorPrices | None = None
         if for_offers is not None:
             self._cover(list(for_offers))
 
@@ -259,7 +263,7 @@ class PriceBook:
         target = Coalesce(*(f"{name}_id" for name in TARGET_ORDER[:-1]), output_field=UUIDField())
         entries = (
             wanted.annotate(entry_slot=slot, entry_target=target)
-            .order_by("effective_from")  # a slot has one entry per date (a unique constraint)
+            .order_by()  # sorting costs the database more than comparing dates here
             .values_list("id", "scope_key", "kind", "value", "effective_from", "entry_slot", "entry_target")
         )
         tables: dict[tuple[str, str], dict[int, Entry]] = {
@@ -267,13 +271,16 @@ class PriceBook:
         }
         cleared: list[tuple[dict[int, Entry], int]] = []
         new = tuple.__new__
-        # The latest entry of each slot on the day wins (the query is in date order).
-        for row in entries:
-            target_id = row[6]
-            table, target = tables[row[1], row[5]], 0 if target_id is None else target_id.int
-            table[target] = new(Entry, row)
-            if row[2] == _INHERIT:
-                cleared.append((table, target))
+        # The latest entry of each slot on the day wins (a slot has one entry per date: a unique
+        # constraint).
+        for pk, scope, kind, value, start, slot, target_id in entries:
+            target = 0 if target_id is None else target_id.int
+            table = tables[scope, slot]
+            held = table.get(target)
+            if held is None or held[4] < start:
+                table[target] = new(Entry, (pk, scope, kind, value, start, slot, target))
+                if kind == _INHERIT:
+                    cleared.append((table, target))
         self._slot_count = sum(len(table) for table in tables.values())
         # "No own price" leaves its slot empty from its date.
         for table, target in cleared:
@@ -290,9 +297,9 @@ class PriceBook:
         else:
             self._covered, self._covered_offers = {o.pk for o in offers}, list(offers)
 
-    def _vendor_prices(self, offer_ids: Iterable[Any] | None) -> dict[int, tuple[Any, Decimal, Decimal | None, str]]:
-        """(offer id, cost, erp, currency) of each offer on the day, keyed by the id's int: its latest
-        vendor price started by then."""
+    def _vendor_prices(self, offer_ids: Iterable[Any] | None) -> VendorPrices:
+        """The cost and the ERP for the term of each offer on the day (by its id's int), from its
+        latest vendor price started by then; None for both when that price is in another currency."""
         qs = (
             VendorPrice.objects.filter(
                 broker_id=self.broker.pk, market=self.broker.market, effective_from__lte=self.day
@@ -302,7 +309,16 @@ class PriceBook:
         )
         if offer_ids is not None:
             qs = qs.filter(offer_id__in=list(offer_ids))
-        return {row[0].int: row for row in qs.values_list("offer_id", "cost", "erp", "currency")}
+        costs: dict[int, Decimal | None] = {}
+        erps: dict[int, Decimal | None] = {}
+        currency = self.currency
+        for offer_id, cost, erp, price_currency in qs.values_list("offer_id", "cost", "erp", "currency"):
+            key = offer_id.int
+            if price_currency == currency:
+                costs[key], erps[key] = cost, erp
+            else:
+                costs[key] = erps[key] = None
+        return costs, erps
 
     def prepare(self, offer_ids: Iterable[Any] | None = None) -> PriceBook:
         """Read the vendor prices of these offers (all of the broker's when None) in one query."""
@@ -314,10 +330,9 @@ class PriceBook:
         the wording); call ``prepare`` first when pricing many."""
         self._cover([offer])
         key = _int(offer.pk)
-        if self._vendor is None or key not in self._vendor:
-            vendor = self._vendor_prices([offer.pk]).get(key)
-        else:
-            vendor = self._vendor[key]
+        costs, erps = self._vendor or ({}, {})
+        if key not in costs:
+            costs, erps = self._vendor_prices([offer.pk])
         product = offer.product
         # The names for the wording, only from what was loaded with the product (never a query).
         cache = product._state.fields_cache
@@ -329,19 +344,18 @@ class PriceBook:
             "",
         )
         ids = (key, _int(offer.product_id), _int(product.group_id), _int(product.category_id), 0)
-        return self._resolve(offer.pk, ids, offer.charges_per_term, vendor, names)
+        return self._resolve(offer.pk, ids, offer.charges_per_term, costs.get(key), erps.get(key), names)
 
-    def _resolve(self, offer_id, ids: tuple[int, ...], charges: int, vendor, names: tuple[str, ...]) -> EffectivePrice:
+    def _resolve(
+        self, offer_id, ids: tuple[int, ...], charges: int, cost, erp, names: tuple[str, ...]
+    ) -> EffectivePrice:
         """The one place an offer is priced: the first slot with an entry, else the retail price.
         ``ids`` and ``names`` are the offer's, its product's, group's and category's, and 0 / ""
-        for every product, in TARGET_ORDER."""
+        for every product, in TARGET_ORDER; ``cost`` and ``erp`` the vendor's, for the term."""
         currency = self.currency
-        cost = erp = None
-        if vendor is not None and vendor[3] == currency:
-            cost, erp = vendor[1], vendor[2]
-            if charges != 1:
-                cost = cost / charges
-                erp = None if erp is None else erp / charges
+        if charges != 1:
+            cost = None if cost is None else cost / charges
+            erp = None if erp is None else erp / charges
         quantum, rounding = self._rounding
         for table, position, level, slot in self._chain:
             entry = table.get(ids[position])
@@ -378,7 +392,7 @@ class PriceBook:
             self._load(None)
         if self._vendor is None:
             self.prepare(None)
-        vendor = self._vendor or {}
+        costs, erps = self._vendor or ({}, {})
         # Each product once, keyed by its id's int: the end of its offers' rows, its ids and names
         # in TARGET_ORDER.
         products = {}
@@ -393,16 +407,22 @@ class PriceBook:
                 (0, key, _int(group_id), _int(category_id), 0),
                 ("", title, group_name, category_name, ""),
             )
-        resolve, new, charges_of, vendor_of, out = self._resolve, tuple.__new__, CHARGES.get, vendor.get, []
+        resolve, new, charges_of, cost_of, erp_of = self._resolve, tuple.__new__, CHARGES.get, costs.get, erps.get
+        out = []
         for pk, code, term, plan, product_id in offers.values_list(
             "id", "item_code", "term", "billing_plan", "product_id"
         ):
             end, (_, product_key, group_key, category_key, _), names = products[product_id.int]
             key = pk.int
             charges = charges_of((term, plan)) or _charges(term, plan)
-            price = resolve(pk, (key, product_key, group_key, category_key, 0), charges, vendor_of(key), names)
+            ids = (key, product_key, group_key, category_key, 0)
+            price = resolve(pk, ids, charges, cost_of(key), erp_of(key), names)
             out.append((new(OfferRow, (pk, code, term, plan, *end)), price))
         return out
+
+
+#: The vendor's cost and ERP for the term of each offer on a day, by the int of the offer's id.
+VendorPrices = tuple[dict[int, Decimal | None], dict[int, Decimal | None]]
 
 
 class OfferRow(NamedTuple):
