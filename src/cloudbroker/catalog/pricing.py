@@ -255,14 +255,14 @@ class PriceBook:
                 | Q(offer__isnull=True, product__isnull=True, group__isnull=True, category__isnull=True)
             )
         # What each entry is set on, named by the database: its slot and that thing's id.
-        slot = Case(
+        slot_of = Case(
             *(When(**{f"{name}__isnull": False}, then=Value(name)) for name in TARGET_ORDER[:-1]),
             default=Value(TARGET_ORDER[-1]),
             output_field=CharField(),
         )
-        target = Coalesce(*(f"{name}_id" for name in TARGET_ORDER[:-1]), output_field=UUIDField())
+        target_of = Coalesce(*(f"{name}_id" for name in TARGET_ORDER[:-1]), output_field=UUIDField())
         entries = (
-            wanted.annotate(entry_slot=slot, entry_target=target)
+            wanted.annotate(entry_slot=slot_of, entry_target=target_of)
             .order_by()  # sorting costs the database more than comparing dates here
             .values_list("id", "scope_key", "kind", "value", "effective_from", "entry_slot", "entry_target")
         )
