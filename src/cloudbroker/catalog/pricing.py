@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from django.db.models import Case, CharField, Q, QuerySet, UUIDField, Value, When
+from django.db.models import BooleanField, Case, ExpressionWrapper, IntegerField, Q, QuerySet, UUIDField, Value, When
 from django.db.models.functions import Coalesce
 
 from cloudbroker.catalog.choices import BillingPlan, PriceKind, TermDuration
@@ -105,10 +105,10 @@ def describe(entry: Entry | None, target_name: str, slot: str, *, with_cost: boo
 
 
 class Entry(NamedTuple):
-    """The price-list entry that priced an offer: the fields of ``PriceEntry`` pricing reads, as
-    ``PriceBook`` reads them (a row of its query is an Entry as it is, cheap by the thousand)."""
+    """The price-list entry that priced an offer: the fields of ``PriceEntry`` pricing reads, with
+    its id and its target's id as ints (a tuple of no other objects, cheap by the thousand)."""
 
-    pk: Any
+    key: int  # the int of the entry's id
     scope_key: str
     kind: str
     value: Decimal | None
@@ -117,7 +117,11 @@ class Entry(NamedTuple):
     target: int  # the int of that offer's, product's, group's or category's id (0 for every product)
 
     @property
-    def id(self) -> Any:
+    def pk(self) -> uuid.UUID:
+        return uuid.UUID(int=self.key)
+
+    @property
+    def id(self) -> uuid.UUID:
         return self.pk
 
     @property
@@ -254,43 +258,49 @@ class PriceBook:
                 | Q(category_id__in={o.product.category_id for o in offers})
                 | Q(offer__isnull=True, product__isnull=True, group__isnull=True, category__isnull=True)
             )
-        # What each entry is set on, named by the database: its slot and that thing's id.
-        slot_of = Case(
-            *(When(**{f"{name}__isnull": False}, then=Value(name)) for name in TARGET_ORDER[:-1]),
-            default=Value(TARGET_ORDER[-1]),
-            output_field=CharField(),
+        # What each entry is set on, told by the database: whether it is global, its slot's position
+        # in TARGET_ORDER and that thing's id (plain values, no text to make for each row).
+        position_of = Case(
+            *(When(**{f"{name}__isnull": False}, then=Value(i)) for i, name in enumerate(TARGET_ORDER[:-1])),
+            default=Value(len(TARGET_ORDER) - 1),
+            output_field=IntegerField(),
         )
         target_of = Coalesce(*(f"{name}_id" for name in TARGET_ORDER[:-1]), output_field=UUIDField())
+        is_global = ExpressionWrapper(Q(organization__isnull=True), output_field=BooleanField())
         entries = (
-            wanted.annotate(entry_slot=slot_of, entry_target=target_of)
+            wanted.annotate(entry_global=is_global, entry_position=position_of, entry_target=target_of)
             .order_by()  # sorting costs the database more than comparing dates here
-            .values_list("id", "scope_key", "kind", "value", "effective_from", "entry_slot", "entry_target")
+            .values_list("id", "entry_global", "kind", "value", "effective_from", "entry_position", "entry_target")
         )
-        tables: dict[tuple[str, str], dict[int, Entry]] = {
-            (scope, slot): {} for scope in self._scope_keys for slot in TARGET_ORDER
+        global_key = slot_scope_key(None)
+        scope_of = {True: global_key, False: self._scope_keys[0]}
+        tables: dict[bool, list[dict[int, Entry]]] = {
+            True: [{} for _ in TARGET_ORDER],
+            False: [{} for _ in TARGET_ORDER],
         }
         cleared: list[tuple[dict[int, Entry], int]] = []
         new = tuple.__new__
         # The latest entry of each slot on the day wins (a slot has one entry per date: a unique
         # constraint).
-        for pk, scope, kind, value, start, slot, target_id in entries:
+        for pk, in_global, kind, value, start, position, target_id in entries:
             target = 0 if target_id is None else target_id.int
-            table = tables[scope, slot]
+            table = tables[in_global][position]
             held = table.get(target)
             if held is None or held[4] < start:
-                table[target] = new(Entry, (pk, scope, kind, value, start, slot, target))
+                entry = (pk.int, scope_of[in_global], kind, value, start, TARGET_ORDER[position], target)
+                table[target] = new(Entry, entry)
                 if kind == _INHERIT:
                     cleared.append((table, target))
-        self._slot_count = sum(len(table) for table in tables.values())
+        self._slot_count = sum(len(table) for scope in tables.values() for table in scope)
         # "No own price" leaves its slot empty from its date.
         for table, target in cleared:
             if target in table and table[target].kind == _INHERIT:
                 del table[target]
         self._chain = [
-            (table, position, "global" if scope == slot_scope_key(None) else "customer", slot)
+            (table, position, "global" if scope == global_key else "customer", slot)
             for scope in self._scope_keys
             for position, slot in enumerate(TARGET_ORDER)
-            if (table := tables[scope, slot])
+            if (table := tables[scope == global_key][position])
         ]
         if offers is None:
             self._covered, self._covered_offers = None, []
@@ -311,10 +321,12 @@ class PriceBook:
             qs = qs.filter(offer_id__in=list(offer_ids))
         costs: dict[int, Decimal | None] = {}
         erps: dict[int, Decimal | None] = {}
-        currency = self.currency
-        for offer_id, cost, erp, price_currency in qs.values_list("offer_id", "cost", "erp", "currency"):
+        in_currency = ExpressionWrapper(Q(currency=self.currency), output_field=BooleanField())
+        for offer_id, cost, erp, usable in qs.annotate(usable=in_currency).values_list(
+            "offer_id", "cost", "erp", "usable"
+        ):
             key = offer_id.int
-            if price_currency == currency:
+            if usable:
                 costs[key], erps[key] = cost, erp
             else:
                 costs[key] = erps[key] = None
@@ -396,12 +408,14 @@ class PriceBook:
         # Each product once, keyed by its id's int: the end of its offers' rows, its ids and names
         # in TARGET_ORDER.
         products = {}
+        shared: dict[Any, Any] = {}  # one id object per group and category, not one per product
         for pk, title, group_id, category_id, group_name, category_name in (
             Product.objects.filter(broker_id=self.broker.pk)
             .order_by()
             .values_list("id", "title", "group_id", "category_id", "group__name", "category__name")
         ):
             key = _int(pk)
+            group_id, category_id = shared.setdefault(group_id, group_id), shared.setdefault(category_id, category_id)
             products[key] = (
                 (pk, title, group_id, category_id, group_name, category_name),
                 (0, key, _int(group_id), _int(category_id), 0),
