@@ -418,20 +418,27 @@ class PriceBook:
             group_id, category_id = shared.setdefault(group_id, group_id), shared.setdefault(category_id, category_id)
             products[key] = (
                 (pk, title, group_id, category_id, group_name, category_name),
-                (0, key, _int(group_id), _int(category_id), 0),
+                key,
+                _int(group_id),
+                _int(category_id),
                 ("", title, group_name, category_name, ""),
             )
         resolve, new, charges_of, cost_of, erp_of = self._resolve, tuple.__new__, CHARGES.get, costs.get, erps.get
-        out = []
+        out: list[tuple[OfferRow, EffectivePrice]] = []
+        append = out.append
         for pk, code, term, plan, product_id in offers.values_list(
             "id", "item_code", "term", "billing_plan", "product_id"
         ):
-            end, (_, product_key, group_key, category_key, _), names = products[product_id.int]
+            end, product_key, group_key, category_key, names = products[product_id.int]
             key = pk.int
             charges = charges_of((term, plan)) or _charges(term, plan)
             ids = (key, product_key, group_key, category_key, 0)
-            price = resolve(pk, ids, charges, cost_of(key), erp_of(key), names)
-            out.append((new(OfferRow, (pk, code, term, plan, *end)), price))
+            append(
+                (
+                    new(OfferRow, (pk, code, term, plan, *end)),
+                    resolve(pk, ids, charges, cost_of(key), erp_of(key), names),
+                )
+            )
         return out
 
 
