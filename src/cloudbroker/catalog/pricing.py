@@ -286,7 +286,7 @@ class PriceBook:
             target = 0 if target_id is None else target_id.int
             table = tables[in_global][position]
             held = table.get(target)
-            if held is None or held[4] < start:
+            if held is None or held.effective_from < start:
                 entry = (pk.int, scope_of[in_global], kind, value, start, TARGET_ORDER[position], target)
                 table[target] = new(Entry, entry)
                 if kind == _INHERIT:
