@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from django.db.models import BooleanField, Case, ExpressionWrapper, IntegerField, Q, QuerySet, UUIDField, Value, When
+from django.db.models import BooleanField, Case, CharField, ExpressionWrapper, Q, QuerySet, UUIDField, Value, When
 from django.db.models.functions import Coalesce
 
 from cloudbroker.catalog.choices import BillingPlan, PriceKind, TermDuration
@@ -259,12 +259,14 @@ class PriceBook:
                 | Q(offer__isnull=True, product__isnull=True, group__isnull=True, category__isnull=True)
             )
         # What each entry is set on, told by the database: whether it is global, its slot's position
-        # in TARGET_ORDER and that thing's id (plain values, no text to make for each row).
+        # in TARGET_ORDER (as one digit: Python keeps one object per one-letter text, and Django
+        # would convert a number row by row) and that thing's id.
         position_of = Case(
-            *(When(**{f"{name}__isnull": False}, then=Value(i)) for i, name in enumerate(TARGET_ORDER[:-1])),
-            default=Value(len(TARGET_ORDER) - 1),
-            output_field=IntegerField(),
+            *(When(**{f"{name}__isnull": False}, then=Value(str(i))) for i, name in enumerate(TARGET_ORDER[:-1])),
+            default=Value(str(len(TARGET_ORDER) - 1)),
+            output_field=CharField(),
         )
+        positions = {str(i): i for i in range(len(TARGET_ORDER))}
         target_of = Coalesce(*(f"{name}_id" for name in TARGET_ORDER[:-1]), output_field=UUIDField())
         is_global = ExpressionWrapper(Q(organization__isnull=True), output_field=BooleanField())
         entries = (
@@ -282,8 +284,9 @@ class PriceBook:
         new = tuple.__new__
         # The latest entry of each slot on the day wins (a slot has one entry per date: a unique
         # constraint).
-        for pk, in_global, kind, value, start, position, target_id in entries:
+        for pk, in_global, kind, value, start, digit, target_id in entries:
             target = 0 if target_id is None else target_id.int
+            position = positions[digit]
             table = tables[in_global][position]
             held = table.get(target)
             if held is None or held.effective_from < start:
@@ -415,7 +418,8 @@ class PriceBook:
             .values_list("id", "title", "group_id", "category_id", "group__name", "category__name")
         ):
             key = _int(pk)
-            group_id, category_id = shared.setdefault(group_id, group_id), shared.setdefault(category_id, category_id)
+            group_id = shared.setdefault(group_id.int, group_id)
+            category_id = shared.setdefault(category_id.int, category_id)
             products[key] = (
                 (pk, title, group_id, category_id, group_name, category_name),
                 key,
