@@ -95,7 +95,7 @@ def test_the_most_specific_slot_wins_and_the_customer_before_the_global_list(off
     assert (narrow.price(offer).sales, narrow.price(offer).source) == (customer.sales, customer.source)
     full = PriceBook(broker, organization=org, day=DAY)
     full._load(None)
-    assert len(narrow._slots) < len(full._slots)
+    assert narrow._slot_count < full._slot_count
     # Asked for another offer later, the narrow book reads what prices that one too.
     assert narrow.price(other).sales == Money("1.00", "EUR")
 
@@ -263,3 +263,57 @@ def test_without_cost_a_rule_on_cost_hides_its_percentage(offer):
     PriceEntryFactory(broker=offer.broker, offer=offer, kind=PriceKind.ERP_DISCOUNT, value=Decimal(5))
     # A discount off the public retail price tells nothing of the cost: shown as it is.
     assert "Discount 5 % off" in price(offer).source_for(with_cost=False)
+
+
+def test_the_price_list_follows_scheduled_prices_day_by_day_as_the_objects_do(broker):
+    """Scheduled entries, "no own price" and a vendor price change: on each day around them the
+    plain-row list gives what pricing each offer object gives, entry and all."""
+    from cloudbroker.catalog.models import Offer, PriceEntry
+    from cloudbroker.catalog.services import offered_offers
+
+    org = OrganizationFactory(broker=broker)
+    first, second = (OfferFactory(product__broker=broker) for _ in range(2))
+    for o in (first, second):
+        VendorPriceFactory(offer=o, cost=Decimal("96"), erp=Decimal("120"), effective_to=dt.date(2026, 6, 30))
+        VendorPriceFactory(offer=o, cost=Decimal("120"), erp=Decimal("150"), effective_from=dt.date(2026, 7, 1))
+    PriceEntryFactory(broker=broker, kind=PriceKind.MARGIN, value=Decimal(20))
+    PriceEntryFactory(broker=broker, organization=org, offer=first, kind=PriceKind.AMOUNT, value=Decimal("9.99"))
+    PriceEntryFactory(
+        broker=broker, organization=org, offer=first, kind=PriceKind.INHERIT, value=None, effective_from=DAY
+    )
+    PriceEntryFactory(
+        broker=broker,
+        organization=org,
+        product=second.product,
+        kind=PriceKind.MARKUP,
+        value=Decimal(10),
+        effective_from=dt.date(2026, 7, 1),
+    )
+    objects = list(Offer.objects.filter(broker=broker).select_related("product__group", "product__category"))
+    seen = set()
+    for day in (DAY - dt.timedelta(days=1), DAY, dt.date(2026, 6, 30), dt.date(2026, 7, 1)):
+        rows = PriceBook(broker, organization=org, day=day).price_list(
+            offered_offers(broker, organization=org, day=day)
+        )
+        expected = PriceBook(broker, organization=org, day=day).prices(objects)
+        assert len(rows) == 2
+        for row, p in rows:
+            e = expected[row.id]
+            assert (p.sales, p.cost, p.erp, p.level, p.slot, p.source) == (
+                e.sales, e.cost, e.erp, e.level, e.slot, e.source
+            )  # fmt: skip
+            assert (p.entry is None) == (e.entry is None)
+            if p.entry is not None:
+                stored = PriceEntry.objects.get(pk=p.entry.pk)
+                assert (p.entry.scope_key, p.entry.target_key, p.entry.organization_id) == (
+                    stored.scope_key, stored.target_key, stored.organization_id
+                )  # fmt: skip
+            seen.add((row.item_code, day, p.sales))
+    by_day = {(code, day): sales for code, day, sales in seen}
+    # The customer's fixed price until "no own price" from DAY, then the global margin on cost.
+    assert by_day[first.item_code, DAY - dt.timedelta(days=1)] == Money("9.99", "EUR")
+    assert by_day[first.item_code, DAY] == Money("10.00", "EUR")  # 8 / 0.8
+    assert by_day[first.item_code, dt.date(2026, 7, 1)] == Money("12.50", "EUR")  # 10 / 0.8, the new cost
+    # The scheduled markup on the product takes over on its date.
+    assert by_day[second.item_code, dt.date(2026, 6, 30)] == Money("10.00", "EUR")
+    assert by_day[second.item_code, dt.date(2026, 7, 1)] == Money("11.00", "EUR")  # 10 × 1.1

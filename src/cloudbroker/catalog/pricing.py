@@ -25,18 +25,26 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, Case, CharField, ExpressionWrapper, Q, QuerySet, UUIDField, Value, When
+from django.db.models.functions import Coalesce
 
 from cloudbroker.catalog.choices import BillingPlan, PriceKind, TermDuration
-from cloudbroker.catalog.models import Category, Offer, PriceEntry, Product, ProductGroup, VendorPrice, slot_scope_key
-from cloudbroker.core.money import Money, Rounding
+from cloudbroker.catalog.models import Offer, PriceEntry, Product, VendorPrice, slot_scope_key
+from cloudbroker.core.money import Money, Rounding, quantize_args, rounded_amount
 from cloudbroker.core.perf import gc_paused
 
 __all__ = ["EffectivePrice", "PriceBook", "apply_kind", "margin_percent"]
 
 HUNDRED = Decimal(100)
 TARGET_ORDER = ("offer", "product", "group", "category", "all")
-NAME_INDEX = {"product": 0, "group": 1, "category": 2}
+# The kinds as plain text: comparing a str with an enum member costs four times as much.
+_AMOUNT, _MARGIN, _MARKUP, _ERP_DISCOUNT, _INHERIT = (
+    PriceKind.AMOUNT.value,
+    PriceKind.MARGIN.value,
+    PriceKind.MARKUP.value,
+    PriceKind.ERP_DISCOUNT.value,
+    PriceKind.INHERIT.value,
+)
 TARGET_WORDS = {
     "offer": "this item code",
     "product": "product",
@@ -51,22 +59,23 @@ def apply_kind(
 ) -> Money | None:
     """The sales price an entry of ``kind`` gives (rounded commercially, once), or None when the
     price it needs is unknown (no cost, no ERP)."""
-    if kind == PriceKind.AMOUNT:
-        return Money(value if value is not None else Decimal(0), currency).rounded(Rounding.COMMERCIAL)
+    amount = _sales_amount(kind, value, None if cost is None else cost.amount, None if erp is None else erp.amount)
+    return None if amount is None else Money._of(rounded_amount(amount, currency, Rounding.COMMERCIAL), currency)
+
+
+def _sales_amount(kind: str, value: Decimal | None, cost: Decimal | None, erp: Decimal | None) -> Decimal | None:
+    """What an entry of ``kind`` computes from the charge's exact cost and ERP, before the one
+    rounding; None when the price it needs is unknown."""
+    if kind == _AMOUNT:
+        return value if value is not None else Decimal(0)
     if value is None:
         return None
-    if kind == PriceKind.MARGIN:
-        if cost is None:
-            return None
-        return (cost / ((HUNDRED - value) / HUNDRED)).rounded(Rounding.COMMERCIAL)
-    if kind == PriceKind.MARKUP:
-        if cost is None:
-            return None
-        return (cost * ((HUNDRED + value) / HUNDRED)).rounded(Rounding.COMMERCIAL)
-    if kind == PriceKind.ERP_DISCOUNT:
-        if erp is None:
-            return None
-        return (erp * ((HUNDRED - value) / HUNDRED)).rounded(Rounding.COMMERCIAL)
+    if kind == _MARGIN:
+        return None if cost is None else cost / ((HUNDRED - value) / HUNDRED)
+    if kind == _MARKUP:
+        return None if cost is None else cost * ((HUNDRED + value) / HUNDRED)
+    if kind == _ERP_DISCOUNT:
+        return None if erp is None else erp * ((HUNDRED - value) / HUNDRED)
     raise ValueError(f"A price entry of kind {kind!r} gives no price.")
 
 
@@ -96,23 +105,36 @@ def describe(entry: Entry | None, target_name: str, slot: str, *, with_cost: boo
 
 
 class Entry(NamedTuple):
-    """The price-list entry that priced an offer (the fields of ``PriceEntry`` pricing reads; a
-    tuple, cheap to make by the thousand)."""
+    """The price-list entry that priced an offer: the fields of ``PriceEntry`` pricing reads, with
+    its id and its target's id as ints (a tuple of no other objects, cheap by the thousand)."""
 
-    pk: Any
-    organization_id: Any
+    key: int  # the int of the entry's id
+    scope_key: str
     kind: str
     value: Decimal | None
     effective_from: dt.date
-    target_key: str
+    slot: str  # what it is set on: one of TARGET_ORDER
+    target: int  # the int of that offer's, product's, group's or category's id (0 for every product)
 
     @property
-    def id(self) -> Any:
+    def pk(self) -> uuid.UUID:
+        return uuid.UUID(int=self.key)
+
+    @property
+    def id(self) -> uuid.UUID:
         return self.pk
 
     @property
-    def scope_key(self) -> str:
-        return slot_scope_key(self.organization_id)
+    def target_id(self) -> uuid.UUID | None:
+        return uuid.UUID(int=self.target) if self.target else None
+
+    @property
+    def organization_id(self) -> uuid.UUID | None:
+        return None if self.scope_key == slot_scope_key(None) else uuid.UUID(self.scope_key)
+
+    @property
+    def target_key(self) -> str:
+        return "all" if self.target_id is None else f"{self.slot}:{self.target_id}"
 
     def get_kind_display(self) -> str:
         return str(PriceKind(self.kind).label)
@@ -121,17 +143,33 @@ class Entry(NamedTuple):
 @dataclass(slots=True)
 class EffectivePrice:
     """An offer's price on a day for one organization (or the global list): sales, cost, ERP per
-    seat per charge, and what set it. ``sales`` is None when nothing can price it (no cost yet)."""
+    seat per charge, and what set it. ``sales`` is None when nothing can price it (no cost yet).
+
+    The amounts are kept as Decimals (the sales price rounded, cost and ERP exact) and given as
+    ``Money`` when read: a list of thousands of prices makes no Money it does not show."""
 
     offer_id: Any
     day: dt.date
-    sales: Money | None
-    cost: Money | None
-    erp: Money | None
+    sales_amount: Decimal | None
+    cost_amount: Decimal | None
+    erp_amount: Decimal | None
+    currency: str
     entry: Entry | None
     level: str  # "customer", "global" or "retail"
     slot: str = "all"
     target_name: str = ""
+
+    @property
+    def sales(self) -> Money | None:
+        return None if self.sales_amount is None else Money._of(self.sales_amount, self.currency)
+
+    @property
+    def cost(self) -> Money | None:
+        return None if self.cost_amount is None else Money._of(self.cost_amount, self.currency)
+
+    @property
+    def erp(self) -> Money | None:
+        return None if self.erp_amount is None else Money._of(self.erp_amount, self.currency)
 
     @property
     def source(self) -> str:
@@ -179,15 +217,23 @@ class PriceBook:
 
         self.broker = broker
         self.currency = broker.currency
+        self._rounding = quantize_args(self.currency, Rounding.COMMERCIAL)  # a price is rounded once
         self.organization = organization
         self.day = day or timezone.localdate()
         self._organization_id = getattr(organization, "pk", organization)
-        # Slots are keyed by ints (a UUID's int; 0 for none): cheap to hash, unlike UUID objects.
-        self._scopes = ([_int(self._organization_id)] if self._organization_id else []) + [0]  # its own first
-        self._slots: dict[tuple[int, str, int], Entry] = {}
+        # The scopes in precedence order: the organization's own entries first, then the global list.
+        self._scope_keys = ([slot_scope_key(self._organization_id)] if self._organization_id else []) + [
+            slot_scope_key(None)
+        ]
+        # The precedence as data: every (scope, target) slot in order, each with its entries in effect
+        # keyed by the int of what they are set on (a UUID's int; 0 for every product), the position
+        # of that id in an offer's ids (TARGET_ORDER), the level and the slot's name. Empty slots are
+        # left out, so an offer is priced by the first table that has its id.
+        self._chain: list[tuple[dict[int, Entry], int, str, str]] = []
+        self._slot_count = 0  # slots read (entries in effect, "no own price" included)
         self._covered: set[Any] | None = set()  # the offers the entries read can price; None: all
         self._covered_offers: list = []
-        self._vendor: dict[int, tuple[Decimal, Decimal | None, str]] | None = None
+        self._vendor: VendorPrices | None = None
         if for_offers is not None:
             self._cover(list(for_offers))
 
@@ -201,8 +247,9 @@ class PriceBook:
         self._load(few)
 
     def _load(self, offers: list | None) -> None:
-        scopes = [slot_scope_key(None)] + ([slot_scope_key(self._organization_id)] if self._organization_id else [])
-        wanted = PriceEntry.objects.filter(broker_id=self.broker.pk, scope_key__in=scopes, effective_from__lte=self.day)
+        wanted = PriceEntry.objects.filter(
+            broker_id=self.broker.pk, scope_key__in=self._scope_keys, effective_from__lte=self.day
+        )
         if offers is not None:
             wanted = wanted.filter(
                 Q(offer_id__in=[o.pk for o in offers])
@@ -211,37 +258,61 @@ class PriceBook:
                 | Q(category_id__in={o.product.category_id for o in offers})
                 | Q(offer__isnull=True, product__isnull=True, group__isnull=True, category__isnull=True)
             )
+        # What each entry is set on, told by the database: whether it is global, its slot's position
+        # in TARGET_ORDER (as one digit: Python keeps one object per one-letter text, and Django
+        # would convert a number row by row) and that thing's id.
+        position_of = Case(
+            *(When(**{f"{name}__isnull": False}, then=Value(str(i))) for i, name in enumerate(TARGET_ORDER[:-1])),
+            default=Value(str(len(TARGET_ORDER) - 1)),
+            output_field=CharField(),
+        )
+        positions = {str(i): i for i in range(len(TARGET_ORDER))}
+        target_of = Coalesce(*(f"{name}_id" for name in TARGET_ORDER[:-1]), output_field=UUIDField())
+        is_global = ExpressionWrapper(Q(organization__isnull=True), output_field=BooleanField())
         entries = (
-            wanted.order_by("effective_from", "created_at")
-            .values_list(
-                "id", "organization_id", "kind", "value", "effective_from", "target_key",
-                "offer_id", "product_id", "group_id", "category_id",
-            )
-        )  # fmt: skip
-        # The latest entry of each slot on the day wins (the query is in date order). A slot is
-        # keyed (organization or None, what it is set on, that thing's id) — no text per lookup.
-        slots: dict[tuple[int, str, int], Entry] = {}
-        for pk, org_id, kind, value, start, target_key, offer_id, product_id, group_id, category_id in entries:
-            scope = _int(org_id)
-            if offer_id:
-                key = (scope, "offer", _int(offer_id))
-            elif product_id:
-                key = (scope, "product", _int(product_id))
-            elif group_id:
-                key = (scope, "group", _int(group_id))
-            elif category_id:
-                key = (scope, "category", _int(category_id))
-            else:
-                key = (scope, "all", 0)
-            slots[key] = Entry(pk, org_id, kind, value, start, target_key)
-        self._slots = slots
+            wanted.annotate(entry_global=is_global, entry_position=position_of, entry_target=target_of)
+            .order_by()  # sorting costs the database more than comparing dates here
+            .values_list("id", "entry_global", "kind", "value", "effective_from", "entry_position", "entry_target")
+        )
+        global_key = slot_scope_key(None)
+        scope_of = {True: global_key, False: self._scope_keys[0]}
+        tables: dict[bool, list[dict[int, Entry]]] = {
+            True: [{} for _ in TARGET_ORDER],
+            False: [{} for _ in TARGET_ORDER],
+        }
+        cleared: list[tuple[dict[int, Entry], int]] = []
+        new = tuple.__new__
+        # The latest entry of each slot on the day wins (a slot has one entry per date: a unique
+        # constraint).
+        for pk, in_global, kind, value, start, digit, target_id in entries:
+            target = 0 if target_id is None else target_id.int
+            position = positions[digit]
+            table = tables[in_global][position]
+            held = table.get(target)
+            if held is None or held.effective_from < start:
+                entry = (pk.int, scope_of[in_global], kind, value, start, TARGET_ORDER[position], target)
+                table[target] = new(Entry, entry)
+                if kind == _INHERIT:
+                    cleared.append((table, target))
+        self._slot_count = sum(len(table) for scope in tables.values() for table in scope)
+        # "No own price" leaves its slot empty from its date.
+        for table, target in cleared:
+            if target in table and table[target].kind == _INHERIT:
+                del table[target]
+        self._chain = [
+            (table, position, "global" if scope == global_key else "customer", slot)
+            for scope in self._scope_keys
+            for position, slot in enumerate(TARGET_ORDER)
+            if (table := tables[scope == global_key][position])
+        ]
         if offers is None:
             self._covered, self._covered_offers = None, []
         else:
             self._covered, self._covered_offers = {o.pk for o in offers}, list(offers)
 
-    def _vendor_prices(self, offer_ids: Iterable[Any] | None) -> dict[int, tuple[Decimal, Decimal | None, str]]:
-        """(cost, erp, currency) of each offer on the day: its latest vendor price started by then."""
+    def _vendor_prices(self, offer_ids: Iterable[Any] | None) -> VendorPrices:
+        """The cost and the ERP for the term of each offer on the day (by its id's int), from its
+        latest vendor price started by then; None for both when that price is in another currency."""
         qs = (
             VendorPrice.objects.filter(
                 broker_id=self.broker.pk, market=self.broker.market, effective_from__lte=self.day
@@ -251,10 +322,18 @@ class PriceBook:
         )
         if offer_ids is not None:
             qs = qs.filter(offer_id__in=list(offer_ids))
-        return {
-            _int(offer_id): (cost, erp, currency)
-            for offer_id, cost, erp, currency in qs.values_list("offer_id", "cost", "erp", "currency")
-        }
+        costs: dict[int, Decimal | None] = {}
+        erps: dict[int, Decimal | None] = {}
+        in_currency = ExpressionWrapper(Q(currency=self.currency), output_field=BooleanField())
+        for offer_id, cost, erp, usable in qs.annotate(usable=in_currency).values_list(
+            "offer_id", "cost", "erp", "usable"
+        ):
+            key = offer_id.int
+            if usable:
+                costs[key], erps[key] = cost, erp
+            else:
+                costs[key] = erps[key] = None
+        return costs, erps
 
     def prepare(self, offer_ids: Iterable[Any] | None = None) -> PriceBook:
         """Read the vendor prices of these offers (all of the broker's when None) in one query."""
@@ -265,63 +344,45 @@ class PriceBook:
         """``offer`` needs ``product`` loaded (with ``product.group`` and ``product.category`` for
         the wording); call ``prepare`` first when pricing many."""
         self._cover([offer])
-        if self._vendor is None or _int(offer.pk) not in self._vendor:
-            vendor = self._vendor_prices([offer.pk]).get(_int(offer.pk))
-        else:
-            vendor = self._vendor[_int(offer.pk)]
+        key = _int(offer.pk)
+        costs, erps = self._vendor or ({}, {})
+        if key not in costs:
+            costs, erps = self._vendor_prices([offer.pk])
         product = offer.product
         # The names for the wording, only from what was loaded with the product (never a query).
         cache = product._state.fields_cache
         names = (
+            "",
             product.title,
             cache["group"].name if cache.get("group") is not None else "",
             cache["category"].name if cache.get("category") is not None else "",
+            "",
         )
-        return self._resolve(
-            offer.pk, offer.product_id, product.group_id, product.category_id, offer.charges_per_term, vendor, names
-        )
+        ids = (key, _int(offer.product_id), _int(product.group_id), _int(product.category_id), 0)
+        return self._resolve(offer.pk, ids, offer.charges_per_term, costs.get(key), erps.get(key), names)
 
-    def _resolve(self, offer_id, product_id, group_id, category_id, charges: int, vendor, names) -> EffectivePrice:
-        """The one place an offer is priced: the first slot with an entry, else the retail price."""
+    def _resolve(
+        self, offer_id, ids: tuple[int, ...], charges: int, cost, erp, names: tuple[str, ...]
+    ) -> EffectivePrice:
+        """The one place an offer is priced: the first slot with an entry, else the retail price.
+        ``ids`` and ``names`` are the offer's, its product's, group's and category's, and 0 / ""
+        for every product, in TARGET_ORDER; ``cost`` and ``erp`` the vendor's, for the term."""
         currency = self.currency
-        cost = erp = None
-        if vendor is not None and vendor[2] == currency:
-            cost = Money._of(vendor[0] / charges, currency)
-            if vendor[1] is not None:
-                erp = Money._of(vendor[1] / charges, currency)
-        slots = self._slots
-        targets = (
-            ("offer", _int(offer_id)),
-            ("product", _int(product_id)),
-            ("group", _int(group_id)),
-            ("category", _int(category_id)),
-            ("all", 0),
-        )
-        for scope in self._scopes:
-            for slot, target_id in targets:
-                entry = slots.get((scope, slot, target_id))
-                if entry is None or entry.kind == PriceKind.INHERIT:
-                    continue
+        if charges != 1:
+            cost = None if cost is None else cost / charges
+            erp = None if erp is None else erp / charges
+        quantum, rounding = self._rounding
+        for table, position, level, slot in self._chain:
+            entry = table.get(ids[position])
+            if entry is not None:
+                sales = _sales_amount(entry.kind, entry.value, cost, erp)
+                if sales is not None:
+                    sales = sales.quantize(quantum, rounding)
                 return EffectivePrice(
-                    offer_id=offer_id,
-                    day=self.day,
-                    sales=apply_kind(entry.kind, entry.value, cost=cost, erp=erp, currency=currency),
-                    cost=cost,
-                    erp=erp,
-                    entry=entry,
-                    level="customer" if entry.organization_id else "global",
-                    slot=slot,
-                    target_name=names[NAME_INDEX[slot]] if slot in NAME_INDEX else "",
+                    offer_id, self.day, sales, cost, erp, currency, entry, level, slot, names[position]
                 )
-        return EffectivePrice(
-            offer_id=offer_id,
-            day=self.day,
-            sales=erp.rounded(Rounding.COMMERCIAL) if erp is not None else None,
-            cost=cost,
-            erp=erp,
-            entry=None,
-            level="retail",
-        )
+        sales = None if erp is None else erp.quantize(quantum, rounding)
+        return EffectivePrice(offer_id, self.day, sales, cost, erp, currency, None, "retail")
 
     def prices(self, offers: Iterable[Offer]) -> dict[Any, EffectivePrice]:
         with gc_paused():
@@ -346,26 +407,47 @@ class PriceBook:
             self._load(None)
         if self._vendor is None:
             self.prepare(None)
-        vendor = self._vendor or {}
-        broker_id = self.broker.pk
-        products = {
-            pk: (title, group_id, category_id)
-            for pk, title, group_id, category_id in Product.objects.filter(broker_id=broker_id).values_list(
-                "id", "title", "group_id", "category_id"
+        costs, erps = self._vendor or ({}, {})
+        # Each product once, keyed by its id's int: the end of its offers' rows, its ids and names
+        # in TARGET_ORDER.
+        products = {}
+        shared: dict[Any, Any] = {}  # one id object per group and category, not one per product
+        for pk, title, group_id, category_id, group_name, category_name in (
+            Product.objects.filter(broker_id=self.broker.pk)
+            .order_by()
+            .values_list("id", "title", "group_id", "category_id", "group__name", "category__name")
+        ):
+            key = _int(pk)
+            group_id = shared.setdefault(group_id.int, group_id)
+            category_id = shared.setdefault(category_id.int, category_id)
+            products[key] = (
+                (pk, title, group_id, category_id, group_name, category_name),
+                key,
+                _int(group_id),
+                _int(category_id),
+                ("", title, group_name, category_name, ""),
             )
-        }
-        groups = dict(ProductGroup.objects.filter(broker_id=broker_id).values_list("id", "name"))
-        categories = dict(Category.objects.filter(broker_id=broker_id).values_list("id", "name"))
-        resolve, out = self._resolve, []
+        resolve, new, charges_of, cost_of, erp_of = self._resolve, tuple.__new__, CHARGES.get, costs.get, erps.get
+        out: list[tuple[OfferRow, EffectivePrice]] = []
+        append = out.append
         for pk, code, term, plan, product_id in offers.values_list(
             "id", "item_code", "term", "billing_plan", "product_id"
         ):
-            title, group_id, category_id = products[product_id]
-            names = (title, groups.get(group_id, ""), categories.get(category_id, ""))
-            row = OfferRow(pk, code, term, plan, product_id, title, group_id, category_id, names[1], names[2])
-            charges = CHARGES.get((term, plan)) or _charges(term, plan)
-            out.append((row, resolve(pk, product_id, group_id, category_id, charges, vendor.get(_int(pk)), names)))
+            end, product_key, group_key, category_key, names = products[product_id.int]
+            key = pk.int
+            charges = charges_of((term, plan)) or _charges(term, plan)
+            ids = (key, product_key, group_key, category_key, 0)
+            append(
+                (
+                    new(OfferRow, (pk, code, term, plan, *end)),
+                    resolve(pk, ids, charges, cost_of(key), erp_of(key), names),
+                )
+            )
         return out
+
+
+#: The vendor's cost and ERP for the term of each offer on a day, by the int of the offer's id.
+VendorPrices = tuple[dict[int, Decimal | None], dict[int, Decimal | None]]
 
 
 class OfferRow(NamedTuple):

@@ -13,7 +13,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["CurrencyMismatch", "Money", "Rounding", "minor_units"]
+__all__ = ["CurrencyMismatch", "Money", "Rounding", "minor_units", "quantize_args", "rounded_amount"]
 
 # ISO 4217 minor units of the currencies Microsoft prices in that do not use two decimals.
 _MINOR_UNITS = {"JPY": 0, "KRW": 0, "CLP": 0, "ISK": 0, "BHD": 3, "KWD": 3, "OMR": 3, "TND": 3}
@@ -35,6 +35,19 @@ class Rounding(StrEnum):
 
 _QUANTA = {digits: Decimal(1).scaleb(-digits) for digits in range(7)}
 _DECIMAL_MODES = {Rounding.COMMERCIAL: decimal.ROUND_HALF_UP, Rounding.TRUNCATE: decimal.ROUND_DOWN}
+
+
+def quantize_args(currency: str, rounding: Rounding) -> tuple[Decimal, str]:
+    """What ``Decimal.quantize`` takes to round an amount in ``currency`` by ``rounding``, as
+    ``Money.rounded`` does: ``amount.quantize(*quantize_args(currency, rounding))`` rounds without
+    making a ``Money`` (for prices computed by the thousand)."""
+    return _QUANTA[minor_units(currency)], _DECIMAL_MODES[rounding]
+
+
+def rounded_amount(amount: Decimal, currency: str, rounding: Rounding) -> Decimal:
+    """An exact amount rounded to the currency's minor units, as ``Money.rounded`` does, without
+    making a ``Money``."""
+    return amount.quantize(*quantize_args(currency, rounding))
 
 
 class CurrencyMismatch(ValueError):
@@ -72,9 +85,9 @@ class Money:
     @classmethod
     def _of(cls, amount: Decimal, currency: str) -> Money:
         """An amount computed from Money already checked (the result of exact arithmetic)."""
-        obj = object.__new__(cls)
-        object.__setattr__(obj, "amount", amount)
-        object.__setattr__(obj, "currency", currency)
+        obj = _new(cls)
+        _set_amount(obj, amount)
+        _set_currency(obj, currency)
         return obj
 
     @classmethod
@@ -143,3 +156,10 @@ class Money:
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency}"
+
+
+# ``Money._of`` sets the two slots through their descriptors: a frozen dataclass refuses
+# ``setattr``, and ``object.__setattr__`` by name costs twice as much.
+_new = object.__new__
+_set_amount = Money.__dict__["amount"].__set__
+_set_currency = Money.__dict__["currency"].__set__
