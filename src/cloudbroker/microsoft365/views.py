@@ -388,6 +388,35 @@ class BuyChoices:
         return bound
 
 
+CHARGE_WORDS = {BillingPlan.MONTHLY: "month", BillingPlan.ANNUAL: "year", BillingPlan.TRIENNIAL: "three years"}
+
+
+def charge_word(billing_plan: str) -> str:
+    """What one charge covers, for "per seat per month"."""
+    return CHARGE_WORDS.get(BillingPlan(billing_plan), "charge") if billing_plan in BillingPlan.values else "charge"
+
+
+def _absolute(money: Money | None) -> Money | None:
+    return None if money is None else Money(abs(money.amount), money.currency)
+
+
+def history_rows(events) -> list[tuple]:
+    """Each event with its details in words: ("Friendly name", "Old → New") pairs."""
+    rows = []
+    for event in events:
+        details = []
+        for key, value in (event.detail or {}).items():
+            if isinstance(value, list) and len(value) == 2:
+                value = f"{value[0] or '—'} → {value[1] or '—'}"
+            elif isinstance(value, bool):
+                value = "on" if value else "off"
+            elif isinstance(value, dict):
+                value = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in value.items())
+            details.append((key.replace("_", " ").capitalize(), value))
+        rows.append((event, details))
+    return rows
+
+
 def _buy_errors(exc: ValidationFailed) -> ValidationFailed:
     """The service names the item code ``offer``; on the form it is chosen as the product."""
     return ValidationFailed(
@@ -483,6 +512,7 @@ class SubscriptionAddView(ActorMixin, View):
             "form": form,
             "choices": choices,
             "quote": quote,
+            "per": charge_word(quote.offer.billing_plan) if quote else "",
             "price_source": quote.price.source_for(with_cost=self.actor.has(Perm.COST_VIEW)) if quote else "",
             "tenant": tenant,
             "sees_prices": self.actor.has(Perm.PRICE_VIEW),
@@ -544,7 +574,7 @@ class SubscriptionDetailView(SubscriptionMixin, View):
         margin = None
         if sees_cost and sub.unit_price is not None and sub.unit_cost is not None:
             margin = margin_percent(Money(sub.unit_price, sub.currency), Money(sub.unit_cost, sub.currency))
-        events = sub.events.order_by("-occurred_at", "-id")[:500]
+        events = history_rows(sub.events.order_by("-occurred_at", "-id")[:500])
         return render(
             request,
             "microsoft365/subscription_detail.html",
@@ -563,6 +593,7 @@ class SubscriptionDetailView(SubscriptionMixin, View):
                 "sees_prices": self.actor.has(Perm.PRICE_VIEW),
                 "sees_cost": sees_cost,
                 "live": sub.is_live,
+                "per": charge_word(sub.billing_plan),
                 "S": SubscriptionStatus,
             },
         )
@@ -627,6 +658,10 @@ class SubscriptionQuantityView(SubscriptionFormView):
         lots = [nce.SeatLot(lot.quantity, lot.added_at) for lot in self.object.lots.all()]
         return {
             "preview": preview,
+            "per": charge_word(self.object.billing_plan),
+            "refund": _absolute(preview.prorated)
+            if preview and preview.prorated and preview.prorated.amount < 0
+            else None,
             "lots": [(lot, lot.reducible_on(now)) for lot in lots],
             "sees_prices": self.actor.has(Perm.PRICE_VIEW),
         }
@@ -839,6 +874,7 @@ class SubscriptionCancelView(SubscriptionConfirmView):
                 "sub": self.object,
                 "org": self.object.organization,
                 "preview": preview,
+                "refund": _absolute(preview.prorated),
                 "sees_prices": self.actor.has(Perm.PRICE_VIEW),
                 "cancel_url": self.detail_url(),
             },
