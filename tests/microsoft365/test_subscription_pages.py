@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from cloudbroker.catalog.models import Offer
 from cloudbroker.catalog.pricing import PriceBook
-from cloudbroker.core.money import Money
+from cloudbroker.core.money import Money, Rounding
 from cloudbroker.core.permissions import StaffRole
 from cloudbroker.core.templatetags.money import format_amount
 from cloudbroker.core.testing import flush_jobs
@@ -116,6 +116,32 @@ def test_the_list_shows_price_quantity_status_renewal_and_the_reduction_deadline
     for action in ("quantity", "add-on", "suspend", "auto-renew", "cancel", "edit", "price"):
         assert f"/subscriptions/{sub.pk}/{action}/" in row, action
     assert f"/subscriptions/{sub.pk}/activate/" not in row  # only for a suspended one
+
+    export = admin.get(f"/organizations/{shop.pk}/subscriptions/?export=csv")
+    assert export.status_code == 200
+    lines = b"".join(export.streaming_content).decode("utf-8-sig").splitlines()
+    assert lines[0].split(",")[:3] == ["Friendly name", "Product", "Item code / offer ID"]
+    price = Money(sub.unit_price, sub.currency).rounded(Rounding.COMMERCIAL).amount
+    assert lines[1].startswith(f"Office staff,Microsoft 365 Business Basic,{BASIC_P1Y_MONTHLY},{price} EUR,10,Active,")
+    assert ",Yes," in lines[1]
+
+
+def test_a_role_without_prices_sees_no_price_column_and_no_price_when_buying(
+    portal, make_staff, admin_user, as_actor, broker, shop, pc
+):
+    sub = active(as_actor, admin_user, shop, pc)
+    support = portal(make_staff(StaffRole.GLOBAL_SUPPORT_ADMIN))
+    html = support.get(f"/organizations/{shop.pk}/subscriptions/").content.decode()
+    assert f'data-id="{sub.pk}"' in html
+    assert "Sales price" not in html
+    assert format_amount(Money(sub.unit_price, sub.currency)) not in html
+    offer = Offer.objects.select_related("product").get(broker=broker, item_code=BASIC_P1Y_MONTHLY)
+    quoted = support.post(
+        f"/organizations/{shop.pk}/subscriptions/add/", {**choice_of(offer), "quantity": "4", "refresh": "1"}
+    ).content.decode()
+    assert 'id="quote-details"' in quoted  # the item code and period, without prices
+    assert 'id="quote-total"' not in quoted
+    assert "EUR" not in quoted
 
 
 def test_a_scheduled_purchase_shows_its_date_and_no_price_and_suspend_withdraws_it(
@@ -237,6 +263,11 @@ def test_change_quantity_shows_the_new_cost_first_then_updates(admin, admin_user
     assert 'id="update"' in html
     assert sub.quantity == Subscription.objects.get(pk=sub.pk).quantity == 10  # nothing sent yet
 
+    fewer = admin.get(f"/subscriptions/{sub.pk}/quantity/?quantity=8").content.decode()
+    refunded = re.search(r"<dt>Refunded</dt><dd id=\"prorated\">(.*?) EUR", fewer).group(1)
+    assert not refunded.startswith("-")
+    assert "In full" in fewer  # within 24 hours of the purchase
+
     same = admin.get(f"/subscriptions/{sub.pk}/quantity/?quantity=10").content.decode()
     assert field_errors(same, "quantity") == ["The subscription already has 10 seats."]
 
@@ -284,7 +315,7 @@ def test_cancel_shows_the_refund_before_confirming(admin, admin_user, as_actor, 
     html = admin.get(f"/subscriptions/{sub.pk}/cancel/").content.decode()
     refund = format_amount(Money(sub.unit_price * 10, sub.currency))
     assert "refunds the whole charge" in html
-    assert f"-{refund}" in html
+    assert f"Refund: <strong>{refund} EUR</strong>" in html
     assert admin.post(f"/subscriptions/{sub.pk}/cancel/").status_code == 302
     settle(pc)
     sub.refresh_from_db()

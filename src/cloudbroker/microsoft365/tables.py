@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from cloudbroker.core.money import Money
+from cloudbroker.core.money import Money, Rounding
 from cloudbroker.core.permissions import Perm
 from cloudbroker.core.tables import Action, ActionsColumn, DateColumn, Table
 from cloudbroker.core.templatetags.money import format_money
@@ -155,6 +155,12 @@ class SubscriptionTable(Table):
         product = record.offer.product
         return format_html('<span title="{}">{}</span>', product.description or product.title, product.title)
 
+    def value_product(self, record):
+        return record.offer.product.title
+
+    def value_auto_renew(self, record):
+        return "Yes" if record.auto_renew else "No"
+
     def render_item_code(self, record):
         parts = format_html_join(mark_safe(":<wbr>"), "{}", ((p,) for p in record.offer.item_code.split(":")))
         return format_html('<code class="item-code">{}</code>', parts)
@@ -172,7 +178,7 @@ class SubscriptionTable(Table):
 
     def value_sales_price(self, record):
         price = self._price(record)
-        return "" if price is None else f"{price.amount} {price.currency}"
+        return "" if price is None else f"{price.rounded(Rounding.COMMERCIAL).amount} {price.currency}"
 
     def render_status(self, record):
         words = record.get_status_display()
