@@ -90,11 +90,18 @@ class SubscriptionTable(Table):
             when=_is(SubscriptionStatus.SUSPENDED),
         ),
         Action(
-            "Auto-renew",
+            "Turn auto-renew off",
             "portal:subscription_auto_renew",
             icon="arrow-path",
             perm=Perm.SUBSCRIPTION_MANAGE,
-            when=_is(*LIVE),
+            when=lambda record, actor: record.auto_renew and _is(*LIVE)(record, actor),
+        ),
+        Action(
+            "Turn auto-renew on",
+            "portal:subscription_auto_renew",
+            icon="arrow-path",
+            perm=Perm.SUBSCRIPTION_MANAGE,
+            when=lambda record, actor: not record.auto_renew and _is(*LIVE)(record, actor),
         ),
         Action(
             "Rename / PO number",
