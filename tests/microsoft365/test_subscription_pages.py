@@ -10,6 +10,8 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cloudbroker.catalog.models import Offer
@@ -21,6 +23,7 @@ from cloudbroker.core.testing import flush_jobs
 from cloudbroker.microsoft365 import nce, ordering
 from cloudbroker.subscriptions.choices import EventKind, SubscriptionStatus
 from cloudbroker.subscriptions.models import Subscription
+from tests.factories import VendorPriceFactory
 from tests.microsoft365.subscription_helpers import (
     BASIC_P1Y_MONTHLY,
     PHONE_P1Y_MONTHLY,
@@ -397,3 +400,36 @@ def test_a_key_account_manager_outside_the_groups_gets_404(
     sub.refresh_from_db()
     assert sub.status == SubscriptionStatus.ACTIVE
     assert not sub.change_pending
+
+
+def _subscriptions(org, n: int) -> None:
+    for _ in range(n):
+        offer = VendorPriceFactory(offer__product__broker=org.broker).offer
+        sub = Subscription.objects.create(
+            broker=org.broker,
+            organization=org,
+            offer=offer,
+            quantity=3,
+            term=offer.term,
+            billing_plan=offer.billing_plan,
+            currency=org.broker.currency,
+            status=SubscriptionStatus.ACTIVE,
+            unit_price=Decimal("5.00"),
+        )
+        sub.lots.create(quantity=3, added_at=timezone.now())
+
+
+def test_the_list_costs_the_same_queries_for_3_rows_as_for_30(portal, make_staff, org_factory, group):
+    org = org_factory(groups=[group])
+    client = portal(make_staff(StaffRole.KEY_ACCOUNT_MANAGER, groups=[group]))
+    url = f"/organizations/{org.pk}/subscriptions/"
+    _subscriptions(org, 3)
+    client.get(url)  # the first visit of a session writes it
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(url).status_code == 200
+    _subscriptions(org, 27)
+    with CaptureQueriesContext(connection) as large:
+        response = client.get(url)
+    assert response.content.decode().count('data-status="active"') == 30
+    sql = "\n".join(q["sql"] for q in large.captured_queries)
+    assert len(small.captured_queries) == len(large.captured_queries), sql

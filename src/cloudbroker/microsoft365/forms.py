@@ -90,7 +90,8 @@ class BuySubscriptionForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Optional: a later date to buy it on, at the prices of that day. Empty: now.",
     )
-    align_end = forms.ChoiceField(label="End date", required=False)
+    # A Select over text: an unknown value is the service's to name ("Choose a live subscription…").
+    align_end = forms.CharField(label="End date", required=False, widget=forms.Select)
 
     def __init__(self, data=None, *, choices, align_choices, **kwargs):
         super().__init__(data, **kwargs)
@@ -98,7 +99,7 @@ class BuySubscriptionForm(forms.Form):
         for name in ("category", "billing_plan", "group", "product", "term"):
             self.fields[name].choices = placeholder + list(choices.options[name])
         self.fields["product"].widget = TitledSelect(choices=self.fields["product"].choices, titles=choices.titles)
-        self.fields["align_end"].choices = align_choices
+        self.fields["align_end"].widget.choices = align_choices
         quantity_attrs = self.fields["quantity"].widget.attrs
         if choices.product is not None:
             quantity_attrs["min"] = choices.product.minimum_quantity
@@ -124,13 +125,12 @@ class SalesPriceForm(forms.Form):
 
 
 class AddonForm(forms.Form):
-    offer = forms.ChoiceField(label="Add-on", required=False)
+    offer = forms.CharField(label="Add-on", required=False)
     quantity = _text("Quantity", widget=forms.NumberInput(attrs={"min": 1, "step": 1, "inputmode": "numeric"}))
 
     def __init__(self, data=None, *, offers, **kwargs):
         super().__init__(data, **kwargs)
-        self.fields["offer"].choices = [("", "— choose —")] + [(o.item_code, o.product.title) for o in offers]
         self.fields["offer"].widget = TitledSelect(
-            choices=self.fields["offer"].choices,
+            choices=[("", "— choose —")] + [(o.item_code, o.product.title) for o in offers],
             titles={o.item_code: o.product.description or o.product.title for o in offers},
         )

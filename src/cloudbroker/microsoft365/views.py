@@ -756,7 +756,7 @@ class SubscriptionAddonView(SubscriptionFormView):
     def extra(self, form) -> dict:
         quote = None
         if form.is_bound and self.actor.has(Perm.PRICE_VIEW):
-            code = form.cleaned_data.get("offer") if not form.errors else form.data.get("offer")
+            code = form.data.get("offer")
             offer = next((o for o in self.offers() if o.item_code == code), None)
             quantity = _int(form.data.get("quantity"))
             if offer is not None and quantity and quantity > 0:
