@@ -34,12 +34,15 @@ def test_add_and_manage_a_subscription(login, make_staff, broker, org_factory, p
     page.wait_for_selector("text=No subscriptions yet.")
     page.click("text=Add subscription")
 
-    # Each choice narrows the next; htmx re-renders the form as they change (the server marks the
-    # chosen option, so waiting for that mark waits for the new form).
+    # Each choice narrows the next; htmx re-renders the form as they change. The server marks what
+    # was chosen (selected, value), so waiting for that mark waits for the new form.
     def choose(field: str, value: str) -> None:
+        chosen = f"#id_{field} option[value='{value}'][selected]"
         page.wait_for_selector(f"#id_{field} option[value='{value}']", state="attached")
+        if page.locator(chosen).count():
+            return  # the only choice, chosen already
         page.select_option(f"#id_{field}", value)
-        page.wait_for_selector(f"#id_{field} option[value='{value}'][selected]", state="attached")
+        page.wait_for_selector(chosen, state="attached")
 
     choose("category", str(offer.product.category_id))
     choose("billing_plan", offer.billing_plan)
@@ -48,6 +51,8 @@ def test_add_and_manage_a_subscription(login, make_staff, broker, org_factory, p
     choose("term", offer.term)
     assert page.get_attribute(f"#id_product option[value='{offer.product_id}']", "title")
     page.fill("#id_friendly_name", "Office staff")
+    page.locator("#id_friendly_name").dispatch_event("change")
+    page.wait_for_selector("#id_friendly_name[value='Office staff']", state="attached")
     page.fill("#id_quantity", "5")
     page.locator("#id_quantity").dispatch_event("change")
     page.wait_for_selector("#quote-total")
