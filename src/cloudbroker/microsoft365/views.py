@@ -388,12 +388,16 @@ class BuyChoices:
         return bound
 
 
-CHARGE_WORDS = {BillingPlan.MONTHLY: "month", BillingPlan.ANNUAL: "year", BillingPlan.TRIENNIAL: "three years"}
+CHARGE_WORDS: dict[str, str] = {
+    BillingPlan.MONTHLY: "month",
+    BillingPlan.ANNUAL: "year",
+    BillingPlan.TRIENNIAL: "three years",
+}
 
 
 def charge_word(billing_plan: str) -> str:
     """What one charge covers, for "per seat per month"."""
-    return CHARGE_WORDS.get(BillingPlan(billing_plan), "charge") if billing_plan in BillingPlan.values else "charge"
+    return CHARGE_WORDS.get(billing_plan, "charge")
 
 
 def _absolute(money: Money | None) -> Money | None:
