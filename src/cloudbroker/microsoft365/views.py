@@ -404,8 +404,18 @@ def _absolute(money: Money | None) -> Money | None:
     return None if money is None else Money(abs(money.amount), money.currency)
 
 
+def _money(amount, currency: str) -> Money | None:
+    return None if amount is None or not currency else Money(amount, currency)
+
+
+def price_rows(prices) -> list[tuple[dt.date, Money]]:
+    """The sales price per period, newest first, as amounts to show."""
+    return [(p.valid_from, Money(p.unit_price, p.currency)) for p in prices.order_by("-valid_from")]
+
+
 def history_rows(events) -> list[tuple]:
-    """Each event with its details in words: ("Friendly name", "Old → New") pairs."""
+    """Each event with its prices before and after and its details in words ("Friendly name",
+    "Old → New")."""
     rows = []
     for event in events:
         details = []
@@ -417,7 +427,9 @@ def history_rows(events) -> list[tuple]:
             elif isinstance(value, dict):
                 value = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in value.items())
             details.append((key.replace("_", " ").capitalize(), value))
-        rows.append((event, details))
+        rows.append(
+            (event, details, _money(event.price_before, event.currency), _money(event.price_after, event.currency))
+        )
     return rows
 
 
@@ -586,7 +598,7 @@ class SubscriptionDetailView(SubscriptionMixin, View):
                 "sub": sub,
                 "org": sub.organization,
                 "lots": [(lot, lot.reducible_on(now) and sub.is_live) for lot in lots],
-                "prices": list(sub.prices.order_by("-valid_from")) if self.actor.has(Perm.PRICE_VIEW) else [],
+                "prices": price_rows(sub.prices) if self.actor.has(Perm.PRICE_VIEW) else [],
                 "addons": Subscription.objects.visible_to(self.actor)
                 .filter(parent=sub)
                 .select_related("offer__product"),
@@ -722,7 +734,7 @@ class SubscriptionPriceView(SubscriptionFormView):
         return SalesPriceForm(data, initial=initial)
 
     def extra(self, form) -> dict:
-        return {"prices": list(self.object.prices.order_by("-valid_from"))}
+        return {"prices": price_rows(self.object.prices)}
 
     def save(self, form) -> str:
         row = subscription_services.set_sales_price(
