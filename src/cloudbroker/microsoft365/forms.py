@@ -121,7 +121,7 @@ class SalesPriceForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="The price applies from this day on (also a day in the past: billing uses it from then).",
     )
-    unit_price = _text("Sales price per seat per charge", widget=forms.TextInput(attrs={"inputmode": "decimal"}))
+    unit_price = _text("Sales price per seat", widget=forms.TextInput(attrs={"inputmode": "decimal"}))
 
 
 class AddonForm(forms.Form):

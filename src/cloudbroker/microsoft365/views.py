@@ -734,7 +734,7 @@ class SubscriptionPriceView(SubscriptionFormView):
         return SalesPriceForm(data, initial=initial)
 
     def extra(self, form) -> dict:
-        return {"prices": price_rows(self.object.prices)}
+        return {"prices": price_rows(self.object.prices), "per": charge_word(self.object.billing_plan)}
 
     def save(self, form) -> str:
         row = subscription_services.set_sales_price(
@@ -799,6 +799,7 @@ class SubscriptionConfirmView(SubscriptionMixin, ObjectConfirmView):
     Partner Center through the outbox; the history records it when Partner Center confirms)."""
 
     required_perm = Perm.SUBSCRIPTION_MANAGE
+    template_name = "microsoft365/subscription_confirm.html"
     danger = False
 
     def get_success_url(self) -> str:
