@@ -433,3 +433,15 @@ def test_the_list_costs_the_same_queries_for_3_rows_as_for_30(portal, make_staff
     assert response.content.decode().count('data-status="active"') == 30
     sql = "\n".join(q["sql"] for q in large.captured_queries)
     assert len(small.captured_queries) == len(large.captured_queries), sql
+
+
+def test_without_a_tenant_the_form_says_so_and_buys_nothing(admin, org_factory):
+    org = org_factory()
+    page = admin.get(f"/organizations/{org.pk}/subscriptions/add/").content.decode()
+    assert 'id="no-tenant"' in page
+    response = admin.post(f"/organizations/{org.pk}/subscriptions/add/", {"quantity": "2"})
+    assert response.status_code == 422
+    assert "has no active Microsoft 365 tenant" in re.search(
+        r'<div class="message error" role="alert">(.*?)</div>', response.content.decode(), re.S
+    ).group(1)
+    assert not Subscription.objects.exists()
