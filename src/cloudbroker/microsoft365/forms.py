@@ -93,7 +93,10 @@ class BuySubscriptionForm(forms.Form):
     # A Select over text: an unknown value is the service's to name ("Choose a live subscription…").
     align_end = forms.CharField(label="End date", required=False, widget=forms.Select)
 
-    def __init__(self, data=None, *, choices, align_choices, **kwargs):
+    #: The fields whose change re-renders the form (with htmx); typing a name or a PO number does not.
+    REFRESHING = ("category", "billing_plan", "group", "product", "term", "quantity", "provision_on", "align_end")
+
+    def __init__(self, data=None, *, choices, align_choices, refresh_url: str = "", **kwargs):
         super().__init__(data, **kwargs)
         placeholder = [("", "— choose —")]
         for name in ("category", "billing_plan", "group", "product", "term"):
@@ -104,6 +107,18 @@ class BuySubscriptionForm(forms.Form):
         if choices.product is not None:
             quantity_attrs["min"] = choices.product.minimum_quantity
             quantity_attrs["max"] = choices.product.maximum_quantity
+        if refresh_url:
+            for name in self.REFRESHING:
+                self.fields[name].widget.attrs.update(
+                    {
+                        "hx-post": refresh_url,
+                        "hx-trigger": "change",
+                        "hx-vals": '{"refresh": "1"}',
+                        "hx-target": "#buy-form",
+                        "hx-swap": "outerHTML",
+                        "hx-sync": "closest form:replace",
+                    }
+                )
 
 
 class QuantityForm(forms.Form):

@@ -8,6 +8,9 @@ Cost and margin are never columns of this table: the list is for every role that
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import NamedTuple
+
 import django_tables2 as tables
 from django.urls import reverse
 from django.utils import timezone
@@ -21,20 +24,44 @@ from cloudbroker.core.templatetags.money import format_money
 from cloudbroker.microsoft365 import nce
 from cloudbroker.subscriptions.choices import SubscriptionStatus
 
-__all__ = ["SubscriptionTable", "reducible_lots"]
+__all__ = ["LotRow", "SubscriptionTable", "lot_rows", "reducible_lots"]
 
 NUMBER = {"th": {"class": "number"}, "td": {"class": "number"}}
 LIVE = SubscriptionStatus.live()
 
 
-def reducible_lots(subscription, now=None) -> list[tuple[int, object]]:
-    """(seats, until) of each lot of a live subscription still inside its window to be reduced, from
-    the prefetched lots (Microsoft's window, as ``nce`` has it)."""
-    if subscription.status not in LIVE:
-        return []
+class LotRow(NamedTuple):
+    """A lot of seats as pages show it: until when it can be reduced, and whether it still can."""
+
+    quantity: int
+    added_at: dt.datetime
+    reducible_until: dt.datetime | None
+    open: bool
+
+
+def lot_deadline(lot) -> dt.datetime | None:
+    """Until when a lot's seats can be taken back: the vendor's deadline where the lot carries one
+    (``reducible_until``, None for never), else Microsoft's window from when the seats were added."""
+    if hasattr(lot, "reducible_until"):
+        return lot.reducible_until
+    return nce.SeatLot(lot.quantity, lot.added_at).reducible_until
+
+
+def lot_rows(subscription, now=None) -> list[LotRow]:
+    """Every lot of the subscription (from the prefetched lots), oldest first; a lot is open while
+    the subscription is live and its deadline has not passed."""
     now = now or timezone.now()
-    lots = [nce.SeatLot(lot.quantity, lot.added_at) for lot in subscription.lots.all()]
-    return [(lot.quantity, lot.reducible_until) for lot in lots if lot.reducible_on(now)]
+    live = subscription.status in LIVE
+    rows = []
+    for lot in subscription.lots.all():
+        until = lot_deadline(lot)
+        rows.append(LotRow(lot.quantity, lot.added_at, until, live and until is not None and now <= until))
+    return rows
+
+
+def reducible_lots(subscription, now=None) -> list[tuple[int, dt.datetime | None]]:
+    """(seats, until) of each lot that can still be reduced."""
+    return [(row.quantity, row.reducible_until) for row in lot_rows(subscription, now) if row.open]
 
 
 def _is(*statuses):

@@ -27,7 +27,7 @@ from cloudbroker.core.permissions import Perm
 from cloudbroker.core.scoping import get_visible_or_404
 from cloudbroker.core.templatetags.money import format_money
 from cloudbroker.core.views import ActorMixin, ObjectConfirmView, ObjectListView, ObjectMixin, apply_errors
-from cloudbroker.microsoft365 import changes, nce, ordering, provisioning, services
+from cloudbroker.microsoft365 import changes, ordering, provisioning, services
 from cloudbroker.microsoft365.choices import JobKind, TenantStatus
 from cloudbroker.microsoft365.forms import (
     AddonForm,
@@ -40,7 +40,7 @@ from cloudbroker.microsoft365.forms import (
 )
 from cloudbroker.microsoft365.models import MicrosoftTenant, PartnerCenterConnection
 from cloudbroker.microsoft365.querysets import tenant_list_queryset
-from cloudbroker.microsoft365.tables import SubscriptionTable
+from cloudbroker.microsoft365.tables import SubscriptionTable, lot_rows
 from cloudbroker.microsoft365.validation import initial_from_organization
 from cloudbroker.organizations.forms import OrganizationForm
 from cloudbroker.organizations.models import Organization
@@ -476,7 +476,8 @@ class SubscriptionListView(ObjectListView):
 class SubscriptionAddView(ActorMixin, View):
     """Add subscription (seed 001 §3–§4): the choices narrow each other; the price of the quantity
     and, for roles that see cost, the margin are shown before "Create subscription". htmx re-renders
-    the form as choices change; without JavaScript "Show price" does the same."""
+    the form as a choice (or the quantity or a date) changes; without JavaScript "Show price" does
+    the same."""
 
     required_perm = Perm.SUBSCRIPTION_MANAGE
     template = "microsoft365/subscription_add.html"
@@ -502,7 +503,12 @@ class SubscriptionAddView(ActorMixin, View):
         align = [("", "A full term from the start"), ("calendar", "The end of a calendar month")] + [
             (str(s.pk), f"With {s} (ends {s.commitment_end:%d/%m/%Y})") for s in live
         ]
-        form = BuySubscriptionForm(choices.bound_data(data), choices=choices, align_choices=align)
+        form = BuySubscriptionForm(
+            choices.bound_data(data),
+            choices=choices,
+            align_choices=align,
+            refresh_url=reverse("portal:subscription_add", args=[self.organization.pk]),
+        )
         form.is_valid()  # nothing is required: this only fills cleaned_data for the page
         return form, choices
 
@@ -584,8 +590,6 @@ class SubscriptionDetailView(SubscriptionMixin, View):
 
     def get(self, request, pk):
         sub = self.object
-        now = timezone.now()
-        lots = [nce.SeatLot(lot.quantity, lot.added_at) for lot in sub.lots.all()]
         sees_cost = self.actor.has(Perm.COST_VIEW)
         margin = None
         if sees_cost and sub.unit_price is not None and sub.unit_cost is not None:
@@ -597,7 +601,7 @@ class SubscriptionDetailView(SubscriptionMixin, View):
             {
                 "sub": sub,
                 "org": sub.organization,
-                "lots": [(lot, lot.reducible_on(now) and sub.is_live) for lot in lots],
+                "lots": lot_rows(sub),
                 "prices": price_rows(sub.prices) if self.actor.has(Perm.PRICE_VIEW) else [],
                 "addons": Subscription.objects.visible_to(self.actor)
                 .filter(parent=sub)
@@ -670,15 +674,13 @@ class SubscriptionQuantityView(SubscriptionFormView):
                 )
             except ValidationFailed as exc:
                 apply_errors(form, exc)
-        now = timezone.now()
-        lots = [nce.SeatLot(lot.quantity, lot.added_at) for lot in self.object.lots.all()]
         return {
             "preview": preview,
             "per": charge_word(self.object.billing_plan),
             "refund": _absolute(preview.prorated)
             if preview and preview.prorated and preview.prorated.amount < 0
             else None,
-            "lots": [(lot, lot.reducible_on(now)) for lot in lots],
+            "lots": lot_rows(self.object),
             "sees_prices": self.actor.has(Perm.PRICE_VIEW),
         }
 
