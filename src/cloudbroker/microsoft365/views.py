@@ -856,7 +856,9 @@ class SubscriptionActivateView(SubscriptionConfirmView):
 
 
 class SubscriptionAutoRenewView(SubscriptionConfirmView):
-    button_label = "Confirm"
+    @property
+    def button_label(self) -> str:  # type: ignore[override]
+        return f"Turn auto-renew {'off' if self.object.auto_renew else 'on'}"
 
     def get_question(self) -> str:
         verb = "off" if self.object.auto_renew else "on"
