@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from cloudbroker.core.permissions import Perm
-from tests.factories import MicrosoftTenantFactory, PartnerCenterConnectionFactory
+from cloudbroker.subscriptions.models import Subscription
+from tests.factories import MicrosoftTenantFactory, PartnerCenterConnectionFactory, VendorPriceFactory
 from tests.permission_matrix import FOREIGN, MINE, OUTSIDE, Kind, Route, World, broker_wide, has, mine_or_broker_wide
 
 
@@ -14,6 +17,24 @@ def linked_tenants(w: World) -> dict:
     for broker in (w.broker, w.other_broker):
         PartnerCenterConnectionFactory(broker=broker)
     return {scope: MicrosoftTenantFactory(organization=org) for scope, org in w.organizations.items()}
+
+
+def subscriptions_of_world(w: World) -> dict:
+    """A subscription (as bought: waiting for Partner Center) of each organization of the world, on
+    an item code of its broker's catalog."""
+    made = {}
+    for scope, org in w.organizations.items():
+        offer = VendorPriceFactory(offer__product__broker=w.broker_of(scope)).offer
+        made[scope] = Subscription.objects.create(
+            broker=org.broker,
+            organization=org,
+            offer=offer,
+            quantity=5,
+            term=offer.term,
+            billing_plan=offer.billing_plan,
+            currency=org.broker.currency,
+        )
+    return made
 
 
 KINDS = [
@@ -28,6 +49,11 @@ KINDS = [
         lambda role, scope: broker_wide(role) and has(role, Perm.TENANT_LINK),
     ),
 ]
+
+# The kind "subscription" belongs to the subscriptions app (tests/subscriptions/matrix.py); where that
+# file is not there, the subscription pages declared below bring their own.
+if not (Path(__file__).resolve().parents[1] / "subscriptions" / "matrix.py").exists():
+    KINDS.append(Kind("subscription", subscriptions_of_world, mine_or_broker_wide))
 
 
 ROUTES = [
@@ -190,4 +216,144 @@ ROUTES = [
         lambda w, o: f"/organizations/{o.pk}/services/microsoft-365/",
         api=False,
     ),
+    # -- NCE subscriptions (seed 001 §3–§5) --------------------------------------------------------
+    Route(
+        "organization_subscriptions",
+        "GET",
+        "organization",
+        Perm.SUBSCRIPTION_VIEW,
+        lambda w, o: f"/organizations/{o.pk}/subscriptions/",
+        api=False,
+    ),
+    Route(
+        "subscription_add",
+        "GET",
+        "organization",
+        Perm.SUBSCRIPTION_MANAGE,
+        lambda w, o: f"/organizations/{o.pk}/subscriptions/add/",
+        api=False,
+    ),
+    # No item code is chosen: the service names the field (the form comes back with it, 422).
+    Route(
+        "subscription_add post",
+        "POST",
+        "organization",
+        Perm.SUBSCRIPTION_MANAGE,
+        lambda w, o: f"/organizations/{o.pk}/subscriptions/add/",
+        lambda w, o: {"quantity": "3"},
+        (422,),
+        api=False,
+    ),
+    Route(
+        "subscription_detail",
+        "GET",
+        "subscription",
+        Perm.SUBSCRIPTION_VIEW,
+        lambda w, o: f"/subscriptions/{o.pk}/",
+        api=False,
+    ),
+    Route(
+        "subscription_quantity",
+        "GET",
+        "subscription",
+        Perm.SUBSCRIPTION_MANAGE,
+        lambda w, o: f"/subscriptions/{o.pk}/quantity/?quantity=6",
+        api=False,
+    ),
+    # The subscription still waits for Partner Center: the change is refused on the form (422).
+    Route(
+        "subscription_quantity post",
+        "POST",
+        "subscription",
+        Perm.SUBSCRIPTION_MANAGE,
+        lambda w, o: f"/subscriptions/{o.pk}/quantity/",
+        lambda w, o: {"quantity": "6"},
+        (422,),
+        api=False,
+    ),
+    Route(
+        "subscription_addon",
+        "GET",
+        "subscription",
+        Perm.SUBSCRIPTION_MANAGE,
+        lambda w, o: f"/subscriptions/{o.pk}/add-on/",
+        api=False,
+    ),
+    # Add-ons are bought for active subscriptions only: refused on the form (422).
+    Route(
+        "subscription_addon post",
+        "POST",
+        "subscription",
+        Perm.SUBSCRIPTION_MANAGE,
+        lambda w, o: f"/subscriptions/{o.pk}/add-on/",
+        lambda w, o: {"offer": "", "quantity": "1"},
+        (422,),
+        api=False,
+    ),
+    Route(
+        "subscription_edit",
+        "GET",
+        "subscription",
+        Perm.SUBSCRIPTION_MANAGE,
+        lambda w, o: f"/subscriptions/{o.pk}/edit/",
+        api=False,
+    ),
+    Route(
+        "subscription_edit post",
+        "POST",
+        "subscription",
+        Perm.SUBSCRIPTION_MANAGE,
+        lambda w, o: f"/subscriptions/{o.pk}/edit/",
+        lambda w, o: {"friendly_name": "Matrix", "po_number": "PO-1"},
+        (302,),
+        api=False,
+    ),
+    Route(
+        "subscription_price",
+        "GET",
+        "subscription",
+        Perm.CUSTOMER_PRICE_CHANGE,
+        lambda w, o: f"/subscriptions/{o.pk}/price/",
+        api=False,
+    ),
+    Route(
+        "subscription_price post",
+        "POST",
+        "subscription",
+        Perm.CUSTOMER_PRICE_CHANGE,
+        lambda w, o: f"/subscriptions/{o.pk}/price/",
+        lambda w, o: {"valid_from": "2026-01-01", "unit_price": "9.50"},
+        (302,),
+        api=False,
+    ),
+    # The confirmations: GET asks; a POST the subscription's state refuses comes back as a message (302).
+    *[
+        route
+        for name, action in (
+            ("subscription_suspend", "suspend"),
+            ("subscription_activate", "activate"),
+            ("subscription_auto_renew", "auto-renew"),
+            ("subscription_cancel", "cancel"),
+        )
+        for route in (
+            Route(
+                name,
+                "GET",
+                "subscription",
+                Perm.SUBSCRIPTION_MANAGE,
+                lambda w, o, action=action: f"/subscriptions/{o.pk}/{action}/",
+                api=False,
+            ),
+            Route(
+                f"{name} post",
+                "POST",
+                "subscription",
+                Perm.SUBSCRIPTION_MANAGE,
+                lambda w, o, action=action: f"/subscriptions/{o.pk}/{action}/",
+                lambda w, o: {"enabled": "0"},
+                (302,),
+                api=False,
+            ),
+        )
+    ],
 ]
