@@ -445,3 +445,58 @@ def test_without_a_tenant_the_form_says_so_and_buys_nothing(admin, org_factory):
         r'<div class="message error" role="alert">(.*?)</div>', response.content.decode(), re.S
     ).group(1)
     assert not Subscription.objects.exists()
+
+
+def test_next_term_changes_are_scheduled_and_cleared_on_their_page(admin, admin_user, as_actor, shop, pc):
+    sub = active(as_actor, admin_user, shop, pc)
+    page = admin.get(f"/subscriptions/{sub.pk}/next-term/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert ">1 year · billed Annual</option>" in html  # choices in words
+    response = admin.post(
+        f"/subscriptions/{sub.pk}/next-term/", {"quantity": "7", "offer": "CFQ7TTC0LH18:0001:P1Y:annual"}
+    )
+    assert response.status_code == 302
+    settle(pc)
+    sub.refresh_from_db()
+    assert (sub.next_term_quantity, sub.next_term_offer.item_code) == (7, "CFQ7TTC0LH18:0001:P1Y:annual")
+    detail = admin.get(f"/subscriptions/{sub.pk}/").content.decode()
+    assert "7 seats, 1 year · billed Annual" in detail
+
+    bad = admin.post(f"/subscriptions/{sub.pk}/next-term/", {"quantity": "0"})
+    assert bad.status_code == 422
+    assert field_errors(bad.content.decode(), "quantity")
+
+    cleared = admin.post(f"/subscriptions/{sub.pk}/next-term/", {"clear": "1"})
+    assert cleared.status_code == 302
+    settle(pc)
+    sub.refresh_from_db()
+    assert (sub.next_term_quantity, sub.next_term_offer_id) == (None, None)
+    assert "Renews without changes" in admin.get(f"/subscriptions/{sub.pk}/").content.decode()
+
+
+def test_a_refused_decrease_offers_to_schedule_it_for_the_renewal(admin, admin_user, as_actor, shop, pc):
+    sub = active(as_actor, admin_user, shop, pc)
+    sub.lots.update(added_at=timezone.now() - dt.timedelta(days=8))
+    html = admin.get(f"/subscriptions/{sub.pk}/quantity/?quantity=6").content.decode()
+    assert f'href="/subscriptions/{sub.pk}/next-term/?quantity=6"' in html
+    form = admin.get(f"/subscriptions/{sub.pk}/next-term/?quantity=6").content.decode()
+    assert 'value="6"' in form
+
+
+def test_upgrade_page_lists_partner_centers_upgrades_and_upgrades_some_seats(admin, admin_user, as_actor, shop, pc):
+    sub = active(as_actor, admin_user, shop, pc)
+    html = admin.get(f"/subscriptions/{sub.pk}/upgrade/").content.decode()
+    assert "Microsoft 365 Business Standard" in html
+    assert "cannot be undone" in html
+    response = admin.post(
+        f"/subscriptions/{sub.pk}/upgrade/", {"offer": "CFQ7TTC0LDPB:0001:P1Y:monthly", "quantity": "4"}
+    )
+    assert response.status_code == 302
+    settle(pc)
+    sub.refresh_from_db()
+    assert sub.quantity == 6
+    moved = Subscription.objects.exclude(pk=sub.pk).get(organization=shop)
+    assert (moved.quantity, moved.offer.item_code) == (4, "CFQ7TTC0LDPB:0001:P1Y:monthly")
+    bad = admin.post(f"/subscriptions/{sub.pk}/upgrade/", {"offer": "CFQ7TTC0LDPB:0001:P1Y:monthly", "quantity": "99"})
+    assert bad.status_code == 422

@@ -149,3 +149,36 @@ class AddonForm(forms.Form):
             choices=[("", "— choose —")] + [(o.item_code, o.product.title) for o in offers],
             titles={o.item_code: o.product.description or o.product.title for o in offers},
         )
+
+
+class NextTermForm(forms.Form):
+    quantity = _text(
+        "Quantity from the renewal",
+        widget=forms.NumberInput(attrs={"min": 1, "step": 1, "inputmode": "numeric"}),
+        help_text="Leave empty to keep the current quantity.",
+    )
+    offer = forms.CharField(label="Term and billing plan from the renewal", required=False)
+
+    def __init__(self, data=None, *, offers, **kwargs):
+        super().__init__(data, **kwargs)
+        self.fields["offer"].widget = forms.Select(
+            choices=[("", "— unchanged —")]
+            + [(o.item_code, f"{o.get_term_display()} · billed {o.get_billing_plan_display()}") for o in offers]
+        )
+
+
+class UpgradeForm(forms.Form):
+    offer = forms.CharField(label="Upgrade to", required=False)
+    quantity = _text(
+        "Seats to upgrade",
+        widget=forms.NumberInput(attrs={"min": 1, "step": 1, "inputmode": "numeric"}),
+        help_text=(
+            "All seats: the subscription changes product. Fewer: they move to a new subscription ending with this one."
+        ),
+    )
+
+    def __init__(self, data=None, *, options, **kwargs):
+        super().__init__(data, **kwargs)
+        self.fields["offer"].widget = forms.Select(
+            choices=[("", "— choose —")] + [(o.offer.item_code, o.offer.product.title) for o in options]
+        )

@@ -102,6 +102,20 @@ class SubscriptionTable(Table):
             when=_is(SubscriptionStatus.ACTIVE),
         ),
         Action(
+            "Next term",
+            "portal:subscription_next_term",
+            icon="calendar",
+            perm=Perm.SUBSCRIPTION_MANAGE,
+            when=_is(SubscriptionStatus.ACTIVE),
+        ),
+        Action(
+            "Upgrade",
+            "portal:subscription_upgrade",
+            icon="arrow-up-circle",
+            perm=Perm.SUBSCRIPTION_MANAGE,
+            when=_is(SubscriptionStatus.ACTIVE),
+        ),
+        Action(
             "Suspend",
             "portal:subscription_suspend",
             icon="pause",

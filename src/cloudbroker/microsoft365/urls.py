@@ -34,4 +34,6 @@ urlpatterns = [
         name="subscription_auto_renew",
     ),
     path("subscriptions/<uuid:pk>/cancel/", views.SubscriptionCancelView.as_view(), name="subscription_cancel"),
+    path("subscriptions/<uuid:pk>/next-term/", views.SubscriptionNextTermView.as_view(), name="subscription_next_term"),
+    path("subscriptions/<uuid:pk>/upgrade/", views.SubscriptionUpgradeView.as_view(), name="subscription_upgrade"),
 ]

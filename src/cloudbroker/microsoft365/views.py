@@ -27,16 +27,18 @@ from cloudbroker.core.permissions import Perm
 from cloudbroker.core.scoping import get_visible_or_404
 from cloudbroker.core.templatetags.money import format_money
 from cloudbroker.core.views import ActorMixin, ObjectConfirmView, ObjectListView, ObjectMixin, apply_errors
-from cloudbroker.microsoft365 import changes, ordering, provisioning, services
+from cloudbroker.microsoft365 import changes, nce, ordering, provisioning, services
 from cloudbroker.microsoft365.choices import JobKind, TenantStatus
 from cloudbroker.microsoft365.forms import (
     AddonForm,
     BuySubscriptionForm,
     ConnectionForm,
+    NextTermForm,
     QuantityForm,
     RenameForm,
     SalesPriceForm,
     TenantRequestForm,
+    UpgradeForm,
 )
 from cloudbroker.microsoft365.models import MicrosoftTenant, PartnerCenterConnection
 from cloudbroker.microsoft365.querysets import tenant_list_queryset
@@ -794,6 +796,83 @@ class SubscriptionAddonView(SubscriptionFormView):
             data={"offer": form.data.get("offer", ""), "quantity": form.data.get("quantity", "")},
         )
         return f"{addon} is being added in Partner Center."
+
+
+class SubscriptionNextTermView(SubscriptionFormView):
+    """Changes for the next term: the quantity and the term or billing plan it renews with (sent to
+    Partner Center as scheduled next-term instructions); or renew without changes."""
+
+    template_name = "microsoft365/subscription_next_term.html"
+
+    def offers(self) -> list[Offer]:
+        base = self.object
+        return list(
+            offered_offers(broker_of(self.actor), organization=base.organization)
+            .filter(product=base.offer.product)
+            .order_by("term", "billing_plan")
+        )
+
+    def make_form(self, data=None):
+        sub = self.object
+        initial = {
+            "quantity": self.request.GET.get("quantity") or sub.next_term_quantity or "",
+            "offer": sub.next_term_offer.item_code if sub.next_term_offer else "",
+        }
+        return NextTermForm(data, offers=self.offers(), initial=initial)
+
+    def extra(self, form) -> dict:
+        sub = self.object
+        return {"renews_on": nce.renewal_day(sub.commitment_end) if sub.commitment_end else None}
+
+    def post(self, request, pk):
+        if request.POST.get("clear"):
+            try:
+                changes.clear_next_term(self.actor, subscription=self.object)
+            except DomainError as exc:
+                messages.error(request, str(exc))
+                return redirect(self.detail_url())
+            messages.success(request, "It renews without changes; Partner Center was told.")
+            return redirect(self.detail_url())
+        return super().post(request, pk)
+
+    def save(self, form) -> str:
+        changes.schedule_next_term(
+            self.actor,
+            subscription=self.object,
+            data={"quantity": form.data.get("quantity", ""), "offer": form.data.get("offer", "")},
+        )
+        return "The changes for the next term were sent to Partner Center; they apply at renewal."
+
+
+class SubscriptionUpgradeView(SubscriptionFormView):
+    """Upgrade to a product Partner Center offers for it now: all seats, or some into a new subscription."""
+
+    template_name = "microsoft365/subscription_upgrade.html"
+
+    def options(self):
+        if not hasattr(self, "_options"):
+            try:
+                self._options = changes.upgrade_options(self.actor, subscription=self.object)
+                self._problem = ""
+            except DomainError as exc:
+                self._options, self._problem = [], str(exc)
+        return self._options
+
+    def make_form(self, data=None):
+        eligible = [o for o in self.options() if o.eligible]
+        return UpgradeForm(data, options=eligible, initial={"quantity": self.object.quantity})
+
+    def extra(self, form) -> dict:
+        self.options()
+        return {"options": self._options, "problem": self._problem}
+
+    def save(self, form) -> str:
+        changes.upgrade(
+            self.actor,
+            subscription=self.object,
+            data={"offer": form.data.get("offer", ""), "quantity": form.data.get("quantity", "")},
+        )
+        return "The upgrade was sent to Partner Center. Upgrades cannot be undone."
 
 
 class SubscriptionConfirmView(SubscriptionMixin, ObjectConfirmView):
