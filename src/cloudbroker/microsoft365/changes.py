@@ -136,12 +136,10 @@ def quantity_preview(
                 f"(from {nce.renewal_day(sub.commitment_end):%Y-%m-%d})."
             )
         return ChangePreview(False, message, total, None, None, deadlines, can_schedule=exc.code == 800090)
+    # Seats added are charged, seats removed refunded, by the day to the end of the charge cycle
+    # (Microsoft's proration; the full-refund rule of the first 24 hours is a cancellation's).
     prorated, end = _prorate(sub, new - sub.quantity, now.date())
-    kind = None
-    if new < sub.quantity:
-        newest = max((lot for lot in lots if lot.reducible_on(now)), key=lambda lot: lot.added_at)
-        kind = nce.refund_kind(newest.added_at, now)
-    return ChangePreview(True, "", total, prorated, end, deadlines, refund_kind=kind)
+    return ChangePreview(True, "", total, prorated, end, deadlines)
 
 
 def cancellation_preview(actor: Actor, *, subscription: Subscription, now: dt.datetime | None = None) -> ChangePreview:
@@ -780,25 +778,22 @@ def _apply(pk, change: dict[str, Any], pc, requester: _Requester) -> None:
                 sub, EventKind.AUTO_RENEW_CHANGED, actor=actor, occurred_at=now, detail={"auto_renew": sub.auto_renew}
             )
         elif "next_term" in change:
+            from cloudbroker.catalog.models import Offer
+
             next_term = change["next_term"] or {}
-            before = {
-                "offer": sub.next_term_offer_id and str(sub.next_term_offer_id),
-                "quantity": sub.next_term_quantity,
-            }
             sub.next_term_offer_id = next_term.get("offer")
             sub.next_term_quantity = next_term.get("quantity")
             sub.save()
-            records.record(
-                sub,
-                EventKind.NEXT_TERM_SCHEDULED,
-                actor=actor,
-                occurred_at=now,
-                detail={
-                    "before": before,
-                    "after": {"offer": next_term.get("offer"), "quantity": next_term.get("quantity")},
-                    "renews_on": nce.renewal_day(sub.commitment_end).isoformat() if sub.commitment_end else None,
-                },
-            )
+            detail: dict[str, Any] = {
+                "renews_on": nce.renewal_day(sub.commitment_end).isoformat() if sub.commitment_end else None
+            }
+            if not next_term:
+                detail["renews"] = "without changes"
+            if sub.next_term_quantity:
+                detail["quantity_at_renewal"] = sub.next_term_quantity
+            if sub.next_term_offer_id:
+                detail["item_code_at_renewal"] = Offer.objects.get(pk=sub.next_term_offer_id).item_code
+            records.record(sub, EventKind.NEXT_TERM_SCHEDULED, actor=actor, occurred_at=now, detail=detail)
         elif "friendly_name" in change:
             before_name = sub.friendly_name
             sub.friendly_name = change["friendly_name"]

@@ -228,6 +228,15 @@ class SubscriptionTable(Table):
         price = self._price(record)
         return "" if price is None else f"{price.rounded(Rounding.COMMERCIAL).amount} {price.currency}"
 
+    def render_renewal(self, record, value):
+        """The renewal date, and whether the next term renews with changes (scheduled for it)."""
+        if record.next_term_offer_id or record.next_term_quantity:
+            return format_html('{}<br><small class="muted">renews with changes</small>', value.strftime("%d/%m/%Y"))
+        return value.strftime("%d/%m/%Y")
+
+    def value_renewal(self, record, value):
+        return value.strftime("%d/%m/%Y")
+
     def render_status(self, record):
         words = record.get_status_display()
         if record.status == SubscriptionStatus.SCHEDULED and record.provision_on:
