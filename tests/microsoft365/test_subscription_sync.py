@@ -110,3 +110,25 @@ def test_our_own_purchase_is_not_recorded_twice_when_a_sync_runs_meanwhile(as_ac
     assert sub.status == SubscriptionStatus.ACTIVE
     assert sub.events.filter(kind=EventKind.PROVISIONED).count() == 1
     assert not sub.events.filter(kind=EventKind.FOUND_AT_VENDOR).exists()
+
+
+def test_licences_assigned_in_partner_center_show_as_consumed_oldest_subscription_first(broker, linked, pc):
+    from partner_center_emulator import catalog as emulator_catalog
+
+    org, tenant = linked
+    first = pc.create_subscription_directly(tenant.customer_id, BASIC_ITEM, quantity=3, term_duration="P1Y")
+    pc.advance(seconds=60)
+    second = pc.create_subscription_directly(tenant.customer_id, BASIC_ITEM, quantity=5, term_duration="P1Y")
+    basic_sku = emulator_catalog.BY_PRODUCT_SKU["CFQ7TTC0LH18:0001"].entra_sku_id
+    for n in range(4):
+        pc.create_user_directly(
+            tenant.customer_id,
+            user_principal_name=f"user{n}@fjord.onmicrosoft.com",
+            licenses=[basic_sku],
+            usage_location="DE",
+        )
+    sync_broker(broker.pk)
+
+    consumed = {s.vendor_subscription_id: s.assigned_quantity for s in Subscription.objects.filter(organization=org)}
+    assert consumed == {first["id"]: 3, second["id"]: 1}
+    assert sync_broker(broker.pk).get("subscriptions_consumed_changed") is None  # a second sync writes nothing

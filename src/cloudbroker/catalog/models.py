@@ -91,6 +91,12 @@ class Product(BaseModel):
     group = models.ForeignKey(ProductGroup, on_delete=models.PROTECT, related_name="products")
     is_addon = models.BooleanField("add-on", default=False)
     is_trial = models.BooleanField("trial", default=False)
+    licence_sku_id = models.CharField(
+        "licence SKU",
+        max_length=64,
+        blank=True,
+        help_text="The directory SKU of the licences it gives (Partner Center: the SKU's provisioningId).",
+    )
     minimum_quantity = models.PositiveIntegerField(default=1)
     maximum_quantity = models.PositiveIntegerField(default=300)
     attaches_to = models.ManyToManyField(

@@ -22,7 +22,13 @@ from cloudbroker.subscriptions import services as records
 from cloudbroker.subscriptions.choices import EventKind, SubscriptionStatus
 from cloudbroker.subscriptions.models import Subscription
 
-__all__ = ["STATUS_FROM_PARTNER_CENTER", "mirror", "reconcile_subscriptions", "subscription_mirror_fields"]
+__all__ = [
+    "STATUS_FROM_PARTNER_CENTER",
+    "mirror",
+    "reconcile_licences",
+    "reconcile_subscriptions",
+    "subscription_mirror_fields",
+]
 
 STATUS_FROM_PARTNER_CENTER = {
     "active": SubscriptionStatus.ACTIVE,
@@ -262,3 +268,31 @@ def _changed(sub: Subscription, pc: PcSubscription, system: Actor) -> bool:
             detail={"changes": changes, "subscription_id": pc.id},
         )
     return True
+
+
+def reconcile_licences(tenant: MicrosoftTenant, skus: list[Any], result: Any) -> None:
+    """How many seats of each subscription have a licence assigned (quantity consumed). Partner
+    Center counts licences per directory SKU for the whole tenant; they are given to the
+    organization's live subscriptions of that product oldest first, each up to its quantity."""
+    if tenant.organization_id is None:
+        return
+    consumed = {str(s.product_sku.id).lower(): int(s.consumed_units or 0) for s in skus if s.product_sku}
+    live = (
+        Subscription.objects.filter(organization_id=tenant.organization_id, status__in=SubscriptionStatus.live())
+        .select_related("offer__product")
+        .order_by("start_date", "created_at", "id")
+    )
+    changed = []
+    for sub in live:
+        key = sub.offer.product.licence_sku_id
+        if not key:
+            continue
+        left = consumed.get(key, 0)
+        assigned = min(sub.quantity, left)
+        consumed[key] = left - assigned
+        if sub.assigned_quantity != assigned:
+            sub.assigned_quantity = assigned
+            changed.append(sub)
+    if changed:
+        Subscription.objects.bulk_update(changed, ["assigned_quantity"])
+        result.bump("subscriptions_consumed_changed", len(changed))

@@ -22,7 +22,11 @@ from cloudbroker.microsoft365.choices import JobKind, TenantStatus
 from cloudbroker.microsoft365.models import MicrosoftTenant, PartnerCenterConnection, TenantSubscription, TenantUser
 from cloudbroker.microsoft365.partner_center import client_for
 from cloudbroker.microsoft365.profiles import custom_domains_of, read_profiles
-from cloudbroker.microsoft365.subscription_sync import reconcile_subscriptions, subscription_mirror_fields
+from cloudbroker.microsoft365.subscription_sync import (
+    reconcile_licences,
+    reconcile_subscriptions,
+    subscription_mirror_fields,
+)
 
 __all__ = ["SyncResult", "sync_broker"]
 
@@ -256,15 +260,22 @@ def sync_broker(
             subscriptions = list(client.list_subscriptions(tenant.customer_id))
             users = list(client.list_users(tenant.customer_id))
         except ExternalServiceError as exc:
-            return tenant, exc, None, None
+            return tenant, exc, None, None, None
+        # Licences consumed, for the organization's subscriptions (one call more for a linked tenant).
+        skus = None
+        if tenant.organization_id is not None:
+            try:
+                skus = client.list_subscribed_skus(tenant.customer_id)
+            except ExternalServiceError as exc:
+                log.warning("partner_center.sync_licences_failed", customer_id=tenant.customer_id, error=str(exc))
         profiles = None
         if tenant.organization_id is None and tenant.profiles_read_at is None:
             profiles = read_profiles(client, tenant.customer_id)
-        return tenant, subscriptions, users, profiles
+        return tenant, subscriptions, users, profiles, skus
 
     done = 0
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
-        for tenant, subscriptions, users, profiles in pool.map(fetch, active):
+        for tenant, subscriptions, users, profiles, skus in pool.map(fetch, active):
             if profiles:
                 MicrosoftTenant.objects.filter(pk=tenant.pk).update(**profiles, updated_at=timezone.now())
                 for name, value in profiles.items():
@@ -295,6 +306,8 @@ def sync_broker(
                 )
                 _upsert_children(TenantUser, tenant, "user_id", users, _user_fields, USER_FIELDS, result, "users")
             reconcile_subscriptions(tenant, subscriptions, result)
+            if skus is not None:
+                reconcile_licences(tenant, skus, result)
             done += 1
             if progress is not None:
                 progress(done, len(active))

@@ -82,6 +82,13 @@ class SubscriptionTable(Table):
         accessor="unit_price", verbose_name="Sales price", empty_values=(), orderable=False, attrs=NUMBER
     )
     quantity = tables.Column(attrs=NUMBER)
+    consumed = tables.Column(
+        accessor="assigned_quantity",
+        verbose_name="Consumed",
+        attrs=NUMBER,
+        default="—",
+        order_by=("assigned_quantity", "id"),
+    )
     status = tables.Column(order_by=("status", "provision_on"))
     renewal = DateColumn(accessor="commitment_end", verbose_name="Renewal date", order_by=("commitment_end", "id"))
     auto_renew = tables.BooleanColumn(verbose_name="Auto-renew", yesno="Yes,No")
@@ -173,6 +180,7 @@ class SubscriptionTable(Table):
             "item_code",
             "sales_price",
             "quantity",
+            "consumed",
             "status",
             "renewal",
             "auto_renew",

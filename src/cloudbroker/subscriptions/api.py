@@ -51,6 +51,7 @@ _COLUMNS = (
     "friendly_name",
     "po_number",
     "quantity",
+    "assigned_quantity",
     "status",
     "status_message",
     "change_pending",

@@ -48,6 +48,9 @@ class Subscription(BaseModel):
     friendly_name = models.CharField(max_length=200, blank=True)
     po_number = models.CharField("PO number", max_length=100, blank=True)
     quantity = models.PositiveIntegerField()
+    assigned_quantity = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Seats with a licence assigned (consumed), as the vendor last reported."
+    )
     status = models.CharField(max_length=16, choices=SubscriptionStatus.choices, default=SubscriptionStatus.PENDING)
     status_message = models.TextField(blank=True)
     change_pending = models.CharField(

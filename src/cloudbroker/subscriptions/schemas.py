@@ -42,6 +42,10 @@ class SubscriptionOut(Schema):
     friendly_name: str
     po_number: str
     quantity: int
+    assigned_quantity: int | None = Field(
+        None,
+        description="Seats with a licence assigned (consumed), as Partner Center last reported; none: not read yet.",
+    )
     status: str
     status_message: str
     change_pending: str

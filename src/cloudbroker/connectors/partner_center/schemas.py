@@ -429,6 +429,11 @@ class Sku(Resource):
     def prerequisite_skus(self) -> list[str]:
         return list(self.dynamic_attributes.get("prerequisiteSkus") or [])
 
+    @property
+    def provisioning_id(self) -> str:
+        """The directory (Entra) SKU id of the licences this SKU gives: ``subscribedskus``' ``productSku.id``."""
+        return str(self.dynamic_attributes.get("provisioningId") or "")
+
 
 class Currency(PartnerCenterModel):
     code: str | None = None
