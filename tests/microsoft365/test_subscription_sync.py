@@ -132,3 +132,25 @@ def test_licences_assigned_in_partner_center_show_as_consumed_oldest_subscriptio
     consumed = {s.vendor_subscription_id: s.assigned_quantity for s in Subscription.objects.filter(organization=org)}
     assert consumed == {first["id"]: 3, second["id"]: 1}
     assert sync_broker(broker.pk).get("subscriptions_consumed_changed") is None  # a second sync writes nothing
+
+
+def test_a_sync_of_unchanged_subscriptions_costs_the_same_queries_for_two_as_for_six(broker, linked, pc):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    org, tenant = linked
+
+    def queries_of_a_quiet_sync() -> int:
+        sync_broker(broker.pk)  # takes in what is new
+        with CaptureQueriesContext(connection) as captured:
+            sync_broker(broker.pk)  # nothing changed since
+        return len(captured)
+
+    for _ in range(2):
+        pc.create_subscription_directly(tenant.customer_id, BASIC_ITEM, quantity=2, term_duration="P1Y")
+    two = queries_of_a_quiet_sync()
+    for _ in range(4):
+        pc.create_subscription_directly(tenant.customer_id, BASIC_ITEM, quantity=2, term_duration="P1Y")
+    six = queries_of_a_quiet_sync()
+    assert Subscription.objects.filter(organization=org).count() == 6
+    assert six == two

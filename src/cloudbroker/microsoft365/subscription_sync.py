@@ -63,12 +63,38 @@ def mirror(tenant: MicrosoftTenant, pc: PcSubscription, record: Subscription) ->
     )
 
 
-def _offer_for(broker_id, pc: PcSubscription) -> Offer | None:
+def _item_code_of(pc: PcSubscription) -> str | None:
+    """Our item code of what Partner Center reports (its offer's product and SKU, term and plan)."""
     parts = (pc.offer_id or "").split(":")
     if len(parts) < 2 or not pc.term_duration or not pc.billing_cycle:
         return None
-    code = item_code(f"{parts[0]}:{parts[1]}", pc.term_duration, str(pc.billing_cycle).lower())
+    return item_code(f"{parts[0]}:{parts[1]}", pc.term_duration, str(pc.billing_cycle).lower())
+
+
+def _offer_for(broker_id, pc: PcSubscription) -> Offer | None:
+    code = _item_code_of(pc)
+    if code is None:
+        return None
     return Offer.objects.select_related("product").filter(broker_id=broker_id, item_code__iexact=code).first()
+
+
+def _status_of(pc: PcSubscription, default: str) -> str:
+    return STATUS_FROM_PARTNER_CENTER.get(str(pc.status or "").lower(), default)
+
+
+def _differs(sub: Subscription, pc: PcSubscription) -> bool:
+    """Whether Partner Center reports anything the record does not say (read in memory, so a sync
+    of unchanged subscriptions locks and writes nothing)."""
+    end = pc.commitment_end_date.date() if pc.commitment_end_date else sub.commitment_end
+    code = _item_code_of(pc)
+    return (
+        (pc.quantity is not None and pc.quantity != sub.quantity)
+        or _status_of(pc, sub.status) != sub.status
+        or (pc.auto_renew_enabled is not None and bool(pc.auto_renew_enabled) != sub.auto_renew)
+        or end != sub.commitment_end
+        or (code is not None and code.lower() != sub.offer.item_code.lower())
+        or (sub.renews_with_changes and pc.scheduled_next_term_instructions is None)
+    )
 
 
 def _lots_of(pc: PcSubscription) -> list[tuple[int, dt.datetime]]:
@@ -96,11 +122,14 @@ def reconcile_subscriptions(tenant: MicrosoftTenant, items: list[PcSubscription]
         s.vendor_subscription_id: s
         for s in Subscription.objects.filter(
             broker_id=tenant.broker_id, vendor_subscription_id__in=[i.id for i in items]
-        )
+        ).select_related("offer")
     }
+    _link_mirrors(tenant, known)
     book: PriceBook | None = None
     for pc in items:
         sub = known.get(pc.id)
+        if sub is not None and not _differs(sub, pc):
+            continue
         with transaction.atomic():
             if sub is None:
                 if book is None:
@@ -114,6 +143,18 @@ def reconcile_subscriptions(tenant: MicrosoftTenant, items: list[PcSubscription]
                     result.bump("subscriptions_not_in_catalog")
             elif _changed(sub, pc, system):
                 result.bump("subscriptions_updated")
+
+
+def _link_mirrors(tenant: MicrosoftTenant, known: dict[str, Subscription]) -> None:
+    """Partner Center's rows of the tenant that do not point to their subscription yet (made by the
+    sync before the subscription was recorded) are pointed to it."""
+    unlinked = list(
+        TenantSubscription.objects.filter(tenant=tenant, record__isnull=True, subscription_id__in=list(known))
+    )
+    for row in unlinked:
+        row.record = known[row.subscription_id]
+    if unlinked:
+        TenantSubscription.objects.bulk_update(unlinked, ["record"])
 
 
 def _found(tenant: MicrosoftTenant, pc: PcSubscription, book: PriceBook, system: Actor) -> Subscription | None:
@@ -136,7 +177,7 @@ def _found(tenant: MicrosoftTenant, pc: PcSubscription, book: PriceBook, system:
     offer = _offer_for(tenant.broker_id, pc)
     if offer is None:
         return None
-    status = STATUS_FROM_PARTNER_CENTER.get(str(pc.status or "").lower(), SubscriptionStatus.ACTIVE)
+    status = _status_of(pc, SubscriptionStatus.ACTIVE)
     price = book.price(offer)
     started = pc.effective_start_date or pc.creation_date or timezone.now()
     parent = None
@@ -183,12 +224,12 @@ def _changed(sub: Subscription, pc: PcSubscription, system: Actor) -> bool:
     sub = Subscription.objects.select_for_update().select_related("offer", "organization").get(pk=sub.pk)
     if sub.change_pending or sub.status in (SubscriptionStatus.PENDING, SubscriptionStatus.SCHEDULED):
         return False  # our own change or purchase is on its way; it records the outcome
-    TenantSubscription.objects.filter(
-        subscription_id=pc.id, tenant__broker_id=sub.broker_id, record__isnull=True
-    ).update(record=sub)
-    status = STATUS_FROM_PARTNER_CENTER.get(str(pc.status or "").lower(), sub.status)
+    status = _status_of(pc, sub.status)
     end = pc.commitment_end_date.date() if pc.commitment_end_date else sub.commitment_end
-    offer = _offer_for(sub.broker_id, pc) or sub.offer
+    code = _item_code_of(pc)
+    offer = sub.offer
+    if code is not None and code.lower() != sub.offer.item_code.lower():
+        offer = _offer_for(sub.broker_id, pc) or sub.offer
     next_term_gone = sub.renews_with_changes and pc.scheduled_next_term_instructions is None
     before = {
         "quantity": sub.quantity,
