@@ -113,6 +113,8 @@ def test_seats_are_given_back_from_the_newest_lot_first():
     assert nce.reduce_lots(LOTS, 5, later) == [SeatLot(10, BOUGHT)]
     with pytest.raises(NceRefused, match="1 of these seats"):
         nce.reduce_lots(LOTS, 6, later)
+    # Seats moved by an upgrade leave the newest lots whatever their window.
+    assert nce.reduce_lots(LOTS, 6, later, any_window=True) == [SeatLot(9, BOUGHT)]
 
 
 def test_terms_only_grow_mid_term_and_billing_changes_wait_for_the_next_charge():

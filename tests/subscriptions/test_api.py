@@ -133,6 +133,9 @@ def test_quantity_preview_and_refusal_and_historic_price(api_client_for, make_st
     bad = admin.post(f"/api/v1/subscriptions/{sub.pk}/prices", {"valid_from": "1999-01-01", "unit_price": "x"})
     assert bad.status_code == 422
     assert {e["field"] for e in bad.json()["errors"]} == {"valid_from", "unit_price"}
+    huge = admin.post(f"/api/v1/subscriptions/{sub.pk}/prices", {"valid_from": start, "unit_price": "1e15"})
+    assert huge.status_code == 422
+    assert huge.json()["errors"][0]["field"] == "unit_price"
     assert sub.status == SubscriptionStatus.ACTIVE
 
 

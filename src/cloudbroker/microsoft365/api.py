@@ -189,11 +189,15 @@ def _out(actor, sub):
     return subscription_out(sub, actor)
 
 
+def _money(value) -> dict | None:
+    return {"amount": str(value.amount), "currency": value.currency} if value is not None else None
+
+
 def _preview(actor, preview) -> dict:
     prices = actor.has(Perm.PRICE_VIEW)
 
     def money(value):
-        return {"amount": str(value.amount), "currency": value.currency} if (value is not None and prices) else None
+        return _money(value) if prices else None
 
     return {
         "allowed": preview.allowed,
@@ -396,9 +400,7 @@ def quote_subscription(request, organization_id: uuid.UUID, offer: str, quantity
         raise ValidationFailed([FieldError("quantity", "Quote at least 1 seat.", "min_value")])
     quote = ordering.quote(actor, organization=organization_id, offer=found, quantity=quantity, day=day)
 
-    def money(value):
-        return {"amount": str(value.amount), "currency": value.currency} if value is not None else None
-
+    money = _money
     out: dict = {
         "item_code": found.item_code,
         "product": found.product.title,

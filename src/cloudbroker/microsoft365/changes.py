@@ -22,6 +22,7 @@ from cloudbroker.core.errors import Conflict, FieldError, ValidationFailed
 from cloudbroker.core.models import OutboxMessage
 from cloudbroker.core.money import Money, Rounding
 from cloudbroker.core.permissions import Perm
+from cloudbroker.core.validation import plain_text, whole_number
 from cloudbroker.microsoft365 import nce
 from cloudbroker.microsoft365.models import MicrosoftTenant, TenantSubscription
 from cloudbroker.microsoft365.partner_center import WORKER_RETRY, client_for
@@ -185,14 +186,10 @@ def cancellation_preview(actor: Actor, *, subscription: Subscription, now: dt.da
 
 
 def _clean_quantity(raw: Any, sub: Subscription) -> int:
-    try:
-        if isinstance(raw, bool):
-            raise ValueError
-        new = int(str(raw).strip())
-    except (TypeError, ValueError):
-        raise ValidationFailed(
-            [FieldError("quantity", "Enter the new number of seats as a whole number.", "invalid")]
-        ) from None
+    errors: list[FieldError] = []
+    new = whole_number(raw, "quantity", errors, what="the new number of seats")
+    if new is None:
+        raise ValidationFailed(errors)
     if new < 1:
         raise ValidationFailed(
             [FieldError("quantity", "At least 1 seat stays; cancel the subscription to end it.", "min_value")]
@@ -288,16 +285,9 @@ def rename(actor: Actor, *, subscription: Subscription, data: dict[str, Any]) ->
     """Change the friendly name (also in Partner Center) and the PO number (ours only)."""
     actor.require(Perm.SUBSCRIPTION_MANAGE)
     sub = records.get_subscription(actor, subscription.pk)
-    errors = []
-    name = str(data.get("friendly_name", sub.friendly_name) or "").strip()
-    po = str(data.get("po_number", sub.po_number) or "").strip()
-    if len(name) > 200:
-        errors.append(FieldError("friendly_name", "Use at most 200 characters.", "max_length"))
-    if len(po) > 100:
-        errors.append(FieldError("po_number", "Use at most 100 characters.", "max_length"))
-    for field_name, value in (("friendly_name", name), ("po_number", po)):
-        if any(ord(c) < 32 for c in value):
-            errors.append(FieldError(field_name, "Control characters are not allowed.", "invalid"))
+    errors: list[FieldError] = []
+    name = plain_text(data.get("friendly_name", sub.friendly_name), "friendly_name", errors, limit=200)
+    po = plain_text(data.get("po_number", sub.po_number), "po_number", errors, limit=100)
     if errors:
         raise ValidationFailed(errors)
     if po != sub.po_number:
@@ -337,13 +327,8 @@ def schedule_next_term(actor: Actor, *, subscription: Subscription, data: dict[s
     errors: list[FieldError] = []
     quantity = None
     if data.get("quantity") not in (None, ""):
-        try:
-            if isinstance(data["quantity"], bool):
-                raise ValueError
-            quantity = int(str(data["quantity"]).strip())
-        except (TypeError, ValueError):
-            errors.append(FieldError("quantity", "Enter the number of seats as a whole number.", "invalid"))
-        else:
+        quantity = whole_number(data["quantity"], "quantity", errors)
+        if quantity is not None:
             product = sub.offer.product
             if quantity < product.minimum_quantity:
                 errors.append(
@@ -475,13 +460,8 @@ def upgrade(actor: Actor, *, subscription: Subscription, data: dict[str, Any]) -
     if quantity in (None, ""):
         quantity = sub.quantity
     else:
-        try:
-            if isinstance(quantity, bool):
-                raise ValueError
-            quantity = int(str(quantity).strip())
-        except (TypeError, ValueError):
-            errors.append(FieldError("quantity", "Enter the number of seats to upgrade as a whole number.", "invalid"))
-        else:
+        quantity = whole_number(quantity, "quantity", errors, what="the number of seats to upgrade")
+        if quantity is not None:
             if not 1 <= quantity <= sub.quantity:
                 errors.append(FieldError("quantity", f"Upgrade between 1 and {sub.quantity} seats.", "invalid"))
     if not code:
@@ -568,15 +548,8 @@ def _upgraded(sub_pk, change: dict[str, Any], transition, target_pc, requester: 
             return
         before = sub.quantity
         left = before - moved
-        lots = sorted(_lots(sub), key=lambda lot: lot.added_at)
-        take = moved
-        while take and lots:  # the newest seats move first; upgraded seats are not refundable
-            last = lots.pop()
-            if last.quantity > take:
-                lots.append(nce.SeatLot(last.quantity - take, last.added_at))
-                take = 0
-            else:
-                take -= last.quantity
+        # The newest seats move first; upgraded seats are not refundable.
+        lots = nce.reduce_lots(_lots(sub), moved, now, any_window=True)
         sub.quantity = left
         sub.save()
         records.replace_lots(sub, [(lot.quantity, lot.added_at) for lot in lots], nce.CHANGE_WINDOW)
@@ -726,16 +699,8 @@ def _apply(pk, change: dict[str, Any], pc, requester: _Requester) -> None:
                 try:
                     lots = nce.reduce_lots(_lots(sub), before - new, now)
                 except nce.NceRefused:
-                    # Partner Center took them back though our lots say otherwise: newest first.
-                    lots = sorted(_lots(sub), key=lambda lot: lot.added_at)
-                    left = before - new
-                    while left and lots:
-                        last = lots.pop()
-                        if last.quantity > left:
-                            lots.append(nce.SeatLot(last.quantity - left, last.added_at))
-                            left = 0
-                        else:
-                            left -= last.quantity
+                    # Partner Center took them back though our lots say otherwise.
+                    lots = nce.reduce_lots(_lots(sub), before - new, now, any_window=True)
                 records.replace_lots(sub, [(lot.quantity, lot.added_at) for lot in lots], nce.CHANGE_WINDOW)
             sub.quantity = new
             sub.save()

@@ -163,9 +163,12 @@ def check_quantity_change(
     )
 
 
-def reduce_lots(lots: Sequence[SeatLot], by: int, now: dt.datetime) -> list[SeatLot]:
+def reduce_lots(lots: Sequence[SeatLot], by: int, now: dt.datetime, *, any_window: bool = False) -> list[SeatLot]:
     """The lots after removing ``by`` seats: taken from the newest lot still in its window first
-    (the seats bought last are the ones given back). ``check_quantity_change`` first."""
+    (the seats bought last are the ones given back). ``check_quantity_change`` first.
+
+    ``any_window``: seats that leave without a refund (moved by an upgrade, or taken back by
+    Partner Center itself) come off the newest lots whatever their window."""
     if by < 0:
         raise NceRefused("Removing a negative number of seats is adding them.")
     remaining = by
@@ -174,7 +177,7 @@ def reduce_lots(lots: Sequence[SeatLot], by: int, now: dt.datetime) -> list[Seat
         lot = result[index]
         if remaining == 0:
             break
-        if not lot.reducible_on(now):
+        if not (any_window or lot.reducible_on(now)):
             continue
         taken = min(lot.quantity, remaining)
         result[index] = SeatLot(lot.quantity - taken, lot.added_at)

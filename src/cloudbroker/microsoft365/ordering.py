@@ -33,6 +33,7 @@ from cloudbroker.core.models import OutboxMessage
 from cloudbroker.core.money import Money, Rounding
 from cloudbroker.core.permissions import Perm
 from cloudbroker.core.scoping import get_visible_or_404
+from cloudbroker.core.validation import iso_date, plain_text, whole_number
 from cloudbroker.microsoft365 import nce
 from cloudbroker.microsoft365.choices import TenantStatus
 from cloudbroker.microsoft365.models import MicrosoftTenant
@@ -128,15 +129,8 @@ def _offer(broker, organization, raw: Any, day: dt.date, field: str, errors: lis
 
 
 def _quantity(raw: Any, offer: Offer | None, field: str, errors: list[FieldError]) -> int:
-    try:
-        quantity = int(str(raw).strip())
-        if str(raw).strip() != str(quantity) and not isinstance(raw, int):
-            raise ValueError
-    except (TypeError, ValueError):
-        errors.append(FieldError(field, "Enter the number of seats as a whole number.", "invalid"))
-        return 0
-    if isinstance(raw, bool):
-        errors.append(FieldError(field, "Enter the number of seats as a whole number.", "invalid"))
+    quantity = whole_number(raw, field, errors)
+    if quantity is None:
         return 0
     low = offer.product.minimum_quantity if offer else 1
     high = offer.product.maximum_quantity if offer else None
@@ -145,27 +139,6 @@ def _quantity(raw: Any, offer: Offer | None, field: str, errors: list[FieldError
     elif high is not None and quantity > high:
         errors.append(FieldError(field, f"At most {high} seats can be bought per subscription.", "max_value"))
     return quantity
-
-
-def _text(data: dict[str, Any], name: str, limit: int, errors: list[FieldError]) -> str:
-    value = str(data.get(name) or "").strip()
-    if len(value) > limit:
-        errors.append(FieldError(name, f"Use at most {limit} characters.", "max_length"))
-    if any(ord(c) < 32 for c in value):
-        errors.append(FieldError(name, "Control characters are not allowed.", "invalid"))
-    return value
-
-
-def _date(raw: Any, field: str, errors: list[FieldError]) -> dt.date | None:
-    if raw in (None, ""):
-        return None
-    if isinstance(raw, dt.date) and not isinstance(raw, dt.datetime):
-        return raw
-    try:
-        return dt.date.fromisoformat(str(raw).strip())
-    except ValueError:
-        errors.append(FieldError(field, "Enter a date as YYYY-MM-DD.", "invalid"))
-        return None
 
 
 def quote(actor: Actor, *, organization: Any, offer: Offer, quantity: int, day: dt.date | None = None) -> Quote:
@@ -239,12 +212,12 @@ def buy(actor: Actor, *, organization: Any, data: dict[str, Any]) -> list[Subscr
     tenant = _tenant(org)
     today = timezone.localdate()
     errors: list[FieldError] = []
-    provision_on = _date(data.get("provision_on"), "provision_on", errors)
+    provision_on = iso_date(data.get("provision_on"), "provision_on", errors)
     if provision_on is not None:
+        if provision_on < today:
+            errors.append(FieldError("provision_on", "Choose a date after today, or leave it empty.", "min_value"))
         if provision_on <= today:
-            provision_on = None  # today (or a past date typed by mistake) is "now"
-            if _date(data.get("provision_on"), "provision_on", []) < today:  # type: ignore[operator]
-                errors.append(FieldError("provision_on", "Choose a date after today, or leave it empty.", "min_value"))
+            provision_on = None  # today is "now"
         elif provision_on > today + MAX_SCHEDULE_AHEAD:
             errors.append(FieldError("provision_on", "A purchase can be scheduled up to a year ahead.", "max_value"))
     day = provision_on or today
@@ -252,8 +225,8 @@ def buy(actor: Actor, *, organization: Any, data: dict[str, Any]) -> list[Subscr
     if offer is not None and offer.product.is_addon:
         errors.append(FieldError("offer", f"{offer.product.title} is an add-on: buy it for a subscription.", "invalid"))
     quantity = _quantity(data.get("quantity"), offer, "quantity", errors)
-    friendly_name = _text(data, "friendly_name", 200, errors)
-    po_number = _text(data, "po_number", 100, errors)
+    friendly_name = plain_text(data.get("friendly_name"), "friendly_name", errors, limit=200)
+    po_number = plain_text(data.get("po_number"), "po_number", errors, limit=100)
     end = _aligned_end(actor, org, data.get("align_end"), offer.term, day, errors) if offer else None
     addons: list[tuple[Offer, int]] = []
     raw_addons = data.get("addons") or []

@@ -34,15 +34,6 @@ PAGE_SIZE = 100
 HUNDRED = Decimal(100)
 
 
-def _money(amount: Decimal | None, currency: str) -> dict[str, str] | None:
-    if amount is None:
-        return None
-    return {
-        "amount": str(amount.quantize(Decimal("0.01")) if amount == amount.quantize(Decimal("0.01")) else amount),
-        "currency": currency,
-    }
-
-
 #: The columns a subscription is read with (besides its currency, price and cost, and the item
 #: code and product title of its offer).
 _COLUMNS = (
@@ -166,6 +157,7 @@ class _Page:
         )
         lots: dict[uuid.UUID, list[dict[str, Any]]] = {row["id"]: [] for row in rows}
         if rows:
+            # The lots of the page's subscriptions, which were read through visible_to.
             seats = SeatLot.objects.filter(subscription_id__in=list(lots)).order_by("added_at", "id")
             for sub_id, quantity, added_at, until in seats.values_list(
                 "subscription_id", "quantity", "added_at", "reducible_until"
@@ -203,7 +195,7 @@ def list_events(request, subscription_id: uuid.UUID):
             "actor": e.actor_label,
             "detail": e.detail if prices else {k: v for k, v in e.detail.items() if "price" not in k},
         }
-        for e in SubscriptionEvent.objects.filter(subscription=sub).order_by("occurred_at", "id")
+        for e in SubscriptionEvent.objects.visible_to(actor).filter(subscription=sub).order_by("occurred_at", "id")
     ]
 
 

@@ -20,6 +20,7 @@ from cloudbroker.core.errors import FieldError, NotFound, ValidationFailed
 from cloudbroker.core.money import Money
 from cloudbroker.core.permissions import Perm
 from cloudbroker.core.scoping import get_visible_or_404
+from cloudbroker.core.validation import iso_date
 from cloudbroker.subscriptions.choices import EventKind
 from cloudbroker.subscriptions.models import SeatLot, Subscription, SubscriptionEvent, SubscriptionPrice
 
@@ -147,9 +148,10 @@ def set_sales_price(*, actor: Actor, subscription: Subscription, valid_from: Any
     from then). The price list is not changed; this subscription keeps its own price."""
     actor.require(Perm.CUSTOMER_PRICE_CHANGE)
     errors: list[FieldError] = []
-    day = _date(valid_from)
-    if day is None:
-        errors.append(FieldError("valid_from", "Enter the date the price applies from (YYYY-MM-DD).", "invalid"))
+    words = "Enter the date the price applies from (YYYY-MM-DD)."
+    day = iso_date(valid_from, "valid_from", errors, message=words)
+    if day is None and not errors:
+        errors.append(FieldError("valid_from", words, "required"))
     amount = _amount(unit_price)
     if amount is None:
         errors.append(FieldError("unit_price", "Enter the price per seat as a number, e.g. 12.50.", "invalid"))
@@ -157,6 +159,8 @@ def set_sales_price(*, actor: Actor, subscription: Subscription, valid_from: Any
         errors.append(FieldError("unit_price", "The price cannot be negative.", "min_value"))
     elif amount != amount.quantize(Decimal("0.000001")):
         errors.append(FieldError("unit_price", "Use at most six decimals.", "max_decimal_places"))
+    elif amount >= Decimal(10) ** 12:
+        errors.append(FieldError("unit_price", "This price is too large.", "max_value"))
     if day is not None and subscription.start_date and day < subscription.start_date:
         errors.append(
             FieldError("valid_from", f"The subscription started on {subscription.start_date:%Y-%m-%d}.", "min_value")
@@ -184,17 +188,6 @@ def set_sales_price(*, actor: Actor, subscription: Subscription, valid_from: Any
             detail={"valid_from": day.isoformat()},
         )
     return row
-
-
-def _date(value: Any) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).strip())
-    except (TypeError, ValueError):
-        return None
 
 
 def _amount(value: Any) -> Decimal | None:
