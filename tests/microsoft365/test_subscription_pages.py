@@ -446,6 +446,13 @@ def test_without_a_tenant_the_form_says_so_and_buys_nothing(admin, org_factory):
         r'<div class="message error" role="alert">(.*?)</div>', response.content.decode(), re.S
     ).group(1)
     assert not Subscription.objects.exists()
+    # the list says the same, also while a tenant is only requested (pending: nothing can be bought yet)
+    from cloudbroker.microsoft365.choices import TenantStatus
+    from tests.factories import MicrosoftTenantFactory
+
+    MicrosoftTenantFactory(organization=org, status=TenantStatus.PENDING, customer_id="")
+    listed = admin.get(f"/organizations/{org.pk}/subscriptions/").content.decode()
+    assert "has no active Microsoft 365 tenant" in listed
 
 
 def test_next_term_changes_are_scheduled_and_cleared_on_their_page(admin, admin_user, as_actor, shop, pc):

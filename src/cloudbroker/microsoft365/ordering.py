@@ -94,17 +94,26 @@ def _organization(actor: Actor, organization: Any) -> Organization:
         raise NotFound("Organization not found.") from None
 
 
-def _tenant(organization: Organization) -> MicrosoftTenant:
-    tenant = (
+def buying_tenant(organization: Organization) -> MicrosoftTenant | None:
+    """The tenant subscriptions of the organization are bought in: active, known to Partner Center."""
+    return (
         MicrosoftTenant.objects.filter(organization=organization, status=TenantStatus.ACTIVE)
         .exclude(customer_id="")
         .first()
     )
+
+
+def no_tenant_reason(organization: Organization) -> str:
+    return (
+        f"{organization.name} has no active Microsoft 365 tenant: add the Microsoft 365 service (or link the "
+        "customer's tenant) before buying subscriptions."
+    )
+
+
+def _tenant(organization: Organization) -> MicrosoftTenant:
+    tenant = buying_tenant(organization)
     if tenant is None:
-        raise Conflict(
-            f"{organization.name} has no active Microsoft 365 tenant: add the Microsoft 365 service (or link the "
-            "customer's tenant) before buying subscriptions."
-        )
+        raise Conflict(no_tenant_reason(organization))
     return tenant
 
 

@@ -471,7 +471,9 @@ class SubscriptionListView(ObjectListView):
         return {
             "org": self.organization,
             "show_ended": self.request.GET.get("ended") == "1",
-            "tenant": MicrosoftTenant.objects.visible_to(self.actor).filter(organization=self.organization).first(),
+            "no_tenant": None
+            if ordering.buying_tenant(self.organization)
+            else ordering.no_tenant_reason(self.organization),
         }
 
 
@@ -526,11 +528,6 @@ class SubscriptionAddView(ActorMixin, View):
                 quantity=quantity,
                 day=day if day and day > timezone.localdate() else None,
             )
-        tenant = (
-            MicrosoftTenant.objects.visible_to(self.actor)
-            .filter(organization=self.organization, status=TenantStatus.ACTIVE)
-            .first()
-        )
         return {
             "org": self.organization,
             "form": form,
@@ -538,7 +535,9 @@ class SubscriptionAddView(ActorMixin, View):
             "quote": quote,
             "per": charge_word(quote.offer.billing_plan) if quote else "",
             "price_source": quote.price.source_for(with_cost=self.actor.has(Perm.COST_VIEW)) if quote else "",
-            "tenant": tenant,
+            "no_tenant": None
+            if ordering.buying_tenant(self.organization)
+            else ordering.no_tenant_reason(self.organization),
             "sees_prices": self.actor.has(Perm.PRICE_VIEW),
             "sees_cost": self.actor.has(Perm.COST_VIEW),
         }
